@@ -1,0 +1,54 @@
+//! Flags and plumbing shared by the example command lines.
+#![allow(dead_code)] // each example uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use lenet::data::Mnist;
+
+/// Where MNIST is.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Directory holding the four MNIST files (raw or .gz). Default:
+    /// $LENET_DATA_DIR, else a per-user cache directory (downloaded on first use).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Download missing files into --data-dir (always done for the default directory).
+    #[arg(long)]
+    pub download: bool,
+}
+
+impl DataArgs {
+    /// Loads MNIST, downloading only where the user allowed it.
+    pub fn load(&self) -> lenet::Result<Mnist> {
+        match (&self.data_dir, self.download) {
+            (Some(dir), false) => Mnist::load(dir),
+            (dir, _) => Mnist::load_or_download(dir.as_deref()),
+        }
+    }
+
+    /// The directory that will be used.
+    pub fn dir(&self) -> PathBuf {
+        lenet::data::data_dir(self.data_dir.as_deref())
+    }
+}
+
+/// Creates `dir` (and its parents) or says which directory could not be made.
+pub fn create_out_dir(dir: &Path) -> lenet::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| lenet::Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Prints the error as one line on standard error and turns it into an exit code.
+pub fn finish(result: lenet::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! MNIST from disk (or the network) to batches: IDX parsing, the two splits as
+//! Burn datasets, batching, the data directory and downloading.
+
+mod batcher;
+mod dir;
+mod download;
+mod idx;
+mod mnist;
+
+pub use batcher::{MnistBatch, MnistBatcher, Normalization};
+pub use dir::{DATA_DIR_ENV, data_dir};
+pub use download::{Downloader, MNIST_MIRRORS, RemoteFile, download_mnist, mnist_files};
+pub use idx::{IdxArray, IdxError, IdxKind, encode_idx, parse_idx, read_idx};
+pub use mnist::{
+    IMAGE_PIXELS, IMAGE_SIDE, Mnist, MnistItem, MnistSplit, NUM_CLASSES, PixelStats, Split,
+    standard_files,
+};

@@ -1,0 +1,116 @@
+//! One error type for the whole crate.
+//!
+//! Every variant that concerns a file carries its path, so a message printed by a
+//! command line always says *which* file is wrong and *why*, without a backtrace.
+
+use std::path::PathBuf;
+
+/// What can go wrong in `lenet`.
+///
+/// Library functions return [`Result<T>`](crate::Result); the examples print the
+/// error's `Display` (one line) and exit non-zero.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed at the operating-system level.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file is not a valid IDX file (the format MNIST is distributed in).
+    #[error("{}: {reason}", path.display())]
+    Idx {
+        /// The file that failed to parse.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        reason: crate::data::IdxError,
+    },
+
+    /// A file is valid IDX but does not hold what an MNIST split needs
+    /// (wrong image size, a label outside 0–9, counts that disagree).
+    #[error("{}: {reason}", path.display())]
+    InvalidDataset {
+        /// The offending file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Some of the four MNIST files are not in the data directory.
+    #[error(
+        "{}: missing {}; expected the four standard MNIST files ({}), raw or gzip-compressed. \
+         Fetch them with the examples' --download flag (or `lenet::data::download_mnist`), \
+         or point --data-dir / LENET_DATA_DIR at a directory that has them",
+        dir.display(),
+        missing.join(", "),
+        expected.join(", ")
+    )]
+    MissingData {
+        /// The directory that was searched.
+        dir: PathBuf,
+        /// The files that were not found.
+        missing: Vec<String>,
+        /// Every file the directory should hold.
+        expected: Vec<String>,
+    },
+
+    /// No mirror delivered a file whose checksums match the published ones.
+    #[error("could not download {file}: {}", attempts.join("; "))]
+    Download {
+        /// The file being downloaded.
+        file: String,
+        /// One line per mirror tried: the URL and why it failed.
+        attempts: Vec<String>,
+    },
+
+    /// A device name that this build does not know or did not compile in.
+    #[error("unknown or disabled device `{name}`; available in this build: {available}")]
+    UnknownDevice {
+        /// The name that was asked for.
+        name: String,
+        /// The names this build accepts, comma separated.
+        available: String,
+    },
+
+    /// An architecture name that does not exist.
+    #[error("unknown model `{name}`; available: {available}")]
+    UnknownArchitecture {
+        /// The name that was asked for.
+        name: String,
+        /// The accepted names, comma separated.
+        available: String,
+    },
+
+    /// Encoding or decoding a picture failed.
+    #[error("{}: {source}", path.display())]
+    Image {
+        /// The picture involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: image::ImageError,
+    },
+
+    /// An argument is outside what the function accepts.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+/// `Result` with [`Error`] as the error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

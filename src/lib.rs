@@ -1,0 +1,46 @@
+//! # lenet — the LeNet5 tutorial, in Rust, done right
+//!
+//! The two networks of the classic PyTorch LeNet5 tutorial as [Burn](https://burn.dev)
+//! modules — [`Architecture::LeNet5`] (61,706 parameters) and
+//! [`Architecture::ExtraConv`] (one more convolution, 30,378 parameters) — with a
+//! real MNIST loader, a torchinfo-style [`Summary`], and one walk over named layers
+//! ([`LeNet::forward_observed`]) that lets you look at what every layer sees.
+//!
+//! Backends are chosen at run time: Flex (fast CPU, the default), NdArray (CPU) and
+//! WGPU (GPU) through cargo features `flex`, `ndarray`, `wgpu`; see [`DeviceChoice`].
+//!
+//! ```
+//! use burn::tensor::Tensor;
+//! use lenet::{Architecture, LeNetConfig, Summary};
+//!
+//! let device = lenet::device("auto")?;
+//! device.seed(42);
+//! let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+//!
+//! let logits = model.forward(Tensor::zeros([8, 1, 28, 28], &device));
+//! assert_eq!(logits.dims(), [8, 10]);
+//!
+//! let summary = Summary::of(&model);
+//! assert_eq!(summary.total_params, 61_706);
+//! assert_eq!(summary.total_mult_adds, 416_520);
+//! # Ok::<(), lenet::Error>(())
+//! ```
+//!
+//! Modules: [`model`] (architectures, layer walk, summary), [`data`] (IDX, MNIST,
+//! batching, download), [`viz`] (pictures), [`device`](mod@device) (backend by name).
+
+#![warn(missing_docs)]
+
+mod atomic_file;
+pub mod data;
+pub mod device;
+mod error;
+pub mod model;
+pub mod viz;
+
+pub use burn;
+pub use device::{DeviceChoice, device};
+pub use error::{Error, Result};
+pub use model::{
+    Architecture, Layer, LayerKind, LayerName, LayerStep, LeNet, LeNetConfig, NoTap, Summary, Tap,
+};

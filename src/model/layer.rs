@@ -1,0 +1,264 @@
+//! The layer walk: a model is a list of named layers, visited once per forward pass.
+//!
+//! The forward pass, feature-map extraction, the summary table and the PyTorch key
+//! mapping all need the same thing — the layers in order, each with a name. The
+//! models describe that once, in [`LeNet::forward_observed`](crate::LeNet::forward_observed),
+//! which hands every layer's output to a [`Tap`]. A plain forward uses [`NoTap`],
+//! which the compiler removes entirely.
+
+use std::fmt;
+
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::nn::{Linear, PaddingConfig2d};
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// What a layer does, independently of its sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LayerKind {
+    /// 2-D convolution.
+    Conv2d,
+    /// Rectified linear unit, `max(x, 0)`.
+    Relu,
+    /// 2-D max pooling.
+    MaxPool2d,
+    /// `[N, C, H, W]` → `[N, C·H·W]`.
+    Flatten,
+    /// Fully connected layer.
+    Linear,
+}
+
+impl LayerKind {
+    /// Every kind, in the order they first appear in LeNet5.
+    pub const ALL: [LayerKind; 5] = [
+        LayerKind::Conv2d,
+        LayerKind::Relu,
+        LayerKind::MaxPool2d,
+        LayerKind::Flatten,
+        LayerKind::Linear,
+    ];
+
+    /// PyTorch's class name for the layer, as torchsummary prints it.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            LayerKind::Conv2d => "Conv2d",
+            LayerKind::Relu => "ReLU",
+            LayerKind::MaxPool2d => "MaxPool2d",
+            LayerKind::Flatten => "Flatten",
+            LayerKind::Linear => "Linear",
+        }
+    }
+
+    /// The stem of the layer's name (`conv` in `conv2`).
+    fn stem(self) -> &'static str {
+        match self {
+            LayerKind::Conv2d => "conv",
+            LayerKind::Relu => "relu",
+            LayerKind::MaxPool2d => "pool",
+            LayerKind::Flatten => "flatten",
+            LayerKind::Linear => "fc",
+        }
+    }
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for LayerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.type_name())
+    }
+}
+
+/// A layer's stable name: its kind and its rank among layers of that kind,
+/// e.g. `conv1`, `relu3`, `pool2`, `flatten`, `fc1`. Names never depend on the
+/// architecture's other layers, so `conv2` is the same layer in both models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LayerName {
+    /// The kind of layer.
+    pub kind: LayerKind,
+    /// 1 for the first layer of this kind, 2 for the second, ...
+    pub ordinal: usize,
+}
+
+impl fmt::Display for LayerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            LayerKind::Flatten => f.write_str("flatten"),
+            kind => write!(f, "{}{}", kind.stem(), self.ordinal),
+        }
+    }
+}
+
+/// A borrowed view of one layer, with what it needs to describe itself.
+#[derive(Debug, Clone, Copy)]
+pub enum Layer<'a> {
+    /// A convolution and its weights.
+    Conv2d(&'a Conv2d),
+    /// A ReLU (no parameters).
+    Relu,
+    /// A max pool (no parameters).
+    MaxPool2d(&'a MaxPool2d),
+    /// The flatten step between the convolutions and the classifier.
+    Flatten,
+    /// A fully connected layer and its weights.
+    Linear(&'a Linear),
+}
+
+impl Layer<'_> {
+    /// What the layer does.
+    pub fn kind(&self) -> LayerKind {
+        match self {
+            Layer::Conv2d(_) => LayerKind::Conv2d,
+            Layer::Relu => LayerKind::Relu,
+            Layer::MaxPool2d(_) => LayerKind::MaxPool2d,
+            Layer::Flatten => LayerKind::Flatten,
+            Layer::Linear(_) => LayerKind::Linear,
+        }
+    }
+
+    /// Number of learned parameters (weights and biases).
+    pub fn num_params(&self) -> usize {
+        use burn::module::Module;
+        match self {
+            Layer::Conv2d(conv) => conv.num_params(),
+            Layer::Linear(linear) => linear.num_params(),
+            _ => 0,
+        }
+    }
+
+    /// Multiply-accumulate operations to produce `output_dims` (the layer's output
+    /// shape, batch included). Only convolutions and linear layers count, as in
+    /// torchinfo; comparisons in ReLU and pooling are not multiply-adds.
+    pub fn mult_adds(&self, output_dims: &[usize]) -> u64 {
+        let outputs: u64 = output_dims.iter().map(|&d| d as u64).product();
+        match self {
+            Layer::Conv2d(conv) => {
+                let [_, in_per_group, kh, kw] = conv.weight.lazy_shape().dims::<4>();
+                outputs * (in_per_group * kh * kw) as u64
+            }
+            Layer::Linear(linear) => {
+                let [d_in, _] = linear.weight.lazy_shape().dims::<2>();
+                outputs * d_in as u64
+            }
+            _ => 0,
+        }
+    }
+
+    /// A short description of the layer's hyper-parameters, e.g. `1→6, 5×5, pad 2`.
+    pub fn details(&self) -> String {
+        match self {
+            Layer::Conv2d(conv) => {
+                let [out, in_per_group, kh, kw] = conv.weight.lazy_shape().dims::<4>();
+                let mut text = format!("{}→{out}, {kh}×{kw}", in_per_group * conv.groups);
+                if conv.stride != [1, 1] {
+                    text.push_str(&format!(", stride {}", conv.stride[0]));
+                }
+                if let PaddingConfig2d::Explicit(top, ..) = conv.padding
+                    && top > 0
+                {
+                    text.push_str(&format!(", pad {top}"));
+                }
+                text
+            }
+            Layer::MaxPool2d(pool) => format!(
+                "{}×{}, stride {}",
+                pool.kernel_size[0], pool.kernel_size[1], pool.stride[0]
+            ),
+            Layer::Linear(linear) => {
+                let [d_in, d_out] = linear.weight.lazy_shape().dims::<2>();
+                format!("{d_in}→{d_out}")
+            }
+            Layer::Relu | Layer::Flatten => String::new(),
+        }
+    }
+}
+
+/// One step of the walk: which layer produced the output handed to the [`Tap`].
+#[derive(Debug, Clone, Copy)]
+pub struct LayerStep<'a> {
+    /// The layer's stable name.
+    pub name: LayerName,
+    /// Position in the walk, counting every layer from 0. It equals the index
+    /// PyTorch's `nn.Sequential` gives the same layer (`net.<index>.weight`).
+    pub index: usize,
+    /// The layer itself.
+    pub layer: Layer<'a>,
+}
+
+/// Sees every layer's output during [`LeNet::forward_observed`](crate::LeNet::forward_observed).
+///
+/// ```
+/// use lenet::{Architecture, LeNetConfig, LayerStep, Tap};
+/// use burn::tensor::Tensor;
+///
+/// /// Collects the name and output shape of each layer.
+/// struct Shapes(Vec<(String, Vec<usize>)>);
+///
+/// impl Tap for Shapes {
+///     fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, output: &Tensor<D>) {
+///         self.0.push((step.name.to_string(), output.dims().to_vec()));
+///     }
+/// }
+///
+/// let device = lenet::device("flex")?;
+/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let mut shapes = Shapes(Vec::new());
+/// model.forward_observed(Tensor::zeros([1, 1, 28, 28], &device), &mut shapes);
+/// assert_eq!(shapes.0[0], ("conv1".to_string(), vec![1, 6, 28, 28]));
+/// assert_eq!(shapes.0.last().unwrap().0, "fc3");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub trait Tap {
+    /// Called once per layer, in order, with that layer's output.
+    fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, output: &Tensor<D>);
+}
+
+/// A [`Tap`] that looks at nothing: what [`LeNet::forward`](crate::LeNet::forward) uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTap;
+
+impl Tap for NoTap {
+    #[inline(always)]
+    fn observe<const D: usize>(&mut self, _step: &LayerStep<'_>, _output: &Tensor<D>) {}
+}
+
+/// Numbers the layers as the model walks through them and reports each to the tap.
+pub(crate) struct Walk<'t, T: Tap> {
+    tap: &'t mut T,
+    index: usize,
+    counts: [usize; LayerKind::ALL.len()],
+}
+
+impl<'t, T: Tap> Walk<'t, T> {
+    pub(crate) fn new(tap: &'t mut T) -> Self {
+        Self {
+            tap,
+            index: 0,
+            counts: [0; LayerKind::ALL.len()],
+        }
+    }
+
+    /// Records that `layer` produced `output`, and passes `output` on.
+    pub(crate) fn step<const D: usize>(
+        &mut self,
+        layer: Layer<'_>,
+        output: Tensor<D>,
+    ) -> Tensor<D> {
+        let kind = layer.kind();
+        self.counts[kind.slot()] += 1;
+        let step = LayerStep {
+            name: LayerName {
+                kind,
+                ordinal: self.counts[kind.slot()],
+            },
+            index: self.index,
+            layer,
+        };
+        self.tap.observe(&step, &output);
+        self.index += 1;
+        output
+    }
+}

@@ -1,0 +1,13 @@
+//! The two architectures, their shared building blocks, the layer walk and the summary.
+
+mod architecture;
+mod blocks;
+mod layer;
+mod lenet;
+mod summary;
+
+pub use architecture::{Architecture, INPUT_SIZE};
+pub use blocks::{Classifier, ConvStage};
+pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
+pub use lenet::{LeNet, LeNetConfig};
+pub use summary::{LayerSummary, Summary};

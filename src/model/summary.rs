@@ -1,0 +1,245 @@
+//! A torchinfo-style table of the model, measured by running it.
+
+use std::fmt;
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use serde::Serialize;
+
+use super::layer::{LayerKind, LayerStep, Tap};
+use super::lenet::LeNet;
+
+/// Bytes in one f32 value.
+const F32_BYTES: u64 = 4;
+/// The summary's megabyte: 10^6 bytes, as torchinfo reports.
+const MEGABYTE: f64 = 1e6;
+
+/// One row of the [`Summary`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerSummary {
+    /// Stable layer name (`conv1`, `relu1`, ...).
+    pub name: String,
+    /// What the layer does.
+    pub kind: LayerKind,
+    /// Index of the same layer in the PyTorch tutorial's `nn.Sequential` (`net.<index>`).
+    pub index: usize,
+    /// Hyper-parameters, e.g. `1→6, 5×5, pad 2`.
+    pub details: String,
+    /// Output shape, batch first, as the model produced it.
+    pub output_shape: Vec<usize>,
+    /// Learned parameters in this layer.
+    pub params: usize,
+    /// Multiply-accumulate operations for the whole batch.
+    pub mult_adds: u64,
+}
+
+/// What a model is made of, measured by running it on a zero batch — shapes come
+/// from the real model, never from a hand-written table.
+///
+/// `Display` prints a table like torchsummary/torchinfo; the value also
+/// serialises to JSON.
+///
+/// ```
+/// use lenet::{Architecture, LeNetConfig, Summary};
+///
+/// let device = lenet::device("flex")?;
+/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let summary = Summary::of(&model);
+/// assert_eq!(summary.total_params, 61_706);
+/// assert_eq!(summary.layers[0].output_shape, vec![1, 6, 28, 28]);
+/// println!("{summary}");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Title of the model.
+    pub model: String,
+    /// Shape of the input batch the model was run on.
+    pub input_shape: [usize; 4],
+    /// Every layer, in order.
+    pub layers: Vec<LayerSummary>,
+    /// All parameters.
+    pub total_params: usize,
+    /// Parameters the optimiser updates (all of them: nothing is frozen).
+    pub trainable_params: usize,
+    /// Sum of the layers' multiply-adds.
+    pub total_mult_adds: u64,
+}
+
+impl Summary {
+    /// Summarises `model` for one input image.
+    pub fn of(model: &LeNet) -> Self {
+        Self::with_batch(model, 1)
+    }
+
+    /// Summarises `model` for a batch of `batch` images (shapes and multiply-adds
+    /// scale with it; parameters do not).
+    pub fn with_batch(model: &LeNet, batch: usize) -> Self {
+        let input_shape = LeNet::input_shape(batch.max(1));
+        let input = Tensor::<4>::zeros(input_shape, &model.device());
+        let mut recorder = Recorder::default();
+        model.forward_observed(input, &mut recorder);
+        let total_params = model.num_params();
+        Self {
+            model: model.architecture().title().to_string(),
+            input_shape,
+            total_mult_adds: recorder.layers.iter().map(|l| l.mult_adds).sum(),
+            layers: recorder.layers,
+            total_params,
+            trainable_params: total_params,
+        }
+    }
+
+    /// Floating-point operations of one forward pass, counting a multiply-add as 2.
+    pub fn flops(&self) -> u64 {
+        2 * self.total_mult_adds
+    }
+
+    /// Bytes of the input batch (f32).
+    pub fn input_bytes(&self) -> u64 {
+        self.input_shape.iter().map(|&d| d as u64).product::<u64>() * F32_BYTES
+    }
+
+    /// Bytes of every layer's output, counted twice (the output and its gradient),
+    /// as torchinfo's "forward/backward pass size".
+    pub fn activation_bytes(&self) -> u64 {
+        let values: u64 = self
+            .layers
+            .iter()
+            .map(|l| l.output_shape.iter().map(|&d| d as u64).product::<u64>())
+            .sum();
+        2 * values * F32_BYTES
+    }
+
+    /// Bytes of the parameters (f32).
+    pub fn param_bytes(&self) -> u64 {
+        self.total_params as u64 * F32_BYTES
+    }
+
+    /// Input, activations and parameters together.
+    pub fn total_bytes(&self) -> u64 {
+        self.input_bytes() + self.activation_bytes() + self.param_bytes()
+    }
+}
+
+/// Records name, shape, parameters and multiply-adds of each layer.
+#[derive(Default)]
+struct Recorder {
+    layers: Vec<LayerSummary>,
+}
+
+impl Tap for Recorder {
+    fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, output: &Tensor<D>) {
+        let output_shape = output.dims().to_vec();
+        self.layers.push(LayerSummary {
+            name: step.name.to_string(),
+            kind: step.layer.kind(),
+            index: step.index,
+            details: step.layer.details(),
+            mult_adds: step.layer.mult_adds(&output_shape),
+            params: step.layer.num_params(),
+            output_shape,
+        });
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn shape(dims: &[usize]) -> String {
+    let parts: Vec<String> = dims.iter().map(usize::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.2}", bytes as f64 / MEGABYTE)
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const WIDTH: usize = 96;
+        let heavy = "=".repeat(WIDTH);
+        let light = "-".repeat(WIDTH);
+        writeln!(f, "{} — input {}", self.model, shape(&self.input_shape))?;
+        writeln!(f, "{heavy}")?;
+        writeln!(
+            f,
+            "{:<9}{:<11}{:<9}{:<18}{:<18}{:>12}{:>16}",
+            "Layer", "Type", "PyTorch", "Details", "Output shape", "Param #", "Mult-adds"
+        )?;
+        writeln!(f, "{heavy}")?;
+        for layer in &self.layers {
+            let dash_if_zero = |n: u64| {
+                if n == 0 {
+                    "--".to_string()
+                } else {
+                    thousands(n)
+                }
+            };
+            writeln!(
+                f,
+                "{:<9}{:<11}{:<9}{:<18}{:<18}{:>12}{:>16}",
+                layer.name,
+                layer.kind.type_name(),
+                format!("net.{}", layer.index),
+                layer.details,
+                shape(&layer.output_shape),
+                dash_if_zero(layer.params as u64),
+                dash_if_zero(layer.mult_adds),
+            )?;
+        }
+        writeln!(f, "{heavy}")?;
+        writeln!(f, "Total params: {}", thousands(self.total_params as u64))?;
+        writeln!(
+            f,
+            "Trainable params: {}",
+            thousands(self.trainable_params as u64)
+        )?;
+        writeln!(
+            f,
+            "Non-trainable params: {}",
+            thousands((self.total_params - self.trainable_params) as u64)
+        )?;
+        writeln!(
+            f,
+            "Total mult-adds: {} ({:.2} M)",
+            thousands(self.total_mult_adds),
+            self.total_mult_adds as f64 / 1e6
+        )?;
+        writeln!(
+            f,
+            "Total FLOPs: {} ({:.2} M; 1 multiply-add = 2 FLOPs; conv and linear layers only)",
+            thousands(self.flops()),
+            self.flops() as f64 / 1e6
+        )?;
+        writeln!(f, "{light}")?;
+        writeln!(f, "Input size (MB): {}", megabytes(self.input_bytes()))?;
+        writeln!(
+            f,
+            "Forward/backward pass size (MB): {}",
+            megabytes(self.activation_bytes())
+        )?;
+        writeln!(f, "Params size (MB): {}", megabytes(self.param_bytes()))?;
+        writeln!(
+            f,
+            "Estimated Total Size (MB): {}",
+            megabytes(self.total_bytes())
+        )?;
+        writeln!(
+            f,
+            "(MB = 10^6 bytes; f32 values; every layer output counted twice, for the forward \
+             value and its gradient, as torchinfo does)"
+        )?;
+        write!(f, "{heavy}")
+    }
+}

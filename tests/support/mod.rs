@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use lenet::data::{IdxArray, encode_idx};
+
+/// The real MNIST directory: `$LENET_DATA_DIR`, else `../shared/data/mnist` beside
+/// the crate. `None` (after printing why) when the files are not there, so tests
+/// that need them skip visibly.
+pub fn real_mnist_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("LENET_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
+    let present = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+    .iter()
+    .all(|stem| dir.join(format!("{stem}.gz")).is_file() || dir.join(stem).is_file());
+    if present {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED {test}: the real MNIST files are not in {} (set LENET_DATA_DIR)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// IDX bytes of `n` synthetic 28×28 images: image `i` is filled with `i * 10`.
+pub fn images_idx(n: usize) -> Vec<u8> {
+    let data = (0..n)
+        .flat_map(|i| vec![(i * 10 % 256) as u8; 784])
+        .collect();
+    encode_idx(&IdxArray {
+        dims: vec![n, 28, 28],
+        data,
+    })
+}
+
+/// IDX bytes of labels.
+pub fn labels_idx(labels: &[u8]) -> Vec<u8> {
+    encode_idx(&IdxArray {
+        dims: vec![labels.len()],
+        data: labels.to_vec(),
+    })
+}
+
+/// Gzip-compresses bytes.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Writes a complete synthetic MNIST directory: `n_train` and `n_test` images,
+/// labels cycling 0–9, gzip-compressed.
+pub fn write_synthetic_mnist(dir: &Path, n_train: usize, n_test: usize) {
+    let labels = |n: usize| (0..n).map(|i| (i % 10) as u8).collect::<Vec<_>>();
+    let files = [
+        ("train-images-idx3-ubyte.gz", images_idx(n_train)),
+        ("train-labels-idx1-ubyte.gz", labels_idx(&labels(n_train))),
+        ("t10k-images-idx3-ubyte.gz", images_idx(n_test)),
+        ("t10k-labels-idx1-ubyte.gz", labels_idx(&labels(n_test))),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), gzip(&bytes)).unwrap();
+    }
+}
+
+/// Path of an example binary built by `cargo test` next to the test binary.
+pub fn example_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "example binary {} not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// Files in `dir` whose names start with a dot (temporary files of atomic writes).
+pub fn leftover_temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect()
+}
