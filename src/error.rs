@@ -97,6 +97,47 @@ pub enum Error {
         source: image::ImageError,
     },
 
+    /// A model or optimizer file could not be read or written, or does not fit
+    /// the model it is loaded into.
+    #[error("{}: {reason}", path.display())]
+    Checkpoint {
+        /// The file or checkpoint directory.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The training loss stopped being a finite number.
+    #[error(
+        "training diverged: the loss became {loss} at step {step} (epoch {epoch}) with learning \
+         rate {learning_rate:e}; try a lower learning rate (e.g. --lr {suggested:e}). \
+         Checkpoints written before this step are intact"
+    )]
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based global step.
+        step: usize,
+        /// The non-finite loss.
+        loss: f64,
+        /// The learning rate of that step.
+        learning_rate: f64,
+        /// A rate ten times lower.
+        suggested: f64,
+    },
+
+    /// Training was stopped on request before it finished.
+    #[error("training stopped after step {step}{}", match checkpoint {
+        Some(dir) => format!("; checkpoint in {} (continue with --resume)", dir.display()),
+        None => String::new(),
+    })]
+    Interrupted {
+        /// Steps completed.
+        step: usize,
+        /// The checkpoint written at the stop, if the run has an output directory.
+        checkpoint: Option<PathBuf>,
+    },
+
     /// An argument is outside what the function accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

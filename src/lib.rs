@@ -35,12 +35,17 @@ mod atomic_file;
 pub mod data;
 pub mod device;
 mod error;
+pub mod eval;
 pub mod model;
+mod rng;
+pub mod train;
 pub mod viz;
 
 pub use burn;
 pub use device::{DeviceChoice, device};
 pub use error::{Error, Result};
+pub use eval::{Evaluation, evaluate};
 pub use model::{
     Architecture, Layer, LayerKind, LayerName, LayerStep, LeNet, LeNetConfig, NoTap, Summary, Tap,
 };
+pub use train::{TrainConfig, Trained, resume, train};

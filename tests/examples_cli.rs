@@ -124,3 +124,154 @@ fn mnist_info_with_a_missing_directory_says_what_to_do() {
     assert!(stderr.contains("--download"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 96, 40);
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let args = [
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--model",
+        "extra-conv",
+        "--device",
+        "flex",
+        "--seed",
+        "4",
+    ];
+    let result = run("train_mnist", &args);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("epoch  2: train loss"), "{stderr}");
+    for file in [
+        "model.bpk",
+        "config.json",
+        "history.json",
+        "history.csv",
+        "metrics.json",
+        "evaluation.json",
+        "checkpoints/latest",
+    ] {
+        assert!(run_dir.join(file).is_file(), "missing {file}");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    for key in [
+        "test_accuracy",
+        "test_loss",
+        "epochs",
+        "train_seconds",
+        "train_samples_per_sec",
+        "params",
+        "model",
+        "device",
+        "seed",
+    ] {
+        assert!(
+            !metrics[key].is_null(),
+            "metrics.json lacks {key}: {metrics}"
+        );
+    }
+    assert_eq!(metrics["model"], "extra-conv");
+    assert_eq!(metrics["params"], 30_378);
+    assert_eq!(metrics["epochs"], 2);
+    assert_eq!(metrics["seed"], 4);
+    let csv = std::fs::read_to_string(run_dir.join("history.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            run_dir.join("model.bpk").to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
+    assert_eq!(eval["model"], "extra-conv");
+    assert_eq!(eval["count"], 40);
+
+    // The wrong --model for this checkpoint is refused with the reason.
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            run_dir.join("model.bpk").to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("extra-conv") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    // Resuming a finished run changes nothing and rewrites the same results.
+    let result = run(
+        "train_mnist",
+        &[
+            "--resume",
+            run_dir.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(again["test_accuracy"], metrics["test_accuracy"]);
+}
+
+#[test]
+fn train_mnist_refuses_bad_settings_in_one_line() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 8, 8);
+    let out = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--lr", "-1"), ("--epochs", "0"), ("--model", "resnet")] {
+        let result = run(
+            "train_mnist",
+            &[
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--out",
+                out.path().to_str().unwrap(),
+                flag,
+                value,
+            ],
+        );
+        assert!(!result.status.success(), "{flag} {value}");
+        let stderr = text(&result.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let result = run(
+        "train_mnist",
+        &[
+            "--resume",
+            out.path().join("nothing").to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    assert!(
+        text(&result.stderr).contains("no checkpoint here"),
+        "{}",
+        text(&result.stderr)
+    );
+}

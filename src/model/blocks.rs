@@ -1,11 +1,13 @@
 //! The pieces both architectures are built from: convolution stages and the
 //! fully connected classifier.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d, Relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::rng::Rng;
 
 use super::architecture::ConvSpec;
 use super::layer::{Layer, Tap, Walk};
@@ -18,6 +20,23 @@ pub(crate) fn pytorch_default_init() -> Initializer {
         gain: 1.0 / 3.0f64.sqrt(),
         fan_out_only: false,
     }
+}
+
+/// Replaces `param` with values uniform in ±1/√fan_in drawn from `rng` — the
+/// same distribution as [`pytorch_default_init`], but from a stream that depends
+/// only on the seed, not on the device or on other threads.
+fn redraw<const D: usize>(
+    param: &mut Param<Tensor<D>>,
+    fan_in: usize,
+    rng: &mut Rng,
+    device: &Device,
+) {
+    let shape = param.lazy_shape();
+    let bound = 1.0 / (fan_in as f32).sqrt();
+    let values: Vec<f32> = (0..shape.num_elements())
+        .map(|_| rng.uniform(-bound, bound))
+        .collect();
+    *param = Param::from_data(TensorData::new(values, shape), device);
 }
 
 /// Conv → ReLU → optional 2×2 max-pool.
@@ -42,6 +61,15 @@ impl ConvStage {
             conv,
             activation: Relu::new(),
             pool: spec.pool.then(|| MaxPool2dConfig::new([2, 2]).init()),
+        }
+    }
+
+    pub(crate) fn redraw(&mut self, rng: &mut Rng, device: &Device) {
+        let [_, in_per_group, kh, kw] = self.conv.weight.lazy_shape().dims::<4>();
+        let fan_in = in_per_group * kh * kw;
+        redraw(&mut self.conv.weight, fan_in, rng, device);
+        if let Some(bias) = &mut self.conv.bias {
+            redraw(bias, fan_in, rng, device);
         }
     }
 
@@ -80,6 +108,16 @@ impl Classifier {
         Self {
             layers,
             activation: Relu::new(),
+        }
+    }
+
+    pub(crate) fn redraw(&mut self, rng: &mut Rng, device: &Device) {
+        for linear in &mut self.layers {
+            let [fan_in, _] = linear.weight.lazy_shape().dims::<2>();
+            redraw(&mut linear.weight, fan_in, rng, device);
+            if let Some(bias) = &mut linear.bias {
+                redraw(bias, fan_in, rng, device);
+            }
         }
     }
 

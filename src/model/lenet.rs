@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use super::architecture::{Architecture, HIDDEN_WIDTHS, INPUT_SIZE};
 use super::blocks::{Classifier, ConvStage};
 use super::layer::{Layer, NoTap, Tap, Walk};
+use crate::rng::Rng;
 
 /// How to build a [`LeNet`]; saved next to every checkpoint so the weights always
 /// say which network they belong to.
@@ -30,8 +31,9 @@ pub struct LeNetConfig {
 }
 
 impl LeNetConfig {
-    /// Builds the model with PyTorch's default initialisation, on `device`.
-    /// Call `device.seed(..)` first for reproducible weights.
+    /// Builds the model with PyTorch's default initialisation, on `device`, from
+    /// Burn's random generator (call `device.seed(..)` first for repeatable weights
+    /// in a single-threaded program; see [`init_seeded`](Self::init_seeded)).
     pub fn init(&self, device: &Device) -> LeNet {
         let arch = self.architecture;
         let mut widths = vec![arch.flattened_len()];
@@ -47,7 +49,34 @@ impl LeNetConfig {
             architecture: arch,
         }
     }
+
+    /// Builds the model with the same distribution as [`init`](Self::init), drawn
+    /// from a generator owned by the crate: the same `seed` gives the same weights
+    /// on every device, in every thread, in every version of Burn.
+    ///
+    /// ```
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let config = LeNetConfig::new(Architecture::LeNet5);
+    /// let a = config.init_seeded(&device, 7).convolutions().next().unwrap().weight.val();
+    /// let b = config.init_seeded(&device, 7).convolutions().next().unwrap().weight.val();
+    /// assert!(a.equal(b).all().into_scalar::<bool>());
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> LeNet {
+        let mut model = self.init(device);
+        let mut rng = Rng::derive(seed, &[INIT_STREAM]);
+        for stage in &mut model.stages {
+            stage.redraw(&mut rng, device);
+        }
+        model.classifier.redraw(&mut rng, device);
+        model
+    }
 }
+
+/// Keeps the initialisation stream apart from shuffling and augmentation.
+const INIT_STREAM: u64 = 0x1417;
 
 /// LeNet5 or its extra-conv variant, as a Burn module.
 ///

@@ -5,6 +5,7 @@ mod blocks;
 mod layer;
 mod lenet;
 mod summary;
+mod weights;
 
 pub use architecture::{Architecture, INPUT_SIZE};
 pub use blocks::{Classifier, ConvStage};

@@ -1,0 +1,279 @@
+//! Evaluation: accuracy, loss, per-class precision/recall/F1, the confusion
+//! matrix, and the tutorial's MSE and R² — all from one pass over the data.
+
+use std::fmt;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::data::{MnistBatcher, MnistSplit, NUM_CLASSES, Normalization};
+use crate::model::LeNet;
+
+/// Precision, recall and F1 of one digit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassMetrics {
+    /// The digit.
+    pub digit: usize,
+    /// Of the images predicted as this digit, the fraction that are.
+    pub precision: f64,
+    /// Of the images of this digit, the fraction predicted as it.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Images of this digit.
+    pub support: usize,
+}
+
+/// Precision, recall and F1 averaged over classes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Averages {
+    /// Mean precision.
+    pub precision: f64,
+    /// Mean recall.
+    pub recall: f64,
+    /// Mean F1.
+    pub f1: f64,
+}
+
+/// The full evaluation of a model on a labelled set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Number of images evaluated.
+    pub count: usize,
+    /// Images classified correctly.
+    pub correct: usize,
+    /// Fraction classified correctly.
+    pub accuracy: f64,
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// One entry per digit.
+    pub per_class: Vec<ClassMetrics>,
+    /// Unweighted mean over digits (scikit-learn's "macro avg").
+    pub macro_avg: Averages,
+    /// Mean over digits weighted by support ("weighted avg").
+    pub weighted_avg: Averages,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// Mean squared error between softmax probabilities and one-hot labels.
+    pub mse: f64,
+    /// R² of softmax probabilities against one-hot labels, averaged over the
+    /// ten columns (scikit-learn's `r2_score` default).
+    pub r2: f64,
+}
+
+/// Accumulates logits and labels batch by batch; [`finish`](Self::finish) turns
+/// them into an [`Evaluation`].
+#[derive(Debug, Clone)]
+pub struct EvalAccumulator {
+    count: usize,
+    correct: usize,
+    loss_sum: f64,
+    squared_error: [f64; NUM_CLASSES],
+    label_counts: [usize; NUM_CLASSES],
+    confusion: [[usize; NUM_CLASSES]; NUM_CLASSES],
+}
+
+impl Default for EvalAccumulator {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            correct: 0,
+            loss_sum: 0.0,
+            squared_error: [0.0; NUM_CLASSES],
+            label_counts: [0; NUM_CLASSES],
+            confusion: [[0; NUM_CLASSES]; NUM_CLASSES],
+        }
+    }
+}
+
+impl EvalAccumulator {
+    /// Adds a batch: `logits` row-major `[labels.len(), 10]`.
+    ///
+    /// ```
+    /// use lenet::eval::EvalAccumulator;
+    ///
+    /// let mut acc = EvalAccumulator::default();
+    /// let mut logits = vec![0.0f32; 20];
+    /// logits[3] = 5.0; // image 0 → 3
+    /// logits[10 + 7] = 5.0; // image 1 → 7
+    /// acc.add(&logits, &[3, 1]);
+    /// let eval = acc.finish();
+    /// assert_eq!(eval.accuracy, 0.5);
+    /// assert_eq!(eval.confusion[1][7], 1);
+    /// ```
+    pub fn add(&mut self, logits: &[f32], labels: &[u8]) {
+        for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(labels) {
+            let label = label as usize;
+            let (predicted, &max) =
+                row.iter()
+                    .enumerate()
+                    .fold((0, &f32::NEG_INFINITY), |best, (i, v)| {
+                        if *v > *best.1 { (i, v) } else { best }
+                    });
+            let exp: Vec<f64> = row.iter().map(|&v| ((v - max) as f64).exp()).collect();
+            let sum: f64 = exp.iter().sum();
+            self.loss_sum += sum.ln() - (row[label] - max) as f64;
+            for (class, e) in exp.iter().enumerate() {
+                let target = if class == label { 1.0 } else { 0.0 };
+                self.squared_error[class] += (e / sum - target).powi(2);
+            }
+            self.confusion[label][predicted] += 1;
+            self.label_counts[label] += 1;
+            self.correct += usize::from(predicted == label);
+            self.count += 1;
+        }
+    }
+
+    /// Images added so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// All the metrics.
+    pub fn finish(&self) -> Evaluation {
+        let n = self.count.max(1) as f64;
+        let per_class: Vec<ClassMetrics> = (0..NUM_CLASSES)
+            .map(|digit| {
+                let hits = self.confusion[digit][digit] as f64;
+                let predicted: usize = (0..NUM_CLASSES).map(|t| self.confusion[t][digit]).sum();
+                let support = self.label_counts[digit];
+                let precision = ratio(hits, predicted as f64);
+                let recall = ratio(hits, support as f64);
+                ClassMetrics {
+                    digit,
+                    precision,
+                    recall,
+                    f1: ratio(2.0 * precision * recall, precision + recall),
+                    support,
+                }
+            })
+            .collect();
+        let average = |weight: &dyn Fn(&ClassMetrics) -> f64| {
+            let total: f64 = per_class.iter().map(weight).sum();
+            let mean = |f: &dyn Fn(&ClassMetrics) -> f64| {
+                ratio(per_class.iter().map(|c| weight(c) * f(c)).sum(), total)
+            };
+            Averages {
+                precision: mean(&|c| c.precision),
+                recall: mean(&|c| c.recall),
+                f1: mean(&|c| c.f1),
+            }
+        };
+        // R² per column: 1 − SS_res / SS_tot, where a one-hot column with
+        // frequency p has SS_tot = n·p·(1 − p).
+        let r2_columns: Vec<f64> = (0..NUM_CLASSES)
+            .map(|c| {
+                let p = self.label_counts[c] as f64 / n;
+                let total = n * p * (1.0 - p);
+                if total > 0.0 {
+                    1.0 - self.squared_error[c] / total
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Evaluation {
+            count: self.count,
+            correct: self.correct,
+            accuracy: self.correct as f64 / n,
+            loss: self.loss_sum / n,
+            macro_avg: average(&|_| 1.0),
+            weighted_avg: average(&|c| c.support as f64),
+            per_class,
+            confusion: self.confusion.iter().map(|row| row.to_vec()).collect(),
+            mse: self.squared_error.iter().sum::<f64>() / (n * NUM_CLASSES as f64),
+            r2: r2_columns.iter().sum::<f64>() / NUM_CLASSES as f64,
+        }
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+/// Evaluates `model` on every image of `split`, in batches of `batch_size`,
+/// with the normalisation the model was trained with.
+///
+/// ```no_run
+/// use lenet::data::{Mnist, Normalization};
+/// use lenet::{Architecture, LeNetConfig};
+///
+/// let device = lenet::device("auto")?;
+/// let mnist = Mnist::load("data/mnist".as_ref())?;
+/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let eval = lenet::evaluate(&model, &mnist.test, Normalization::None, 1000, &device);
+/// println!("{eval}");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn evaluate(
+    model: &LeNet,
+    split: &MnistSplit,
+    normalization: Normalization,
+    batch_size: usize,
+    device: &Device,
+) -> Evaluation {
+    let batcher = MnistBatcher::new(normalization);
+    let indices: Vec<usize> = (0..split.len()).collect();
+    let mut acc = EvalAccumulator::default();
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let batch = batcher.batch_from_split(split, chunk, device);
+        let logits = model
+            .forward(batch.images)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("logits are floats");
+        acc.add(&logits, &split.labels()[chunk[0]..chunk[0] + chunk.len()]);
+    }
+    acc.finish()
+}
+
+impl fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} images: accuracy {:.2}% ({} wrong), loss {:.4}, MSE {:.5}, R² {:.4}",
+            self.count,
+            100.0 * self.accuracy,
+            self.count - self.correct,
+            self.loss,
+            self.mse,
+            self.r2
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:>12} {:>10} {:>10} {:>10} {:>9}",
+            "digit", "precision", "recall", "f1", "support"
+        )?;
+        for c in &self.per_class {
+            writeln!(
+                f,
+                "{:>12} {:>10.4} {:>10.4} {:>10.4} {:>9}",
+                c.digit, c.precision, c.recall, c.f1, c.support
+            )?;
+        }
+        for (name, avg) in [
+            ("macro avg", self.macro_avg),
+            ("weighted avg", self.weighted_avg),
+        ] {
+            writeln!(
+                f,
+                "{:>12} {:>10.4} {:>10.4} {:>10.4} {:>9}",
+                name, avg.precision, avg.recall, avg.f1, self.count
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "confusion matrix (rows: true digit, columns: predicted)")?;
+        write!(f, "     ")?;
+        for p in 0..NUM_CLASSES {
+            write!(f, "{p:>6}")?;
+        }
+        for (t, row) in self.confusion.iter().enumerate() {
+            write!(f, "\n{t:>5}")?;
+            for count in row {
+                write!(f, "{count:>6}")?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! Checkpoints that survive a crash at any instant.
+//!
+//! A checkpoint is a directory `step-<N>/` holding `model.bpk`, `optimizer.bpk`,
+//! `config.json` and `position.json`. It is written under a temporary name and
+//! renamed when complete; then the one-line file `latest` is replaced
+//! atomically to point at it; only then are older checkpoints removed. Killing
+//! the process at any point leaves `latest` naming a complete checkpoint.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{ModuleOptimizer, OptimizerRecord};
+use burn::store::ModuleRecord;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::config::TrainConfig;
+use super::history::History;
+use crate::atomic_file::AtomicFile;
+use crate::model::LeNet;
+use crate::{Error, Result};
+
+/// The pointer file naming the newest complete checkpoint.
+const LATEST: &str = "latest";
+/// Checkpoints kept besides the newest, so one damaged by the disk still has a fallback.
+const KEEP: usize = 2;
+
+/// Where a run stands, with what it needs to continue exactly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Position {
+    /// 0-based epoch in progress.
+    pub epoch: usize,
+    /// Batches of that epoch already trained.
+    pub next_batch: usize,
+    /// Steps trained over the whole run.
+    pub global_step: usize,
+    /// Running sums of the epoch in progress.
+    pub epoch_loss_sum: f64,
+    pub epoch_correct: u64,
+    pub epoch_seen: u64,
+    pub epoch_seconds: f64,
+    /// Completed epochs.
+    pub history: History,
+}
+
+/// A checkpoint read back from disk.
+pub(crate) struct Restored {
+    pub config: TrainConfig,
+    pub model: LeNet,
+    pub optimizer: OptimizerRecord,
+    pub position: Position,
+    /// The checkpoints directory it came from (new checkpoints go there too).
+    pub root: PathBuf,
+}
+
+fn checkpoint_error(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Writes a checkpoint into `root` and returns its directory.
+pub(crate) fn write(
+    root: &Path,
+    model: &LeNet,
+    optimizer: &ModuleOptimizer,
+    config: &TrainConfig,
+    position: &Position,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    let name = format!("step-{:08}", position.global_step);
+    let dir = root.join(&name);
+    let temp = root.join(format!(".{name}.{}.tmp", std::process::id()));
+    if temp.exists() {
+        std::fs::remove_dir_all(&temp).map_err(|e| Error::io(&temp, e))?;
+    }
+    std::fs::create_dir(&temp).map_err(|e| Error::io(&temp, e))?;
+    let model_path = temp.join("model.bpk");
+    model
+        .clone()
+        .into_record()
+        .save(&model_path)
+        .map_err(|e| checkpoint_error(&model_path, e))?;
+    let optimizer_path = temp.join("optimizer.bpk");
+    optimizer
+        .to_record()
+        .save(&optimizer_path)
+        .map_err(|e| checkpoint_error(&optimizer_path, e))?;
+    write_text(&temp.join("config.json"), &config.to_string())?;
+    let position_json = serde_json::to_string_pretty(position)
+        .map_err(|e| checkpoint_error(&temp.join("position.json"), e))?;
+    write_text(&temp.join("position.json"), &position_json)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    std::fs::rename(&temp, &dir).map_err(|e| Error::io(&dir, e))?;
+    sync_dir(root);
+    write_text(&root.join(LATEST), &name)?;
+    prune(root, &name);
+    Ok(dir)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.writer()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
+    file.commit()
+}
+
+/// Makes a rename durable (best effort: not every platform can open directories).
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Removes all but the newest `KEEP` checkpoints and stale temporary directories.
+fn prune(root: &Path, newest: &str) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut steps: Vec<String> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".step-") && name.ends_with(".tmp") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        } else if name.starts_with("step-") && name.as_str() <= newest {
+            steps.push(name);
+        }
+    }
+    steps.sort();
+    let excess = steps.len().saturating_sub(KEEP);
+    for name in &steps[..excess] {
+        let _ = std::fs::remove_dir_all(root.join(name));
+    }
+}
+
+/// Finds the checkpoint `path` refers to: a run's output directory, its
+/// `checkpoints/` directory, or one `step-*` directory.
+pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
+    for root in [path.join("checkpoints"), path.to_path_buf()] {
+        let pointer = root.join(LATEST);
+        if pointer.is_file() {
+            let name = std::fs::read_to_string(&pointer).map_err(|e| Error::io(&pointer, e))?;
+            let dir = root.join(name.trim());
+            return Ok((root, dir));
+        }
+    }
+    if path.join("position.json").is_file() {
+        let root = path.parent().unwrap_or(path).to_path_buf();
+        return Ok((root, path.to_path_buf()));
+    }
+    Err(checkpoint_error(
+        path,
+        "no checkpoint here: expected a run directory with checkpoints/latest, \
+         a checkpoints directory, or a step-* checkpoint directory",
+    ))
+}
+
+/// Reads the checkpoint `path` refers to, with the model on `device`.
+pub(crate) fn read(path: &Path, device: &Device) -> Result<Restored> {
+    let (root, dir) = locate(path)?;
+    let config_path = dir.join("config.json");
+    let config = TrainConfig::load(&config_path)
+        .map_err(|e| checkpoint_error(&config_path, format!("unreadable config: {e}")))?;
+    let position_path = dir.join("position.json");
+    let position_text =
+        std::fs::read_to_string(&position_path).map_err(|e| Error::io(&position_path, e))?;
+    let position: Position = serde_json::from_str(&position_text)
+        .map_err(|e| checkpoint_error(&position_path, format!("unreadable position: {e}")))?;
+    let model_path = dir.join("model.bpk");
+    let record = ModuleRecord::load(&model_path).map_err(|e| checkpoint_error(&model_path, e))?;
+    let model = config
+        .model
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| checkpoint_error(&model_path, e))?;
+    let optimizer_path = dir.join("optimizer.bpk");
+    let optimizer =
+        OptimizerRecord::load(&optimizer_path).map_err(|e| checkpoint_error(&optimizer_path, e))?;
+    Ok(Restored {
+        config,
+        model,
+        optimizer,
+        position,
+        root,
+    })
+}

@@ -1,0 +1,240 @@
+//! What a training run does, as one saved value.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::config::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Normalization;
+use crate::model::{Architecture, LeNetConfig};
+use crate::{Error, Result};
+
+/// How the learning rate changes over the run.
+#[derive(Config, Debug, Copy, PartialEq)]
+pub enum LrSchedule {
+    /// The same rate for every step (the tutorial).
+    Constant,
+    /// Linear warm-up over `warmup_steps`, then cosine decay to `final_fraction` × the
+    /// base rate at the last step.
+    WarmupCosine {
+        /// Steps of linear warm-up from 0.
+        warmup_steps: usize,
+        /// Rate at the end, as a fraction of the base rate.
+        final_fraction: f64,
+    },
+}
+
+impl LrSchedule {
+    /// The rate at `step` (0-based) of `total_steps`.
+    ///
+    /// ```
+    /// use lenet::train::LrSchedule;
+    ///
+    /// assert_eq!(LrSchedule::Constant.rate(1e-3, 500, 1000), 1e-3);
+    /// let cosine = LrSchedule::WarmupCosine { warmup_steps: 10, final_fraction: 0.0 };
+    /// assert!(cosine.rate(1e-3, 0, 1000) < 1e-4);
+    /// assert!((cosine.rate(1e-3, 10, 1000) - 1e-3).abs() < 1e-9);
+    /// assert!(cosine.rate(1e-3, 999, 1000) < 1e-6);
+    /// ```
+    pub fn rate(&self, base: f64, step: usize, total_steps: usize) -> f64 {
+        match *self {
+            LrSchedule::Constant => base,
+            LrSchedule::WarmupCosine {
+                warmup_steps,
+                final_fraction,
+            } => {
+                if step < warmup_steps {
+                    return base * (step + 1) as f64 / warmup_steps as f64;
+                }
+                let span = total_steps.saturating_sub(warmup_steps).max(1) as f64;
+                let progress = ((step - warmup_steps) as f64 / span).min(1.0);
+                let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
+                base * (final_fraction + (1.0 - final_fraction) * cosine)
+            }
+        }
+    }
+}
+
+/// Small random affine distortions applied to each training image on the fly.
+#[derive(Config, Debug, Copy, PartialEq)]
+pub struct Augmentation {
+    /// Largest rotation, in degrees, either way.
+    #[config(default = 10.0)]
+    pub max_rotation_deg: f32,
+    /// Largest relative change of size, either way (0.1 = 90%–110%).
+    #[config(default = 0.1)]
+    pub max_scale: f32,
+    /// Largest shift, in pixels, along each axis.
+    #[config(default = 2.0)]
+    pub max_shift: f32,
+}
+
+/// A named set of training settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Recipe {
+    /// The tutorial's: Adam (lr 1e-3, PyTorch's epsilon 1e-8), batch 64, 10 epochs,
+    /// cross-entropy, pixels in [0, 1], shuffled.
+    #[serde(rename = "tutorial")]
+    Tutorial,
+    /// Beyond the tutorial, the same network: standardised inputs, random affine
+    /// distortions, warm-up + cosine learning-rate decay, 20 epochs.
+    #[serde(rename = "improved")]
+    Improved,
+}
+
+impl Recipe {
+    /// Every recipe.
+    pub const ALL: [Recipe; 2] = [Recipe::Tutorial, Recipe::Improved];
+
+    /// The name used on command lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::Tutorial => "tutorial",
+            Recipe::Improved => "improved",
+        }
+    }
+
+    /// The full configuration of this recipe for `architecture`.
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    /// use lenet::train::Recipe;
+    ///
+    /// let config = Recipe::Tutorial.config(Architecture::LeNet5);
+    /// assert_eq!((config.epochs, config.batch_size, config.learning_rate), (10, 64, 1e-3));
+    /// assert_eq!(config.adam_epsilon, 1e-8);
+    /// ```
+    pub fn config(self, architecture: Architecture) -> TrainConfig {
+        let base = TrainConfig::new(LeNetConfig::new(architecture));
+        match self {
+            Recipe::Tutorial => base,
+            Recipe::Improved => base
+                .with_recipe(Recipe::Improved)
+                .with_epochs(20)
+                .with_learning_rate(2e-3)
+                .with_normalization(Normalization::MNIST)
+                .with_augmentation(Some(Augmentation::new()))
+                .with_lr_schedule(LrSchedule::WarmupCosine {
+                    warmup_steps: 500,
+                    final_fraction: 0.0,
+                }),
+        }
+    }
+}
+
+impl fmt::Display for Recipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Recipe {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "unknown recipe `{name}`; available: {}",
+                    Self::ALL.map(Recipe::name).join(", ")
+                ))
+            })
+    }
+}
+
+/// Everything a training run needs to be repeated exactly; saved as
+/// `config.json` next to every checkpoint.
+///
+/// ```
+/// use lenet::Architecture;
+/// use lenet::train::Recipe;
+///
+/// let quick = Recipe::Tutorial
+///     .config(Architecture::ExtraConv)
+///     .with_epochs(1)
+///     .with_limit_train(Some(2_000))
+///     .with_seed(3);
+/// assert_eq!(quick.model.architecture, Architecture::ExtraConv);
+/// ```
+#[derive(Config, Debug)]
+pub struct TrainConfig {
+    /// The network.
+    pub model: LeNetConfig,
+    /// Which recipe these settings started from (informational).
+    #[config(default = "Recipe::Tutorial")]
+    pub recipe: Recipe,
+    /// Passes over the training set.
+    #[config(default = 10)]
+    pub epochs: usize,
+    /// Images per optimisation step.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Adam's base learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Adam's epsilon: PyTorch's 1e-8 (Burn's own default is 1e-5).
+    #[config(default = 1e-8)]
+    pub adam_epsilon: f32,
+    /// How the rate changes over the run.
+    #[config(default = "LrSchedule::Constant")]
+    pub lr_schedule: LrSchedule,
+    /// Seeds the initial weights, the shuffling and the augmentation.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Visit the training images in a new random order each epoch.
+    #[config(default = true)]
+    pub shuffle: bool,
+    /// How pixels become inputs; saved so inference uses the same.
+    #[config(default = "Normalization::None")]
+    pub normalization: Normalization,
+    /// Random distortions of training images, if any.
+    #[config(default = "None")]
+    pub augmentation: Option<Augmentation>,
+    /// Write a checkpoint every this many steps (0: only at the end of each epoch).
+    #[config(default = 0)]
+    pub checkpoint_every: usize,
+    /// Where checkpoints go (`<dir>/checkpoints/`); `None` writes none.
+    #[config(default = "None")]
+    pub output_dir: Option<String>,
+    /// Report the loss to the observer every this many steps.
+    #[config(default = 100)]
+    pub log_every: usize,
+    /// Train on the first `n` training images only (quick runs, tests).
+    #[config(default = "None")]
+    pub limit_train: Option<usize>,
+    /// Batch size for evaluation (no gradients, so larger is faster).
+    #[config(default = 1000)]
+    pub eval_batch_size: usize,
+}
+
+impl TrainConfig {
+    /// Checks the settings make sense before anything is computed.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |what: String| Err(Error::InvalidArgument(what));
+        if self.epochs == 0 {
+            return fail("epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return fail("batch sizes must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return fail(format!(
+                "learning rate must be a positive number, got {}",
+                self.learning_rate
+            ));
+        }
+        if !(self.adam_epsilon.is_finite() && self.adam_epsilon > 0.0) {
+            return fail(format!(
+                "adam epsilon must be positive, got {}",
+                self.adam_epsilon
+            ));
+        }
+        if self.limit_train == Some(0) {
+            return fail("--limit must be at least 1".into());
+        }
+        Ok(())
+    }
+}

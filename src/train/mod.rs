@@ -1,0 +1,14 @@
+//! Training: the configuration, the loop, checkpoints and resumption, the
+//! per-epoch history and the progress observer.
+
+mod augment;
+mod checkpoint;
+mod config;
+mod history;
+mod observer;
+mod trainer;
+
+pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
+pub use history::{EpochRecord, History};
+pub use observer::{Silent, StepReport, TrainObserver};
+pub use trainer::{RunMetrics, Trained, resume, train};

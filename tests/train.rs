@@ -1,0 +1,301 @@
+//! Training: determinism, interruption and exact resumption, divergence, and
+//! the evaluation metrics. Runs on small synthetic data so it is quick and
+//! needs no download.
+
+mod support;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+use lenet::data::Mnist;
+use lenet::train::{Recipe, StepReport, TrainConfig, TrainObserver};
+use lenet::{Architecture, Error, LeNet, LeNetConfig};
+
+/// Synthetic MNIST whose digits are learnable: image `i` is a bar at a position
+/// given by its label.
+fn toy_mnist(n_train: usize, n_test: usize) -> Mnist {
+    let make = |n: usize, offset: usize| {
+        let mut images = vec![0u8; n * 784];
+        let mut labels = vec![0u8; n];
+        for i in 0..n {
+            let label = ((i + offset) * 7 % 10) as u8;
+            labels[i] = label;
+            let row = 3 + 2 * label as usize;
+            for x in 4..24 {
+                images[i * 784 + row * 28 + x] = 200 + (i % 50) as u8;
+            }
+        }
+        (images, labels)
+    };
+    let (train_images, train_labels) = make(n_train, 0);
+    let (test_images, test_labels) = make(n_test, 3);
+    Mnist {
+        train: lenet::data::MnistSplit::from_raw(
+            lenet::data::Split::Train,
+            train_images,
+            train_labels,
+        )
+        .unwrap(),
+        test: lenet::data::MnistSplit::from_raw(lenet::data::Split::Test, test_images, test_labels)
+            .unwrap(),
+    }
+}
+
+fn quick_config(arch: Architecture, out: Option<&std::path::Path>) -> TrainConfig {
+    Recipe::Tutorial
+        .config(arch)
+        .with_epochs(2)
+        .with_batch_size(16)
+        .with_seed(5)
+        .with_eval_batch_size(64)
+        .with_output_dir(out.map(|p| p.to_string_lossy().into_owned()))
+}
+
+/// Every parameter value of a model, in a fixed order.
+fn weights(model: &LeNet) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().try_into_vec_as::<f32>().unwrap());
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+/// Stops the run after `after` steps.
+struct StopAfter {
+    after: usize,
+    steps: usize,
+}
+
+impl TrainObserver for StopAfter {
+    fn on_step(&mut self, _step: &StepReport) {
+        self.steps += 1;
+    }
+    fn should_stop(&mut self) -> bool {
+        self.steps == self.after
+    }
+}
+
+fn device() -> burn::tensor::Device {
+    lenet::device("flex").unwrap()
+}
+
+#[test]
+fn same_seed_same_weights_and_history() {
+    let data = toy_mnist(160, 40);
+    let config = quick_config(Architecture::LeNet5, None);
+    let a = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let b = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    assert!(
+        weights(&a.model) == weights(&b.model),
+        "same seed, same weights"
+    );
+    assert_eq!(a.history.epochs.len(), 2);
+    for (x, y) in a.history.epochs.iter().zip(&b.history.epochs) {
+        assert_eq!(
+            (x.train_loss, x.train_accuracy, x.test_loss, x.test_accuracy),
+            (y.train_loss, y.train_accuracy, y.test_loss, y.test_accuracy)
+        );
+    }
+    let c = lenet::train(
+        &config.clone().with_seed(6),
+        &data,
+        &device(),
+        &mut lenet::train::Silent,
+    )
+    .unwrap();
+    assert!(
+        weights(&a.model) != weights(&c.model),
+        "another seed, other weights"
+    );
+}
+
+#[test]
+fn training_learns_and_the_history_is_per_epoch() {
+    let data = toy_mnist(320, 100);
+    let config = quick_config(Architecture::ExtraConv, None).with_epochs(3);
+    let trained = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let h = &trained.history.epochs;
+    assert_eq!(h.iter().map(|e| e.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(h[2].train_loss < h[0].train_loss, "{h:?}");
+    assert!(trained.evaluation.accuracy > 0.5, "{}", trained.evaluation);
+    assert_eq!(trained.evaluation.accuracy, h[2].test_accuracy);
+    assert_eq!(trained.evaluation.count, 100);
+    assert!(
+        h.iter()
+            .all(|e| e.train_accuracy <= 1.0 && e.samples_per_sec > 0.0)
+    );
+}
+
+#[test]
+fn an_interrupted_run_resumed_ends_with_the_same_weights() {
+    let data = toy_mnist(160, 40); // 10 steps per epoch
+    for arch in Architecture::ALL {
+        let straight_dir = tempfile::tempdir().unwrap();
+        let config = quick_config(arch, Some(straight_dir.path())).with_checkpoint_every(4);
+        let straight = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+
+        // Stop mid-epoch (step 7), resume, stop at an epoch boundary (step 10), resume.
+        let dir = tempfile::tempdir().unwrap();
+        let config = quick_config(arch, Some(dir.path())).with_checkpoint_every(4);
+        let err = lenet::train(
+            &config,
+            &data,
+            &device(),
+            &mut StopAfter { after: 7, steps: 0 },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Interrupted {
+                    step: 7,
+                    checkpoint: Some(_)
+                }
+            ),
+            "{err}"
+        );
+        let err = lenet::resume(
+            dir.path(),
+            &data,
+            &device(),
+            &mut StopAfter { after: 3, steps: 0 },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Interrupted { step: 10, .. }), "{err}");
+        let resumed =
+            lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
+
+        assert!(
+            weights(&straight.model) == weights(&resumed.model),
+            "{arch}: resumed weights differ"
+        );
+        assert_eq!(straight.history.epochs.len(), resumed.history.epochs.len());
+        for (x, y) in straight.history.epochs.iter().zip(&resumed.history.epochs) {
+            assert_eq!(
+                (x.train_loss, x.test_loss),
+                (y.train_loss, y.test_loss),
+                "{arch}"
+            );
+        }
+        assert_eq!(straight.evaluation, resumed.evaluation);
+    }
+}
+
+#[test]
+fn checkpoints_are_complete_and_old_ones_are_pruned() {
+    let data = toy_mnist(160, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_checkpoint_every(3);
+    lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let root = dir.path().join("checkpoints");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["latest", "step-00000018", "step-00000020"]);
+    assert_eq!(
+        std::fs::read_to_string(root.join("latest")).unwrap(),
+        "step-00000020"
+    );
+    for file in ["model.bpk", "optimizer.bpk", "config.json", "position.json"] {
+        assert!(root.join("step-00000020").join(file).is_file(), "{file}");
+    }
+    let model = LeNet::load(
+        &LeNetConfig::new(Architecture::LeNet5),
+        &root.join("step-00000020/model.bpk"),
+        &device(),
+    )
+    .unwrap();
+    assert_eq!(model.num_params(), 61_706);
+}
+
+#[test]
+fn divergence_stops_with_the_step_and_a_suggestion_and_keeps_checkpoints() {
+    let data = toy_mnist(160, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let config = quick_config(Architecture::LeNet5, Some(dir.path()))
+        .with_learning_rate(1e12)
+        .with_checkpoint_every(1);
+    let err = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap_err();
+    let Error::Diverged {
+        step,
+        learning_rate,
+        ..
+    } = &err
+    else {
+        panic!("expected divergence, got {err}");
+    };
+    assert!(*step >= 2, "the first step's loss is finite");
+    assert_eq!(*learning_rate, 1e12);
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("step {step}")) && text.contains("lower learning rate"),
+        "{text}"
+    );
+    // Every checkpoint before the divergence still loads.
+    let root = dir.path().join("checkpoints");
+    let latest = std::fs::read_to_string(root.join("latest")).unwrap();
+    LeNet::load(
+        &LeNetConfig::new(Architecture::LeNet5),
+        &root.join(latest.trim()).join("model.bpk"),
+        &device(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_checkpoint_of_the_other_architecture_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("extra.bpk");
+    LeNetConfig::new(Architecture::ExtraConv)
+        .init(&device())
+        .save(&path)
+        .unwrap();
+    let err = LeNet::load(&LeNetConfig::new(Architecture::LeNet5), &path, &device()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("extra.bpk") && text.contains("lenet5"),
+        "{text}"
+    );
+    let garbage = dir.path().join("garbage.bpk");
+    std::fs::write(&garbage, b"not a model").unwrap();
+    let err =
+        LeNet::load(&LeNetConfig::new(Architecture::LeNet5), &garbage, &device()).unwrap_err();
+    assert!(err.to_string().contains("garbage.bpk"), "{err}");
+}
+
+#[test]
+fn invalid_settings_are_refused_before_training() {
+    let data = toy_mnist(16, 16);
+    for config in [
+        quick_config(Architecture::LeNet5, None).with_epochs(0),
+        quick_config(Architecture::LeNet5, None).with_batch_size(0),
+        quick_config(Architecture::LeNet5, None).with_learning_rate(-1.0),
+        quick_config(Architecture::LeNet5, None).with_learning_rate(f64::NAN),
+    ] {
+        let err = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    }
+}
+
+#[test]
+fn the_improved_recipe_trains_with_augmentation_and_a_schedule() {
+    let data = toy_mnist(64, 32);
+    let config = Recipe::Improved
+        .config(Architecture::LeNet5)
+        .with_epochs(1)
+        .with_batch_size(16)
+        .with_eval_batch_size(32);
+    let a = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let b = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    assert!(
+        weights(&a.model) == weights(&b.model),
+        "augmentation is seeded"
+    );
+    assert!(a.history.epochs[0].learning_rate < config.learning_rate);
+}
