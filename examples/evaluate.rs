@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lenet::data::Normalization;
-use lenet::train::TrainConfig;
-use lenet::{Architecture, DeviceChoice, LeNet, LeNetConfig};
+use lenet::{Architecture, DeviceChoice, SavedModel};
 
 mod common;
 
@@ -37,11 +35,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
-    let (architecture, normalization) = settings(&cli)?;
     let device = cli.device.device()?;
-    let model = LeNet::load(&LeNetConfig::new(architecture), &cli.checkpoint, &device)?;
+    let saved = SavedModel::load(&cli.checkpoint, cli.model, &device)?;
+    if saved.config_path.is_none() {
+        eprintln!(
+            "note: no config.json beside the checkpoint; assuming inputs in [0, 1] (the tutorial's ToTensor)"
+        );
+    }
     let mnist = cli.data.load()?;
-    let evaluation = lenet::evaluate(&model, &mnist.test, normalization, 1000, &device);
+    let evaluation = lenet::evaluate(
+        &saved.model,
+        &mnist.test,
+        saved.normalization,
+        1000,
+        &device,
+    );
+    let architecture = saved.architecture;
     if cli.json {
         let mut value = serde_json::to_value(&evaluation)
             .map_err(|e| lenet::Error::InvalidArgument(e.to_string()))?;
@@ -57,40 +66,4 @@ fn run(cli: Cli) -> lenet::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Architecture and normalisation: from the training config beside the
-/// checkpoint when there is one, never guessed when there is not.
-fn settings(cli: &Cli) -> lenet::Result<(Architecture, Normalization)> {
-    let config_path = cli.checkpoint.with_file_name("config.json");
-    if config_path.is_file() {
-        use burn::config::Config;
-        let config = TrainConfig::load(&config_path).map_err(|e| lenet::Error::Checkpoint {
-            path: config_path.clone(),
-            reason: format!("unreadable training config: {e}"),
-        })?;
-        let saved = config.model.architecture;
-        if let Some(asked) = cli.model
-            && asked != saved
-        {
-            return Err(lenet::Error::Checkpoint {
-                path: cli.checkpoint.clone(),
-                reason: format!(
-                    "this is a {saved} checkpoint (per {}), not {asked}",
-                    config_path.display()
-                ),
-            });
-        }
-        return Ok((saved, config.normalization));
-    }
-    let architecture = cli.model.ok_or_else(|| {
-        lenet::Error::InvalidArgument(format!(
-            "no config.json beside {}: say which network it is with --model lenet5|extra-conv",
-            cli.checkpoint.display()
-        ))
-    })?;
-    eprintln!(
-        "note: no config.json beside the checkpoint; assuming inputs in [0, 1] (the tutorial's ToTensor)"
-    );
-    Ok((architecture, Normalization::None))
 }

@@ -87,6 +87,16 @@ pub enum Error {
         available: String,
     },
 
+    /// A picture cannot be read as a digit.
+    #[error("{}: {reason}", path.display())]
+    Picture {
+        /// The picture.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        reason: crate::predict::PictureError,
+    },
+
     /// Encoding or decoding a picture failed.
     #[error("{}: {source}", path.display())]
     Image {

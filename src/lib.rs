@@ -36,8 +36,11 @@ pub mod data;
 pub mod device;
 mod error;
 pub mod eval;
+pub mod features;
 pub mod model;
+pub mod predict;
 mod rng;
+mod saved_model;
 pub mod train;
 pub mod viz;
 
@@ -45,7 +48,9 @@ pub use burn;
 pub use device::{DeviceChoice, device};
 pub use error::{Error, Result};
 pub use eval::{Evaluation, evaluate};
+pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with};
 pub use model::{
     Architecture, Layer, LayerKind, LayerName, LayerStep, LeNet, LeNetConfig, NoTap, Summary, Tap,
 };
+pub use saved_model::SavedModel;
 pub use train::{TrainConfig, Trained, resume, train};

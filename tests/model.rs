@@ -226,17 +226,27 @@ fn initialisation_follows_pytorch_defaults() {
 #[test]
 fn the_same_seed_gives_the_same_weights() {
     let device = device();
-    let weights = |seed| {
-        device.seed(seed);
-        let model = LeNetConfig::new(Architecture::ExtraConv).init(&device);
+    let outputs = |seed| {
+        let model = LeNetConfig::new(Architecture::ExtraConv).init_seeded(&device, seed);
         model
             .forward(random_images(1, &device))
             .into_data()
             .try_into_vec_as::<f32>()
             .unwrap()
     };
-    assert_eq!(weights(11), weights(11));
-    assert_ne!(weights(11), weights(12));
+    assert_eq!(outputs(11), outputs(11));
+    assert_ne!(outputs(11), outputs(12));
+}
+
+/// Seeded weights come from the crate's own generator, so every backend gets the same.
+#[cfg(feature = "ndarray")]
+#[test]
+fn seeded_weights_are_the_same_on_every_backend() {
+    let ndarray = lenet::device("ndarray").unwrap();
+    let config = LeNetConfig::new(Architecture::LeNet5);
+    let a = config.init_seeded(&device(), 9).conv_kernels();
+    let b = config.init_seeded(&ndarray, 9).conv_kernels();
+    assert_eq!(a, b);
 }
 
 #[test]

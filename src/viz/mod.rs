@@ -1,10 +1,16 @@
 //! Pictures: everything that turns numbers into pixels lives here, and nothing
-//! below this module knows about pictures.
+//! below this module knows about pictures. See [`layer_grid`], [`conv_means`]
+//! and [`kernel_grid`] for how to read each picture.
 
+mod canvas;
+mod colormap;
 mod digit_grid;
+mod feature_pictures;
 mod png;
 mod text;
 
+pub use colormap::{diverging, viridis};
 pub use digit_grid::digit_grid;
+pub use feature_pictures::{conv_means, kernel_grid, layer_grid, overview_sheet};
 pub use png::save_png;
 pub use text::{draw_text, text_height, text_width};

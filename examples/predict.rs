@@ -1,0 +1,159 @@
+//! Predicts your own pictures of handwritten digits.
+//!
+//! cargo run --release --example predict -- --checkpoint runs/train_mnist/model.bpk photo.jpg more_digits/
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use lenet::predict::{Prediction, PreparedDigit, Preprocess, predict_batch, prepare_image_file};
+use lenet::{Architecture, DeviceChoice, SavedModel};
+use serde_json::json;
+
+mod common;
+
+#[derive(Debug, Parser)]
+#[command(about = "Predict pictures of handwritten digits (files or directories)")]
+struct Cli {
+    /// Trained weights (.bpk); the config.json beside them gives the normalisation.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: PathBuf,
+    /// Network, when there is no config.json beside the checkpoint.
+    #[arg(long)]
+    model: Option<Architecture>,
+    /// Backend: auto, flex, ndarray, wgpu.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// One JSON object per line instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Also write each preprocessed 28×28 digit as a PNG into DIR.
+    #[arg(long, value_name = "DIR")]
+    save_preprocessed: Option<PathBuf>,
+    /// Use the tutorial's naive preprocessing (squash, no inversion) to compare.
+    #[arg(long)]
+    tutorial_preprocessing: bool,
+    /// Pictures, or directories of pictures.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Returns the number of pictures that could not be read.
+fn run(cli: &Cli) -> lenet::Result<usize> {
+    let device = cli.device.device()?;
+    let model = SavedModel::load(&cli.checkpoint, cli.model, &device)?;
+    if let Some(dir) = &cli.save_preprocessed {
+        common::create_out_dir(dir)?;
+    }
+    let options = if cli.tutorial_preprocessing {
+        Preprocess::tutorial()
+    } else {
+        Preprocess::default()
+    };
+    let files = expand(&cli.paths)?;
+    let mut failures = 0;
+    let mut prepared: Vec<(PathBuf, PreparedDigit)> = Vec::new();
+    for path in files {
+        match prepare_image_file(&path, &options) {
+            Ok(digit) => prepared.push((path, digit)),
+            Err(error) => {
+                failures += 1;
+                report_failure(cli, &path, &error);
+            }
+        }
+    }
+    let digits: Vec<PreparedDigit> = prepared.iter().map(|(_, d)| d.clone()).collect();
+    let predictions = predict_batch(&model, &digits);
+    for ((path, digit), prediction) in prepared.iter().zip(&predictions) {
+        if let Some(dir) = &cli.save_preprocessed {
+            let name = path.file_stem().unwrap_or_default().to_string_lossy();
+            let out = dir.join(format!("{name}_28x28.png"));
+            let picture = image::DynamicImage::ImageLuma8(digit.to_image()).to_rgb8();
+            lenet::viz::save_png(&picture, &out)?;
+        }
+        if cli.json {
+            println!(
+                "{}",
+                json!({
+                    "path": path.to_string_lossy(),
+                    "class": prediction.class,
+                    "confidence": prediction.confidence(),
+                    "ambiguous": prediction.is_ambiguous(),
+                    "probabilities": prediction.probabilities,
+                    "inverted": digit.inverted,
+                })
+            );
+        } else {
+            print_table(path, digit, prediction);
+        }
+    }
+    Ok(failures)
+}
+
+/// Files as given, and the files directly inside given directories (sorted).
+fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|source| lenet::Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut inside: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn report_failure(cli: &Cli, path: &Path, error: &lenet::Error) {
+    if cli.json {
+        println!(
+            "{}",
+            json!({"path": path.to_string_lossy(), "error": error.to_string()})
+        );
+    }
+    eprintln!("error: {error}");
+}
+
+fn print_table(path: &Path, digit: &PreparedDigit, prediction: &Prediction) {
+    println!(
+        "{}: {} ({:.1}%){}{}",
+        path.display(),
+        prediction.class,
+        100.0 * prediction.confidence(),
+        if prediction.is_ambiguous() {
+            "  warning: low confidence, the picture is ambiguous"
+        } else {
+            ""
+        },
+        if digit.inverted {
+            "  [dark ink on light: inverted]"
+        } else {
+            ""
+        }
+    );
+    for (class, p) in prediction.probabilities.iter().enumerate() {
+        let bar = "#".repeat((p * 40.0).round() as usize);
+        let mark = if class == prediction.class { '>' } else { ' ' };
+        println!("  {mark}{class} {:>6.2}% {bar}", 100.0 * p);
+    }
+}

@@ -1,0 +1,114 @@
+//! Asking the model what a prepared digit is.
+
+use burn::tensor::{Tensor, TensorData};
+use serde::Serialize;
+
+use super::preprocess::PreparedDigit;
+use crate::SavedModel;
+use crate::data::{IMAGE_SIDE, NUM_CLASSES};
+
+/// Below this top probability a prediction is flagged as ambiguous.
+pub const AMBIGUOUS_BELOW: f32 = 0.6;
+
+/// What the model thinks a digit is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The most probable digit.
+    pub class: usize,
+    /// Softmax probability of each digit 0–9.
+    pub probabilities: [f32; NUM_CLASSES],
+}
+
+impl Prediction {
+    /// From one row of logits.
+    ///
+    /// ```
+    /// use lenet::predict::Prediction;
+    ///
+    /// let p = Prediction::from_logits(&[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    /// assert_eq!(p.class, 3);
+    /// assert_eq!(p.top(2)[1].0, 8);
+    /// assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// ```
+    pub fn from_logits(logits: &[f32]) -> Self {
+        let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let mut probabilities = [0f32; NUM_CLASSES];
+        for (p, &l) in probabilities.iter_mut().zip(logits) {
+            *p = (l - max).exp();
+        }
+        let sum: f32 = probabilities.iter().sum();
+        probabilities.iter_mut().for_each(|p| *p /= sum);
+        let class = probabilities
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, &p)| {
+                if p > best.1 { (i, p) } else { best }
+            })
+            .0;
+        Self {
+            class,
+            probabilities,
+        }
+    }
+
+    /// The `k` most probable digits with their probabilities, best first.
+    pub fn top(&self, k: usize) -> Vec<(usize, f32)> {
+        let mut ranked: Vec<(usize, f32)> =
+            self.probabilities.iter().cloned().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(k);
+        ranked
+    }
+
+    /// The probability of the predicted digit.
+    pub fn confidence(&self) -> f32 {
+        self.probabilities[self.class]
+    }
+
+    /// Whether the model is unsure (top probability below [`AMBIGUOUS_BELOW`]).
+    pub fn is_ambiguous(&self) -> bool {
+        self.confidence() < AMBIGUOUS_BELOW
+    }
+}
+
+/// Predicts one prepared digit with a saved model (its own normalisation).
+///
+/// ```no_run
+/// use lenet::SavedModel;
+/// use lenet::predict::{Preprocess, predict, prepare_image_file};
+///
+/// let device = lenet::device("auto")?;
+/// let model = SavedModel::load("runs/train_mnist/model.bpk".as_ref(), None, &device)?;
+/// let digit = prepare_image_file("five.jpg".as_ref(), &Preprocess::default())?;
+/// println!("{}", predict(&model, &digit).class);
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn predict(model: &SavedModel, digit: &PreparedDigit) -> Prediction {
+    predict_batch(model, std::slice::from_ref(digit)).remove(0)
+}
+
+/// Predicts many prepared digits in one forward pass.
+pub fn predict_batch(model: &SavedModel, digits: &[PreparedDigit]) -> Vec<Prediction> {
+    if digits.is_empty() {
+        return Vec::new();
+    }
+    let device = model.model.device();
+    let values: Vec<f32> = digits
+        .iter()
+        .flat_map(|d| d.model_input(model.normalization))
+        .collect();
+    let input = Tensor::<4>::from_data(
+        TensorData::new(values, [digits.len(), 1, IMAGE_SIDE, IMAGE_SIDE]),
+        &device,
+    );
+    let logits = model
+        .model
+        .forward(input)
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .expect("logits are floats");
+    logits
+        .chunks_exact(NUM_CLASSES)
+        .map(Prediction::from_logits)
+        .collect()
+}

@@ -1,0 +1,538 @@
+//! From a photo of a handwritten digit to what MNIST digits look like.
+//!
+//! MNIST digits are white ink on black, size-normalised to fit a 20×20 box
+//! (keeping their aspect ratio, anti-aliased), then placed in a 28×28 field so
+//! that their centre of mass is at the centre. A photo is dark ink on light,
+//! unevenly lit paper, at any size and position. Each step below undoes one of
+//! those differences; each is an option so its effect can be seen.
+
+use std::path::Path;
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageBuffer, Luma};
+use serde::Serialize;
+
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
+use crate::{Error, Result};
+
+type Gray = ImageBuffer<Luma<f32>, Vec<f32>>;
+
+/// Largest width or height accepted from a file (the decoder refuses larger).
+pub const MAX_DIMENSION: u32 = 12_000;
+/// Largest decoded size in bytes the decoder may allocate.
+pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+/// Photos are reduced to this many pixels on their longer side before the
+/// lighting is analysed (a digit needs far fewer than a 12-megapixel photo has).
+const WORKING_SIDE: u32 = 512;
+
+/// Which way round the ink is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Polarity {
+    /// Decide from the image: a light background means dark ink, which is inverted.
+    Auto,
+    /// Light ink on a dark background, as MNIST: keep.
+    LightInk,
+    /// Dark ink on a light background, as on paper: invert.
+    DarkInk,
+}
+
+/// The steps of [`prepare_image`], each switchable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Preprocess {
+    /// Ink polarity (default: decided from the image).
+    pub polarity: Polarity,
+    /// Subtract the slowly varying background (shadows, uneven light, paper
+    /// texture) and stretch the contrast so the strokes reach full intensity.
+    pub flatten_background: bool,
+    /// Crop to the ink and scale it to fit `fit_box`, keeping its aspect ratio;
+    /// otherwise squash the whole picture to 28×28.
+    pub crop_to_ink: bool,
+    /// Side of the box the digit is fitted into (MNIST: 20).
+    pub fit_box: u32,
+    /// Place the digit so its centre of mass is at the centre of the 28×28 field
+    /// (MNIST's convention); otherwise centre its bounding box.
+    pub centre_of_mass: bool,
+    /// Take a picture that is already 28×28 as laid out like MNIST: decide only
+    /// its polarity, so an MNIST digit saved as a PNG gives exactly its dataset tensor.
+    pub keep_28x28: bool,
+    /// Reproduce the tutorial's naive path instead: grayscale, squash to 28×28,
+    /// no inversion, then MNIST mean/std normalisation whatever the model was
+    /// trained with. For comparison only.
+    pub tutorial_naive: bool,
+}
+
+impl Default for Preprocess {
+    fn default() -> Self {
+        Self {
+            polarity: Polarity::Auto,
+            flatten_background: true,
+            crop_to_ink: true,
+            fit_box: 20,
+            centre_of_mass: true,
+            keep_28x28: true,
+            tutorial_naive: false,
+        }
+    }
+}
+
+impl Preprocess {
+    /// The tutorial's path: grayscale, squash to 28×28, normalise with MNIST's
+    /// mean and std.
+    pub fn tutorial() -> Self {
+        Self {
+            polarity: Polarity::LightInk,
+            flatten_background: false,
+            crop_to_ink: false,
+            centre_of_mass: false,
+            tutorial_naive: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// A digit ready for the model: 28×28 values in [0, 1], light ink on black.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreparedDigit {
+    /// Row-major 28×28 values in [0, 1] (before the model's normalisation).
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+    /// Whether the picture was inverted (it had dark ink on a light background).
+    pub inverted: bool,
+    /// Fraction of the working picture covered by ink.
+    pub ink_fraction: f32,
+    /// Contrast between ink and background, 0..1 (low means a faint or blank picture).
+    pub contrast: f32,
+    /// When set, the model input uses this normalisation instead of the model's
+    /// own (only the tutorial's naive path does this).
+    pub forced_normalization: Option<Normalization>,
+}
+
+impl PreparedDigit {
+    /// The model input: `pixels` with `model_normalization` (or the forced one) applied.
+    pub fn model_input(&self, model_normalization: Normalization) -> Vec<f32> {
+        let normalization = self.forced_normalization.unwrap_or(model_normalization);
+        self.pixels
+            .iter()
+            .map(|&v| normalization.apply_scaled(v))
+            .collect()
+    }
+
+    /// The 28×28 picture as 8-bit grey, for saving and looking at.
+    pub fn to_image(&self) -> image::GrayImage {
+        image::GrayImage::from_fn(IMAGE_SIDE as u32, IMAGE_SIDE as u32, |x, y| {
+            let v = self.pixels[y as usize * IMAGE_SIDE + x as usize];
+            Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
+        })
+    }
+}
+
+/// Why a picture cannot be read as a digit. The path is added by [`Error::Picture`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PictureError {
+    /// The file has no bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes are not an image in a format this build decodes.
+    #[error("not an image in a supported format (PNG, JPEG, BMP, GIF, WebP, PNM, TGA, QOI)")]
+    NotAnImage,
+    /// The image is larger than [`MAX_DIMENSION`] or would need too much memory.
+    #[error("the image is too large ({0}); the limit is {MAX_DIMENSION}×{MAX_DIMENSION} pixels")]
+    TooLarge(String),
+    /// The decoder failed on the data.
+    #[error("the image data is corrupt: {0}")]
+    Corrupt(String),
+    /// The image has no pixels, or too few to hold a digit.
+    #[error("the image is {0}×{1} pixels, too small to hold a digit")]
+    TooSmall(u32, u32),
+    /// Nothing stands out from the background.
+    #[error("no ink found: the picture is blank or its contrast is too low ({contrast:.3})")]
+    NoInk {
+        /// The contrast measured.
+        contrast: f32,
+    },
+}
+
+/// Reads a picture file (format told from its bytes) and prepares it.
+///
+/// ```no_run
+/// use lenet::predict::{Preprocess, prepare_image_file};
+///
+/// let digit = prepare_image_file("my_five.jpg".as_ref(), &Preprocess::default())?;
+/// assert_eq!(digit.pixels.len(), 784);
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn prepare_image_file(path: &Path, options: &Preprocess) -> Result<PreparedDigit> {
+    let fail = |reason: PictureError| Error::Picture {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let image = decode(&bytes).map_err(fail)?;
+    prepare_image(&image, options).map_err(fail)
+}
+
+/// Decodes image bytes with size limits.
+pub fn decode(bytes: &[u8]) -> std::result::Result<DynamicImage, PictureError> {
+    if bytes.is_empty() {
+        return Err(PictureError::Empty);
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| PictureError::Corrupt(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(PictureError::NotAnImage);
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(l) => PictureError::TooLarge(l.to_string()),
+        image::ImageError::Unsupported(_) => PictureError::NotAnImage,
+        other => PictureError::Corrupt(other.to_string()),
+    })
+}
+
+/// Turns a decoded picture into an MNIST-like digit (see [`Preprocess`]).
+///
+/// ```
+/// use image::{DynamicImage, GrayImage, Luma};
+/// use lenet::predict::{Preprocess, prepare_image};
+///
+/// // A dark vertical stroke on light paper, off-centre in a 120×90 photo.
+/// let photo = GrayImage::from_fn(120, 90, |x, y| {
+///     Luma([if (30..36).contains(&x) && (20..70).contains(&y) { 40 } else { 220 }])
+/// });
+/// let digit = prepare_image(&DynamicImage::ImageLuma8(photo), &Preprocess::default()).unwrap();
+/// assert!(digit.inverted);
+/// let ink_at = |x: usize, y: usize| digit.pixels[y * 28 + x];
+/// assert!(ink_at(14, 14) > 0.5, "the stroke is centred, white on black");
+/// assert!(ink_at(2, 2) < 0.05);
+/// ```
+pub fn prepare_image(
+    image: &DynamicImage,
+    options: &Preprocess,
+) -> std::result::Result<PreparedDigit, PictureError> {
+    let (w, h) = (image.width(), image.height());
+    if w < 4 || h < 4 {
+        return Err(PictureError::TooSmall(w, h));
+    }
+    let gray = working_gray(image);
+    if options.tutorial_naive {
+        let small = imageops::resize(
+            &gray,
+            IMAGE_SIDE as u32,
+            IMAGE_SIDE as u32,
+            FilterType::Triangle,
+        );
+        return Ok(PreparedDigit {
+            pixels: small.into_raw(),
+            inverted: false,
+            ink_fraction: 0.0,
+            contrast: 0.0,
+            forced_normalization: Some(Normalization::MNIST),
+        });
+    }
+    let inverted = match options.polarity {
+        Polarity::Auto => median(gray.as_raw()) > 0.5,
+        Polarity::DarkInk => true,
+        Polarity::LightInk => false,
+    };
+    let mut ink = gray;
+    if inverted {
+        ink.pixels_mut().for_each(|p| p.0[0] = 1.0 - p.0[0]);
+    }
+    let already_mnist = options.keep_28x28 && (w, h) == (IMAGE_SIDE as u32, IMAGE_SIDE as u32);
+    if already_mnist {
+        let contrast = contrast_of(ink.as_raw());
+        if contrast < 0.08 {
+            return Err(PictureError::NoInk { contrast });
+        }
+        let ink_fraction =
+            ink.as_raw().iter().filter(|&&v| v > 0.5).count() as f32 / ink.len() as f32;
+        return Ok(PreparedDigit {
+            pixels: ink.into_raw(),
+            inverted,
+            ink_fraction,
+            contrast,
+            forced_normalization: None,
+        });
+    }
+    let (ink, contrast, ink_fraction) = if options.flatten_background {
+        flatten_background(ink)
+    } else {
+        let c = contrast_of(ink.as_raw());
+        let f = ink.as_raw().iter().filter(|&&v| v > 0.5).count() as f32 / ink.len() as f32;
+        (ink, c, f)
+    };
+    if contrast < 0.08 || ink_fraction < 0.0005 {
+        return Err(PictureError::NoInk { contrast });
+    }
+    let pixels = if options.crop_to_ink {
+        fit_and_centre(&ink, options.fit_box, options.centre_of_mass)
+    } else {
+        imageops::resize(
+            &ink,
+            IMAGE_SIDE as u32,
+            IMAGE_SIDE as u32,
+            FilterType::Triangle,
+        )
+        .into_raw()
+    };
+    Ok(PreparedDigit {
+        pixels,
+        inverted,
+        ink_fraction,
+        contrast,
+        forced_normalization: None,
+    })
+}
+
+/// Grayscale in [0, 1], transparent areas composited onto the background the
+/// opaque part suggests, reduced to at most `WORKING_SIDE` pixels.
+fn working_gray(image: &DynamicImage) -> Gray {
+    let rgba = image.to_rgba32f();
+    // Grey pictures keep their exact values (an MNIST PNG must give MNIST's inputs).
+    let coloured = image.color().has_color();
+    let luma = |p: &image::Rgba<f32>| {
+        if coloured {
+            0.299 * p.0[0] + 0.587 * p.0[1] + 0.114 * p.0[2]
+        } else {
+            p.0[0]
+        }
+    };
+    let (mut sum, mut weight) = (0.0f64, 0.0f64);
+    for p in rgba.pixels() {
+        sum += (luma(p) * p.0[3]) as f64;
+        weight += p.0[3] as f64;
+    }
+    let backdrop = if weight > 0.0 && sum / weight > 0.5 {
+        1.0
+    } else {
+        0.0
+    };
+    let backdrop = if weight == 0.0 { 1.0 } else { backdrop };
+    let gray = Gray::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y);
+        let a = p.0[3].clamp(0.0, 1.0);
+        Luma([(luma(p) * a + backdrop * (1.0 - a)).clamp(0.0, 1.0)])
+    });
+    let longest = gray.width().max(gray.height());
+    if longest <= WORKING_SIDE {
+        return gray;
+    }
+    let scale = WORKING_SIDE as f32 / longest as f32;
+    let w = ((gray.width() as f32 * scale).round() as u32).max(1);
+    let h = ((gray.height() as f32 * scale).round() as u32).max(1);
+    imageops::resize(&gray, w, h, FilterType::Triangle)
+}
+
+fn median(values: &[f32]) -> f32 {
+    percentile(values, 0.5)
+}
+
+fn percentile(values: &[f32], q: f32) -> f32 {
+    let mut histogram = [0u32; 256];
+    for &v in values {
+        histogram[(v.clamp(0.0, 1.0) * 255.0) as usize] += 1;
+    }
+    let target = (q * values.len() as f32) as u32;
+    let mut seen = 0;
+    for (bin, &count) in histogram.iter().enumerate() {
+        seen += count;
+        if seen > target {
+            return bin as f32 / 255.0;
+        }
+    }
+    1.0
+}
+
+fn contrast_of(values: &[f32]) -> f32 {
+    percentile(values, 0.995) - median(values)
+}
+
+/// Removes the background estimated by a wide blur, then stretches the ink to
+/// full intensity; returns the flattened picture, its contrast and ink fraction.
+fn flatten_background(ink: Gray) -> (Gray, f32, f32) {
+    let (w, h) = ink.dimensions();
+    let radius = (w.min(h) / 6).max(2);
+    let background = box_blur(&ink, radius);
+    let mut residual: Vec<f32> = ink
+        .as_raw()
+        .iter()
+        .zip(background.iter())
+        .map(|(&v, &b)| (v - b).max(0.0))
+        .collect();
+    let threshold = otsu(&residual);
+    let strong: Vec<f32> = residual
+        .iter()
+        .cloned()
+        .filter(|&v| v > threshold)
+        .collect();
+    let contrast = if strong.is_empty() {
+        0.0
+    } else {
+        median(&strong)
+    };
+    let ink_fraction = strong.len() as f32 / residual.len() as f32;
+    let low = 0.5 * threshold;
+    let high = contrast.max(low + 1e-3);
+    for v in &mut residual {
+        *v = ((*v - low) / (high - low)).clamp(0.0, 1.0);
+    }
+    let flattened = Gray::from_raw(w, h, residual).expect("same size");
+    (flattened, contrast, ink_fraction)
+}
+
+/// Mean over a (2r+1)² window, clamped at the borders, via an integral image.
+fn box_blur(image: &Gray, radius: u32) -> Vec<f32> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let mut integral = vec![0f64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0f64;
+        for x in 0..w {
+            row += image.as_raw()[y * w + x] as f64;
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let r = radius as usize;
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let sum = integral[y1 * (w + 1) + x1]
+                - integral[y0 * (w + 1) + x1]
+                - integral[y1 * (w + 1) + x0]
+                + integral[y0 * (w + 1) + x0];
+            out[y * w + x] = (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        }
+    }
+    out
+}
+
+/// Otsu's threshold on values in [0, 1].
+fn otsu(values: &[f32]) -> f32 {
+    let mut histogram = [0f64; 256];
+    for &v in values {
+        histogram[(v.clamp(0.0, 1.0) * 255.0) as usize] += 1.0;
+    }
+    let total: f64 = histogram.iter().sum();
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c)
+        .sum();
+    let (mut weight_bg, mut sum_bg, mut best, mut threshold) = (0.0, 0.0, -1.0, 0usize);
+    for (i, &count) in histogram.iter().enumerate() {
+        weight_bg += count;
+        if weight_bg == 0.0 || weight_bg == total {
+            continue;
+        }
+        sum_bg += i as f64 * count;
+        let mean_bg = sum_bg / weight_bg;
+        let mean_fg = (sum_all - sum_bg) / (total - weight_bg);
+        let between = weight_bg * (total - weight_bg) * (mean_bg - mean_fg).powi(2);
+        if between > best {
+            best = between;
+            threshold = i;
+        }
+    }
+    (threshold as f32 + 0.5) / 255.0
+}
+
+/// Crops to the ink (ignoring the outer 0.5% of its mass on each side, so a
+/// stray speck does not widen the box), fits it into `fit_box` keeping the
+/// aspect ratio, and places it in 28×28.
+fn fit_and_centre(ink: &Gray, fit_box: u32, centre_of_mass: bool) -> Vec<f32> {
+    let (w, h) = (ink.width() as usize, ink.height() as usize);
+    let raw = ink.as_raw();
+    let mut columns = vec![0f64; w];
+    let mut rows = vec![0f64; h];
+    for y in 0..h {
+        for x in 0..w {
+            columns[x] += raw[y * w + x] as f64;
+            rows[y] += raw[y * w + x] as f64;
+        }
+    }
+    let (x0, x1) = mass_span(&columns);
+    let (y0, y1) = (mass_span(&rows).0, mass_span(&rows).1);
+    let crop = imageops::crop_imm(
+        ink,
+        x0 as u32,
+        y0 as u32,
+        (x1 - x0 + 1) as u32,
+        (y1 - y0 + 1) as u32,
+    )
+    .to_image();
+    let fit = fit_box.clamp(1, IMAGE_SIDE as u32) as f32;
+    let scale = fit / crop.width().max(crop.height()) as f32;
+    let nw = ((crop.width() as f32 * scale).round() as u32).clamp(1, fit as u32);
+    let nh = ((crop.height() as f32 * scale).round() as u32).clamp(1, fit as u32);
+    let filter = if scale < 1.0 {
+        FilterType::Triangle
+    } else {
+        FilterType::CatmullRom
+    };
+    let small = imageops::resize(&crop, nw, nh, filter);
+    let (cx, cy) = if centre_of_mass {
+        centre_of(&small)
+    } else {
+        ((nw as f32 - 1.0) / 2.0, (nh as f32 - 1.0) / 2.0)
+    };
+    let middle = (IMAGE_SIDE as f32 - 1.0) / 2.0;
+    let max_x = (IMAGE_SIDE as u32 - nw) as i64;
+    let max_y = (IMAGE_SIDE as u32 - nh) as i64;
+    let left = ((middle - cx).round() as i64).clamp(0, max_x);
+    let top = ((middle - cy).round() as i64).clamp(0, max_y);
+    let mut field = Gray::new(IMAGE_SIDE as u32, IMAGE_SIDE as u32);
+    imageops::replace(&mut field, &small, left, top);
+    let mut pixels = field.into_raw();
+    pixels.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+    debug_assert_eq!(pixels.len(), IMAGE_PIXELS);
+    pixels
+}
+
+/// First and last index holding the central 99% of the mass.
+fn mass_span(mass: &[f64]) -> (usize, usize) {
+    let total: f64 = mass.iter().sum();
+    let cut = 0.005 * total;
+    let mut acc = 0.0;
+    let mut first = 0;
+    for (i, &m) in mass.iter().enumerate() {
+        acc += m;
+        if acc > cut {
+            first = i;
+            break;
+        }
+    }
+    let mut acc = 0.0;
+    let mut last = mass.len() - 1;
+    for (i, &m) in mass.iter().enumerate().rev() {
+        acc += m;
+        if acc > cut {
+            last = i;
+            break;
+        }
+    }
+    (first, last.max(first))
+}
+
+fn centre_of(image: &Gray) -> (f32, f32) {
+    let (mut sx, mut sy, mut total) = (0f64, 0f64, 0f64);
+    for (x, y, p) in image.enumerate_pixels() {
+        let v = p.0[0] as f64;
+        sx += x as f64 * v;
+        sy += y as f64 * v;
+        total += v;
+    }
+    if total == 0.0 {
+        return (
+            (image.width() as f32 - 1.0) / 2.0,
+            (image.height() as f32 - 1.0) / 2.0,
+        );
+    }
+    ((sx / total) as f32, (sy / total) as f32)
+}

@@ -1,0 +1,305 @@
+//! Reading pictures of digits: MNIST saved as PNG reads exactly as the dataset;
+//! photo-like versions (enlarged, dark on light, off-centre, unevenly lit,
+//! blurred, JPEG) read nearly as well; bad files are clear errors.
+
+mod support;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use image::{DynamicImage, GrayImage, ImageEncoder, Luma};
+use lenet::data::{Mnist, MnistBatcher, Normalization};
+use lenet::predict::{PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file};
+use lenet::train::{Recipe, Silent};
+use lenet::{Architecture, Error, SavedModel};
+
+/// A LeNet5 trained for one epoch on real MNIST, shared by the tests here.
+fn trained() -> Option<&'static (SavedModel, Mnist)> {
+    static MODEL: OnceLock<Option<(SavedModel, Mnist)>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = support::real_mnist_dir("predict tests (they need a trained model)")?;
+            let mnist = Mnist::load(&dir).unwrap();
+            let device = lenet::device("flex").unwrap();
+            let config = Recipe::Tutorial.config(Architecture::LeNet5).with_epochs(1);
+            let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
+            Some((SavedModel::new(trained.model, Normalization::None), mnist))
+        })
+        .as_ref()
+}
+
+fn mnist_image(mnist: &Mnist, index: usize) -> GrayImage {
+    GrayImage::from_raw(28, 28, mnist.test.image(index).to_vec()).unwrap()
+}
+
+/// A photo of digit `index`: 8× larger, dark ink on light paper, off-centre in a
+/// 420×340 frame, lit unevenly, blurred, then JPEG-compressed.
+fn photo_like(mnist: &Mnist, index: usize) -> Vec<u8> {
+    let big = image::imageops::resize(
+        &mnist_image(mnist, index),
+        224,
+        224,
+        image::imageops::FilterType::Triangle,
+    );
+    let (offset_x, offset_y) = (40 + (index % 7) as u32 * 20, 30 + (index % 5) as u32 * 15);
+    let frame = GrayImage::from_fn(420, 340, |x, y| {
+        let ink = if x >= offset_x && y >= offset_y && x < offset_x + 224 && y < offset_y + 224 {
+            big.get_pixel(x - offset_x, y - offset_y).0[0] as f32 / 255.0
+        } else {
+            0.0
+        };
+        let paper = 0.92 - 0.25 * x as f32 / 420.0 - 0.1 * y as f32 / 340.0;
+        let value = paper * (1.0 - 0.85 * ink);
+        Luma([(value.clamp(0.0, 1.0) * 255.0) as u8])
+    });
+    let blurred = image::imageops::blur(&frame, 1.5);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70)
+        .write_image(blurred.as_raw(), 420, 340, image::ExtendedColorType::L8)
+        .unwrap();
+    jpeg
+}
+
+#[test]
+fn an_mnist_digit_saved_as_png_reads_exactly_as_the_dataset() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let device = model.model.device();
+    let indices: Vec<usize> = (0..40).collect();
+    let mut digits = Vec::new();
+    for &i in &indices {
+        let path = dir.path().join(format!("{i}.png"));
+        mnist_image(mnist, i).save(&path).unwrap();
+        let digit = prepare_image_file(&path, &Preprocess::default()).unwrap();
+        assert!(!digit.inverted);
+        digits.push(digit);
+    }
+    let from_files = predict_batch(model, &digits);
+    let batch =
+        MnistBatcher::new(Normalization::None).batch_from_split(&mnist.test, &indices, &device);
+    let expected = batch.images.into_data().try_into_vec_as::<f32>().unwrap();
+    let from_dataset: Vec<f32> = digits.iter().flat_map(|d| d.pixels.clone()).collect();
+    let worst = from_dataset
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert_eq!(from_dataset.len(), expected.len());
+    assert!(
+        worst <= 1e-6,
+        "the PNG path gives the dataset tensor (max difference {worst})"
+    );
+    let logits = model
+        .model
+        .forward(batch_tensor(&expected, &device))
+        .into_data();
+    let logits = logits.try_into_vec_as::<f32>().unwrap();
+    for (i, p) in from_files.iter().enumerate() {
+        let direct = lenet::predict::Prediction::from_logits(&logits[i * 10..i * 10 + 10]);
+        assert_eq!(p.class, direct.class, "image {i}");
+    }
+}
+
+fn batch_tensor(values: &[f32], device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
+    let n = values.len() / 784;
+    burn::tensor::Tensor::from_data(
+        burn::tensor::TensorData::new(values.to_vec(), [n, 1, 28, 28]),
+        device,
+    )
+}
+
+#[test]
+fn photo_like_digits_read_nearly_as_well_as_the_originals() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let n = 300;
+    let originals: Vec<_> = (0..n)
+        .map(|i| {
+            prepare_image(
+                &DynamicImage::ImageLuma8(mnist_image(mnist, i)),
+                &Preprocess::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let photos: Vec<_> = (0..n)
+        .map(|i| {
+            let decoded = lenet::predict::decode(&photo_like(mnist, i)).unwrap();
+            let digit = prepare_image(&decoded, &Preprocess::default()).unwrap();
+            assert!(digit.inverted, "photo {i} is dark on light");
+            digit
+        })
+        .collect();
+    let rate = |digits: &[lenet::predict::PreparedDigit]| {
+        let predictions = predict_batch(model, digits);
+        predictions
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| p.class == mnist.test.label(*i) as usize)
+            .count() as f64
+            / digits.len() as f64
+    };
+    let original_rate = rate(&originals);
+    let photo_rate = rate(&photos);
+    eprintln!("originals {original_rate:.3}, photo-like {photo_rate:.3}");
+    assert!(original_rate > 0.9, "{original_rate}");
+    assert!(
+        photo_rate >= 0.95 * original_rate,
+        "photos {photo_rate} vs originals {original_rate}"
+    );
+
+    // The tutorial's naive path does much worse on the same photos.
+    let naive: Vec<_> = (0..n)
+        .map(|i| {
+            let decoded = lenet::predict::decode(&photo_like(mnist, i)).unwrap();
+            prepare_image(&decoded, &Preprocess::tutorial()).unwrap()
+        })
+        .collect();
+    let naive_rate = rate(&naive);
+    eprintln!("tutorial preprocessing {naive_rate:.3}");
+    assert!(
+        naive_rate < photo_rate - 0.2,
+        "naive {naive_rate} vs {photo_rate}"
+    );
+}
+
+fn picture_error(path: &Path) -> PictureError {
+    match prepare_image_file(path, &Preprocess::default()) {
+        Err(Error::Picture { path: p, reason }) => {
+            assert_eq!(p, path);
+            reason
+        }
+        other => panic!(
+            "expected a picture error for {}, got {other:?}",
+            path.display()
+        ),
+    }
+}
+
+#[test]
+fn bad_pictures_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    assert!(matches!(
+        picture_error(&write("empty.png", b"")),
+        PictureError::Empty
+    ));
+    assert!(matches!(
+        picture_error(&write("text.png", b"this is not a picture, just text\n")),
+        PictureError::NotAnImage
+    ));
+    let mut png = Vec::new();
+    DynamicImage::ImageLuma8(GrayImage::from_pixel(64, 64, Luma([200])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert!(matches!(
+        picture_error(&write("truncated.png", &png[..png.len() / 2])),
+        PictureError::Corrupt(_)
+    ));
+    assert!(matches!(
+        picture_error(&write("blank.png", &png)),
+        PictureError::NoInk { .. }
+    ));
+    let mut tiny = Vec::new();
+    DynamicImage::ImageLuma8(GrayImage::new(1, 1))
+        .write_to(
+            &mut std::io::Cursor::new(&mut tiny),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(matches!(
+        picture_error(&write("tiny.png", &tiny)),
+        PictureError::TooSmall(1, 1)
+    ));
+    // A PNG header claiming 20000×20000 pixels: refused before decoding.
+    let huge = huge_png_header(20_000, 20_000);
+    assert!(matches!(
+        picture_error(&write("huge.png", &huge)),
+        PictureError::TooLarge(_)
+    ));
+    let missing = dir.path().join("missing.png");
+    let err = prepare_image_file(&missing, &Preprocess::default()).unwrap_err();
+    assert!(err.to_string().contains("missing.png"), "{err}");
+}
+
+/// A PNG signature and IHDR chunk for a `w`×`h` greyscale image, with no data.
+fn huge_png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let crc = crc32(&ihdr);
+    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc.to_be_bytes());
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn predict_example_reads_a_directory_and_survives_bad_files() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let run_dir = tempfile::tempdir().unwrap();
+    model.model.save(&run_dir.path().join("model.bpk")).unwrap();
+    let pictures = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            pictures.path().join(format!("photo{i}.jpg")),
+            photo_like(mnist, i),
+        )
+        .unwrap();
+    }
+    std::fs::write(pictures.path().join("notes.txt"), "not a picture").unwrap();
+    let out = std::process::Command::new(support::example_bin("predict"))
+        .args([
+            "--checkpoint",
+            run_dir.path().join("model.bpk").to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--json",
+            pictures.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "one bad file: exit 1");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    let good: Vec<&serde_json::Value> = lines.iter().filter(|l| l["class"].is_number()).collect();
+    assert_eq!(good.len(), 3);
+    for line in good {
+        assert_eq!(line["probabilities"].as_array().unwrap().len(), 10);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("notes.txt") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
