@@ -37,6 +37,7 @@ pub mod device;
 mod error;
 pub mod eval;
 pub mod features;
+pub mod lesson;
 pub mod model;
 pub mod predict;
 mod rng;

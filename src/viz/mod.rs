@@ -6,11 +6,13 @@ mod canvas;
 mod colormap;
 mod digit_grid;
 mod feature_pictures;
+mod plots;
 mod png;
 mod text;
 
 pub use colormap::{diverging, viridis};
 pub use digit_grid::digit_grid;
 pub use feature_pictures::{conv_means, kernel_grid, layer_grid, overview_sheet};
+pub use plots::{cost_landscape, line_fit_plot, log_curves};
 pub use png::save_png;
 pub use text::{draw_text, text_height, text_width};
