@@ -71,3 +71,13 @@ impl Drop for AtomicFile {
         }
     }
 }
+
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = AtomicFile::create(path)?;
+    file.writer()
+        .write_all(bytes)
+        .map_err(|e| Error::io(path, e))?;
+    file.commit()
+}

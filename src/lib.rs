@@ -53,5 +53,5 @@ pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with}
 pub use model::{
     Architecture, Layer, LayerKind, LayerName, LayerStep, LeNet, LeNetConfig, NoTap, Summary, Tap,
 };
-pub use saved_model::SavedModel;
+pub use saved_model::{SavedModel, WeightsFormat};
 pub use train::{TrainConfig, Trained, resume, train};

@@ -27,6 +27,45 @@ pub struct SavedModel {
     pub config_path: Option<PathBuf>,
 }
 
+/// The file formats weights can be read from, told apart by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightsFormat {
+    /// Burn's burnpack (`.bpk`), as `train_mnist` writes.
+    Burnpack,
+    /// A PyTorch `state_dict` saved with `torch.save` (`.pth`, `.pt`).
+    Pytorch,
+    /// A safetensors file with PyTorch's key names.
+    Safetensors,
+}
+
+impl WeightsFormat {
+    /// Recognises the format of `path` from its content.
+    pub fn detect(path: &Path) -> Result<Self> {
+        use std::io::Read;
+        let mut head = [0u8; 9];
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
+        let head = &head[..n];
+        if head.starts_with(b"NRUB") {
+            Ok(WeightsFormat::Burnpack)
+        } else if head.starts_with(b"PK\x03\x04") || head.first() == Some(&0x80) {
+            Ok(WeightsFormat::Pytorch)
+        } else if n == 9 && head[8] == b'{' {
+            Ok(WeightsFormat::Safetensors)
+        } else if n == 0 {
+            Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                reason: "the file is empty".into(),
+            })
+        } else {
+            Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                reason: "not a model file: expected Burn .bpk, PyTorch .pth or .safetensors".into(),
+            })
+        }
+    }
+}
+
 impl SavedModel {
     /// Wraps a model in memory with the normalisation it was trained with.
     pub fn new(model: LeNet, normalization: Normalization) -> Self {
@@ -38,9 +77,11 @@ impl SavedModel {
         }
     }
 
-    /// Loads `weights` (`.bpk`). The architecture and normalisation come from the
-    /// `config.json` beside it; `architecture`, when given, must agree with it, and
-    /// is required when there is no such file.
+    /// Loads `weights`: Burn `.bpk`, PyTorch `.pth` or `.safetensors`, told apart by
+    /// their content. The architecture and normalisation come from the `config.json`
+    /// beside the file when there is one (`architecture`, when given, must agree);
+    /// otherwise a `.pth`/`.safetensors` names its architecture through its keys, a
+    /// `.bpk` needs `architecture`, and inputs are taken to be the tutorial's [0, 1].
     ///
     /// ```no_run
     /// use lenet::SavedModel;
@@ -56,39 +97,51 @@ impl SavedModel {
         device: &Device,
     ) -> Result<Self> {
         let config_path = weights.with_file_name("config.json");
-        let (architecture, normalization, config_path) = if config_path.is_file() {
-            let config = TrainConfig::load(&config_path).map_err(|e| Error::Checkpoint {
-                path: config_path.clone(),
-                reason: format!("unreadable training config: {e}"),
-            })?;
-            let saved = config.model.architecture;
-            if let Some(asked) = architecture
-                && asked != saved
-            {
+        let config = if config_path.is_file() {
+            Some(
+                TrainConfig::load(&config_path).map_err(|e| Error::Checkpoint {
+                    path: config_path.clone(),
+                    reason: format!("unreadable training config: {e}"),
+                })?,
+            )
+        } else {
+            None
+        };
+        let expected = match (&config, architecture) {
+            (Some(config), Some(asked)) if config.model.architecture != asked => {
                 return Err(Error::Checkpoint {
                     path: weights.to_path_buf(),
                     reason: format!(
-                        "this is a {saved} model (per {}), not {asked}",
+                        "this is a {} model (per {}), not {asked}",
+                        config.model.architecture,
                         config_path.display()
                     ),
                 });
             }
-            (saved, config.normalization, Some(config_path))
-        } else {
-            let architecture = architecture.ok_or_else(|| Error::Checkpoint {
-                path: weights.to_path_buf(),
-                reason: "no config.json beside the weights: say which network it is \
-                         (--model lenet5|extra-conv)"
-                    .into(),
-            })?;
-            (architecture, Normalization::None, None)
+            (Some(config), _) => Some(config.model.architecture),
+            (None, asked) => asked,
         };
-        let model = LeNet::load(&LeNetConfig::new(architecture), weights, device)?;
+        let model = match (WeightsFormat::detect(weights)?, expected) {
+            (WeightsFormat::Burnpack, Some(arch)) => {
+                LeNet::load(&LeNetConfig::new(arch), weights, device)?
+            }
+            (WeightsFormat::Burnpack, None) => {
+                return Err(Error::Checkpoint {
+                    path: weights.to_path_buf(),
+                    reason: "no config.json beside the weights: say which network it is \
+                             (--model lenet5|extra-conv)"
+                        .into(),
+                });
+            }
+            // PyTorch and safetensors files name their layers: the keys tell the architecture.
+            (WeightsFormat::Pytorch, arch) => crate::model::load_pytorch(weights, arch, device)?,
+            (WeightsFormat::Safetensors, arch) => LeNet::load_safetensors(weights, arch, device)?,
+        };
         Ok(Self {
+            architecture: model.architecture(),
             model,
-            architecture,
-            normalization,
-            config_path,
+            normalization: config.map_or(Normalization::None, |c| c.normalization),
+            config_path: config_path.is_file().then_some(config_path),
         })
     }
 }

@@ -153,6 +153,7 @@ fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
     assert!(stderr.contains("epoch  2: train loss"), "{stderr}");
     for file in [
         "model.bpk",
+        "model.safetensors",
         "config.json",
         "history.json",
         "history.csv",
@@ -202,6 +203,21 @@ fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
     assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
     assert_eq!(eval["model"], "extra-conv");
     assert_eq!(eval["count"], 40);
+
+    // The safetensors export evaluates the same (its config.json is beside it).
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            run_dir.join("model.safetensors").to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
 
     // The wrong --model for this checkpoint is refused with the reason.
     let result = run(
@@ -271,6 +287,52 @@ fn train_mnist_refuses_bad_settings_in_one_line() {
     assert!(!result.status.success());
     assert!(
         text(&result.stderr).contains("no checkpoint here"),
+        "{}",
+        text(&result.stderr)
+    );
+}
+
+#[test]
+fn evaluate_reads_the_tutorials_pytorch_checkpoint() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/pytorch/lenet5_extra_conv_state_dict.pth");
+    if !fixture.is_file() {
+        eprintln!(
+            "SKIPPED evaluate_reads_the_tutorials_pytorch_checkpoint: no {}",
+            fixture.display()
+        );
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 4, 30);
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            fixture.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(eval["model"], "extra-conv", "recognised from the keys");
+    assert_eq!(eval["count"], 30);
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            fixture.to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    assert!(
+        text(&result.stderr).contains("not lenet5"),
         "{}",
         text(&result.stderr)
     );

@@ -137,6 +137,14 @@ impl LeNet {
         self.classifier.layers.iter()
     }
 
+    pub(crate) fn convolutions_mut(&mut self) -> impl Iterator<Item = &mut burn::nn::conv::Conv2d> {
+        self.stages.iter_mut().map(|stage| &mut stage.conv)
+    }
+
+    pub(crate) fn linears_mut(&mut self) -> impl Iterator<Item = &mut burn::nn::Linear> {
+        self.classifier.layers.iter_mut()
+    }
+
     /// The device the weights live on.
     pub fn device(&self) -> Device {
         self.stages[0].conv.weight.lazy_device()

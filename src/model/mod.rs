@@ -4,6 +4,7 @@ mod architecture;
 mod blocks;
 mod layer;
 mod lenet;
+mod pytorch;
 mod summary;
 mod weights;
 
@@ -11,4 +12,5 @@ pub use architecture::{Architecture, INPUT_SIZE};
 pub use blocks::{Classifier, ConvStage};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
+pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
 pub use summary::{LayerSummary, Summary};

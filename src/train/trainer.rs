@@ -102,11 +102,14 @@ impl Trained {
             .unwrap_or(0)
     }
 
-    /// Writes `model.bpk`, `config.json`, `history.json`, `history.csv`,
-    /// `evaluation.json` and `metrics.json` into `dir`, each atomically.
+    /// Writes `model.bpk`, `model.safetensors` (PyTorch's key names), `config.json`,
+    /// `history.json`, `history.csv`, `evaluation.json` and `metrics.json` into
+    /// `dir`, each atomically.
     pub fn save(&self, dir: &Path, device: &str) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         self.model.save(&dir.join("model.bpk"))?;
+        self.model
+            .save_safetensors(&dir.join("model.safetensors"))?;
         write_file(&dir.join("config.json"), self.config.to_string())?;
         write_file(&dir.join("history.json"), to_json(&self.history))?;
         write_file(&dir.join("history.csv"), self.history.to_csv())?;

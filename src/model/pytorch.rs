@@ -1,0 +1,374 @@
+//! Weights in PyTorch's terms: the tutorial's `nn.Sequential` named `net`, whose
+//! state_dict keys are `net.<index>.weight` / `.bias`, read from `.pth` files and
+//! written to (and read from) `.safetensors`.
+//!
+//! The mapping lives here and nowhere else, and it is not a table: `<index>` is the
+//! position of the layer in [`LeNet::forward_observed`]'s walk, which visits the
+//! layers in the order `nn.Sequential` numbers them. The only conversion is the
+//! linear layers' weight, `[out, in]` in PyTorch and `[in, out]` in Burn.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use burn::module::Param;
+use burn::store::pytorch_reader::{self, PytorchReader};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::architecture::Architecture;
+use super::layer::{LayerKind, LayerStep, Tap};
+use super::lenet::{LeNet, LeNetConfig};
+use crate::{Error, Result};
+
+/// The prefix the tutorial's model gives every key (`self.net = nn.Sequential(...)`).
+pub const PYTORCH_PREFIX: &str = "net.";
+
+/// One learned tensor as PyTorch names and shapes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PytorchKey {
+    /// e.g. `net.7.weight`.
+    pub key: String,
+    /// PyTorch's shape, e.g. `[120, 400]`.
+    pub shape: Vec<usize>,
+}
+
+/// Records, for each layer with weights, its walk index and PyTorch shapes.
+#[derive(Default)]
+struct Weighted(Vec<(usize, LayerKind, Vec<usize>, usize)>);
+
+impl Tap for Weighted {
+    fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, _output: &Tensor<D>) {
+        let (shape, bias) = match step.layer {
+            super::Layer::Conv2d(conv) => {
+                let dims = conv.weight.lazy_shape().dims::<4>().to_vec();
+                let out = dims[0];
+                (dims, out)
+            }
+            super::Layer::Linear(linear) => {
+                let [d_in, d_out] = linear.weight.lazy_shape().dims::<2>();
+                (vec![d_out, d_in], d_out)
+            }
+            _ => return,
+        };
+        self.0.push((step.index, step.layer.kind(), shape, bias));
+    }
+}
+
+fn weighted_layers(model: &LeNet) -> Vec<(usize, LayerKind, Vec<usize>, usize)> {
+    let mut weighted = Weighted::default();
+    let input = Tensor::<4>::zeros(LeNet::input_shape(1), &model.device());
+    model.forward_observed(input, &mut weighted);
+    weighted.0
+}
+
+/// The state_dict keys and shapes of `architecture` in the tutorial's PyTorch model.
+///
+/// ```
+/// use lenet::Architecture;
+/// use lenet::model::pytorch_keys;
+///
+/// let keys = pytorch_keys(Architecture::LeNet5);
+/// assert_eq!(keys[0].key, "net.0.weight");
+/// assert_eq!(keys[0].shape, vec![6, 1, 5, 5]);
+/// assert_eq!(keys[4].key, "net.7.weight");
+/// assert_eq!(keys[4].shape, vec![120, 400]);
+/// ```
+pub fn pytorch_keys(architecture: Architecture) -> Vec<PytorchKey> {
+    let device = Device::default();
+    let model = LeNetConfig::new(architecture).init(&device);
+    weighted_layers(&model)
+        .into_iter()
+        .flat_map(|(index, _, shape, bias)| {
+            [
+                PytorchKey {
+                    key: format!("{PYTORCH_PREFIX}{index}.weight"),
+                    shape,
+                },
+                PytorchKey {
+                    key: format!("{PYTORCH_PREFIX}{index}.bias"),
+                    shape: vec![bias],
+                },
+            ]
+        })
+        .collect()
+}
+
+/// Tensors by PyTorch key: shape and f32 values, row-major.
+type StateDict = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+fn fail(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Loads a state_dict saved by `torch.save(model.state_dict(), path)` from the
+/// tutorial's model. The architecture is recognised from the keys and shapes; when
+/// `expected` is given, a file of the other architecture is an error that says so.
+pub fn load_pytorch(path: &Path, expected: Option<Architecture>, device: &Device) -> Result<LeNet> {
+    let reader = PytorchReader::new(path)
+        .map_err(|e| fail(path, format!("not a readable PyTorch checkpoint: {e}")))?;
+    let mut state = StateDict::new();
+    for (name, tensor) in reader.tensors() {
+        let bytes = tensor
+            .read()
+            .map_err(|e| fail(path, format!("cannot read tensor {name}: {e}")))?;
+        let values = match tensor.dtype() {
+            pytorch_reader::DType::F32 => {
+                f32s(&bytes, 4, |b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            pytorch_reader::DType::F64 => f32s(&bytes, 8, |b| {
+                f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+            }),
+            other => {
+                return Err(fail(
+                    path,
+                    format!(
+                        "tensor {name} is {other:?}; only float32/float64 weights are supported"
+                    ),
+                ));
+            }
+        };
+        state.insert(name.clone(), (tensor.shape().to_vec(), values));
+    }
+    from_state_dict(path, state, expected, device)
+}
+
+fn f32s(bytes: &[u8], size: usize, convert: impl Fn(&[u8]) -> f32) -> Vec<f32> {
+    bytes.chunks_exact(size).map(convert).collect()
+}
+
+/// Finds which architecture the keys describe and builds it from them.
+fn from_state_dict(
+    path: &Path,
+    mut state: StateDict,
+    expected: Option<Architecture>,
+    device: &Device,
+) -> Result<LeNet> {
+    // Accept a bare nn.Sequential's keys ("0.weight") as well as the tutorial's ("net.0.weight").
+    if state.keys().all(|k| !k.starts_with(PYTORCH_PREFIX)) {
+        state = state
+            .into_iter()
+            .map(|(k, v)| (format!("{PYTORCH_PREFIX}{k}"), v))
+            .collect();
+    }
+    let keys: BTreeSet<&str> = state.keys().map(String::as_str).collect();
+    let matches = |arch: Architecture| {
+        let wanted = pytorch_keys(arch);
+        wanted
+            .iter()
+            .all(|k| state.get(&k.key).is_some_and(|(s, _)| *s == k.shape))
+            && wanted.len() == keys.len()
+    };
+    let found = Architecture::ALL.into_iter().find(|&a| matches(a));
+    let architecture = match (found, expected) {
+        (Some(found), Some(asked)) if found != asked => {
+            return Err(fail(
+                path,
+                format!(
+                    "this file holds the {found} model, not {asked} (its keys and shapes are {found}'s)"
+                ),
+            ));
+        }
+        (Some(found), _) => found,
+        (None, asked) => {
+            return Err(fail(
+                path,
+                describe_mismatch(&state, asked.unwrap_or(Architecture::LeNet5)),
+            ));
+        }
+    };
+    let mut model = LeNetConfig::new(architecture).init(device);
+    let layers = weighted_layers(&model);
+    let (mut conv_i, mut linear_i) = (0, 0);
+    for (index, kind, shape, _) in layers {
+        let weight_key = format!("{PYTORCH_PREFIX}{index}.weight");
+        let bias_key = format!("{PYTORCH_PREFIX}{index}.bias");
+        let (_, weight) = &state[&weight_key];
+        let (_, bias) = &state[&bias_key];
+        let bias = Param::from_data(TensorData::new(bias.clone(), [bias.len()]), device);
+        match kind {
+            LayerKind::Conv2d => {
+                let conv = model
+                    .convolutions_mut()
+                    .nth(conv_i)
+                    .expect("walk and model agree");
+                conv.weight = Param::from_data(
+                    TensorData::new(weight.clone(), [shape[0], shape[1], shape[2], shape[3]]),
+                    device,
+                );
+                conv.bias = Some(bias);
+                conv_i += 1;
+            }
+            LayerKind::Linear => {
+                let (out, inp) = (shape[0], shape[1]);
+                let linear = model
+                    .linears_mut()
+                    .nth(linear_i)
+                    .expect("walk and model agree");
+                linear.weight = Param::from_data(
+                    TensorData::new(transpose(weight, out, inp), [inp, out]),
+                    device,
+                );
+                linear.bias = Some(bias);
+                linear_i += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(model)
+}
+
+/// Row-major `[rows, cols]` → `[cols, rows]`.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0f32; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+/// Why `state` is not `architecture`: the first missing key, unexpected key or
+/// wrong shape, by name.
+fn describe_mismatch(state: &StateDict, architecture: Architecture) -> String {
+    let wanted = pytorch_keys(architecture);
+    let mut problems = Vec::new();
+    for key in &wanted {
+        match state.get(&key.key) {
+            None => problems.push(format!("missing key {}", key.key)),
+            Some((shape, _)) if *shape != key.shape => problems.push(format!(
+                "{} has shape {:?}, {} needs {:?}",
+                key.key, shape, architecture, key.shape
+            )),
+            Some(_) => {}
+        }
+    }
+    let known: BTreeSet<&str> = wanted.iter().map(|k| k.key.as_str()).collect();
+    for key in state.keys().filter(|k| !known.contains(k.as_str())) {
+        problems.push(format!("unexpected key {key}"));
+    }
+    format!(
+        "not a state_dict of the tutorial's {} (nor of any architecture this crate knows): {}",
+        architecture,
+        problems.join("; ")
+    )
+}
+
+/// The model's weights as a PyTorch state_dict: keys, PyTorch shapes, values.
+fn to_state_dict(model: &LeNet) -> StateDict {
+    let mut state = StateDict::new();
+    let layers = weighted_layers(model);
+    let mut convs = model.convolutions();
+    let mut linears = model.linears();
+    let values = |t: Tensor<1>| {
+        t.into_data()
+            .try_into_vec_as::<f32>()
+            .expect("float weights")
+    };
+    for (index, kind, shape, _) in layers {
+        let (weight, bias) = match kind {
+            LayerKind::Conv2d => {
+                let conv = convs.next().expect("walk and model agree");
+                let w = conv.weight.val();
+                let n = w.shape().num_elements();
+                (values(w.reshape([n])), conv.bias.as_ref().map(|b| b.val()))
+            }
+            LayerKind::Linear => {
+                let linear = linears.next().expect("walk and model agree");
+                let w = linear.weight.val();
+                let [inp, out] = w.dims();
+                let flat = values(w.reshape([inp * out]));
+                (
+                    transpose(&flat, inp, out),
+                    linear.bias.as_ref().map(|b| b.val()),
+                )
+            }
+            _ => continue,
+        };
+        let bias = bias.map(values).unwrap_or_default();
+        state.insert(format!("{PYTORCH_PREFIX}{index}.weight"), (shape, weight));
+        state.insert(
+            format!("{PYTORCH_PREFIX}{index}.bias"),
+            (vec![bias.len()], bias),
+        );
+    }
+    state
+}
+
+impl LeNet {
+    /// Writes the weights as `.safetensors` with the tutorial's PyTorch key names and
+    /// shapes, so PyTorch loads them back with
+    /// `model.load_state_dict(safetensors.torch.load_file(path))`.
+    ///
+    /// ```
+    /// use lenet::{Architecture, LeNet, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 1);
+    /// let path = std::env::temp_dir().join(format!("lenet-doc-{}.safetensors", std::process::id()));
+    /// model.save_safetensors(&path)?;
+    /// let back = LeNet::load_safetensors(&path, None, &device)?;
+    /// assert_eq!(back.conv_kernels(), model.conv_kernels());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn save_safetensors(&self, path: &Path) -> Result<()> {
+        let state = to_state_dict(self);
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = state
+            .into_iter()
+            .map(|(k, (shape, values))| {
+                let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                (k, shape, raw)
+            })
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(k, shape, raw)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), raw)
+                    .map(|view| (k.clone(), view))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| fail(path, e.to_string()))?;
+        let metadata = HashMap::from([
+            ("format".to_string(), "pt".to_string()),
+            (
+                "architecture".to_string(),
+                self.architecture().name().to_string(),
+            ),
+        ]);
+        let serialized =
+            safetensors::serialize(views, Some(metadata)).map_err(|e| fail(path, e.to_string()))?;
+        crate::atomic_file::write_atomic(path, &serialized)
+    }
+
+    /// Reads weights written by [`save_safetensors`](Self::save_safetensors) (or by
+    /// PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`).
+    pub fn load_safetensors(
+        path: &Path,
+        expected: Option<Architecture>,
+        device: &Device,
+    ) -> Result<LeNet> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let tensors = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| fail(path, format!("not a readable safetensors file: {e}")))?;
+        let mut state = StateDict::new();
+        for (name, view) in tensors.tensors() {
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(fail(
+                    path,
+                    format!(
+                        "tensor {name} is {:?}; only F32 weights are supported",
+                        view.dtype()
+                    ),
+                ));
+            }
+            let values = f32s(view.data(), 4, |b| {
+                f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            });
+            state.insert(name, (view.shape().to_vec(), values));
+        }
+        from_state_dict(path, state, expected, device)
+    }
+}
