@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lenet::predict::{Prediction, PreparedDigit, Preprocess, predict_batch, prepare_image_file};
-use lenet::{Architecture, DeviceChoice, SavedModel};
 use serde_json::json;
 
 mod common;
@@ -15,15 +14,8 @@ mod common;
 #[derive(Debug, Parser)]
 #[command(about = "Predict pictures of handwritten digits (files or directories)")]
 struct Cli {
-    /// Trained weights (.bpk); the config.json beside them gives the normalisation.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: PathBuf,
-    /// Network, when there is no config.json beside the checkpoint.
-    #[arg(long)]
-    model: Option<Architecture>,
-    /// Backend: auto, flex, ndarray, wgpu.
-    #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
+    #[command(flatten)]
+    model: common::ModelArgs,
     /// One JSON object per line instead of tables.
     #[arg(long)]
     json: bool,
@@ -52,8 +44,7 @@ fn main() -> ExitCode {
 
 /// Returns the number of pictures that could not be read.
 fn run(cli: &Cli) -> lenet::Result<usize> {
-    let device = cli.device.device()?;
-    let model = SavedModel::load(&cli.checkpoint, cli.model, &device)?;
+    let model = cli.model.load()?;
     if let Some(dir) = &cli.save_preprocessed {
         common::create_out_dir(dir)?;
     }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use lenet::data::Mnist;
+use lenet::{Architecture, DeviceChoice, SavedModel};
 
 /// Where MNIST is.
 #[derive(Debug, Args)]
@@ -31,6 +32,37 @@ impl DataArgs {
     /// The directory that will be used.
     pub fn dir(&self) -> PathBuf {
         lenet::data::data_dir(self.data_dir.as_deref())
+    }
+}
+
+/// A saved model and where to run it.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Trained weights: .bpk (with the config.json train_mnist writes beside it),
+    /// or the tutorial's PyTorch .pth, or .safetensors.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// Network, where the file does not say (a .bpk without config.json); must agree otherwise.
+    #[arg(long)]
+    pub model: Option<Architecture>,
+    /// Backend: auto, flex, ndarray, wgpu.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+}
+
+impl ModelArgs {
+    /// Loads the model on the chosen device, noting when the input normalisation
+    /// had to be assumed.
+    pub fn load(&self) -> lenet::Result<SavedModel> {
+        let device = self.device.device()?;
+        let saved = SavedModel::load(&self.checkpoint, self.model, &device)?;
+        if saved.config_path.is_none() {
+            eprintln!(
+                "note: no config.json beside {}; assuming inputs in [0, 1] (the tutorial's ToTensor)",
+                self.checkpoint.display()
+            );
+        }
+        Ok(saved)
     }
 }
 

@@ -70,6 +70,20 @@ pub struct MnistBatch {
     pub targets: Tensor<1, Int>,
 }
 
+impl MnistBatch {
+    /// Uploads model inputs (`n × 784` values) and labels (`n`) as one batch.
+    pub fn from_values(pixels: Vec<f32>, labels: Vec<i64>, device: &Device) -> Self {
+        let n = labels.len();
+        MnistBatch {
+            images: Tensor::from_data(
+                TensorData::new(pixels, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
+                device,
+            ),
+            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
+        }
+    }
+}
+
 /// Builds [`MnistBatch`]es; usable with Burn's `DataLoaderBuilder`.
 ///
 /// ```
@@ -132,14 +146,7 @@ impl MnistBatcher {
             pixels.extend(image.iter().map(|&p| table[p as usize]));
             labels.push(label as i64);
         }
-        let n = labels.len();
-        MnistBatch {
-            images: Tensor::from_data(
-                TensorData::new(pixels, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
-                device,
-            ),
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
+        MnistBatch::from_values(pixels, labels, device)
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::Serialize;
 
 use super::checkpoint::{self, Position};
@@ -21,7 +21,7 @@ use super::config::TrainConfig;
 use super::history::{EpochRecord, History};
 use super::observer::{StepReport, TrainObserver};
 use crate::atomic_file::AtomicFile;
-use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Mnist, MnistBatch, MnistBatcher, MnistSplit};
+use crate::data::{IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
 use crate::eval::{Evaluation, evaluate};
 use crate::model::LeNet;
 use crate::rng::Rng;
@@ -377,14 +377,7 @@ impl Run<'_> {
             }
         }
         let labels: Vec<i64> = indices.iter().map(|&i| split.label(i) as i64).collect();
-        let n = indices.len();
-        MnistBatch {
-            images: Tensor::from_data(
-                TensorData::new(pixels, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
-                device,
-            ),
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
+        MnistBatch::from_values(pixels, labels, device)
     }
 }
 
