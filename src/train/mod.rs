@@ -6,9 +6,11 @@ mod checkpoint;
 mod config;
 mod history;
 mod observer;
+mod step;
 mod trainer;
 
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};
 pub use observer::{Silent, StepReport, TrainObserver};
+pub use step::{StepOutcome, Stepper};
 pub use trainer::{RunMetrics, Trained, resume, train};

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use serde::Serialize;
 
@@ -20,6 +19,7 @@ use super::checkpoint::{self, Position};
 use super::config::TrainConfig;
 use super::history::{EpochRecord, History};
 use super::observer::{StepReport, TrainObserver};
+use super::step::{StepOutcome, Stepper};
 use crate::atomic_file::AtomicFile;
 use crate::data::{IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
 use crate::eval::{Evaluation, evaluate};
@@ -192,7 +192,9 @@ pub fn resume(
 }
 
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(config.adam_epsilon).init()
+    burn::optim::AdamConfig::new()
+        .with_epsilon(config.adam_epsilon)
+        .init()
 }
 
 struct Run<'a> {
@@ -205,8 +207,8 @@ struct Run<'a> {
 impl Run<'_> {
     fn go(
         self,
-        mut model: LeNet,
-        mut optimizer: ModuleOptimizer,
+        model: LeNet,
+        optimizer: ModuleOptimizer,
         mut pos: Position,
         observer: &mut dyn TrainObserver,
     ) -> Result<Trained> {
@@ -218,7 +220,7 @@ impl Run<'_> {
             .min(self.data.train.len());
         let steps_per_epoch = train_len.div_ceil(config.batch_size);
         let total_steps = steps_per_epoch * config.epochs;
-        let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+        let mut stepper = Stepper::new(model, optimizer);
         observer.on_start(pos.global_step + 1, total_steps);
         // A stop asked for at an epoch's last step waits for its evaluation.
         let mut stop_at_epoch_end = false;
@@ -234,11 +236,12 @@ impl Run<'_> {
                     config
                         .lr_schedule
                         .rate(config.learning_rate, pos.global_step, total_steps);
-                let targets = batch.targets.clone();
-                let logits = model.forward(batch.images);
-                let loss = loss_fn.forward(logits.clone(), batch.targets);
-                let loss_value = loss.clone().into_scalar::<f64>();
-                if !loss_value.is_finite() {
+                let StepOutcome {
+                    loss: loss_value,
+                    correct,
+                    updated,
+                } = stepper.step(batch, learning_rate);
+                if !updated {
                     return Err(Error::Diverged {
                         epoch: pos.epoch + 1,
                         step: pos.global_step + 1,
@@ -247,15 +250,6 @@ impl Run<'_> {
                         suggested: learning_rate / 10.0,
                     });
                 }
-                let correct = logits
-                    .argmax(1)
-                    .flatten::<1>(0, 1)
-                    .equal(targets)
-                    .int()
-                    .sum()
-                    .into_scalar::<i64>() as u64;
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optimizer.step(learning_rate, model, grads);
 
                 pos.next_batch += 1;
                 pos.global_step += 1;
@@ -280,7 +274,8 @@ impl Run<'_> {
                 if (due || stop) && pos.next_batch < steps_per_epoch {
                     pos.epoch_seconds += started.elapsed().as_secs_f64();
                     started = Instant::now();
-                    let checkpoint = self.checkpoint(&model, &optimizer, &pos, observer)?;
+                    let checkpoint =
+                        self.checkpoint(stepper.model(), stepper.optimizer(), &pos, observer)?;
                     if stop {
                         return Err(Error::Interrupted {
                             step: pos.global_step,
@@ -291,7 +286,7 @@ impl Run<'_> {
             }
             pos.epoch_seconds += started.elapsed().as_secs_f64();
 
-            let valid = model.valid();
+            let valid = stepper.model().valid();
             let test = self.evaluate(&valid);
             let seen = pos.epoch_seen.max(1) as f64;
             let record = EpochRecord {
@@ -316,7 +311,8 @@ impl Run<'_> {
             pos.epoch_correct = 0;
             pos.epoch_seen = 0;
             pos.epoch_seconds = 0.0;
-            let checkpoint = self.checkpoint(&model, &optimizer, &pos, observer)?;
+            let checkpoint =
+                self.checkpoint(stepper.model(), stepper.optimizer(), &pos, observer)?;
             if pos.epoch < config.epochs && stop_at_epoch_end {
                 return Err(Error::Interrupted {
                     step: pos.global_step,
@@ -325,7 +321,7 @@ impl Run<'_> {
             }
         }
 
-        let model = model.valid();
+        let model = stepper.into_model().valid();
         let evaluation = self.evaluate(&model);
         Ok(Trained {
             model,

@@ -1,0 +1,108 @@
+//! Speed of the pieces that matter: one training step (batch 64), inference
+//! (batch 1 and 1000), building a batch from the dataset, and preprocessing a
+//! 700×730 photo. Every CPU backend compiled in.
+//!
+//! cargo bench --features ndarray --bench lenet
+//! (RAYON_NUM_THREADS=2 to match the 2-core figures in docs/)
+
+use burn::tensor::{Device, Tensor, TensorData};
+use divan::Bencher;
+use image::{DynamicImage, GrayImage, Luma};
+use lenet::data::{MnistBatcher, MnistSplit, Normalization, Split};
+use lenet::train::Stepper;
+use lenet::{Architecture, DeviceChoice, LeNetConfig};
+
+fn main() {
+    divan::main();
+}
+
+/// A CPU backend, as a type so divan names the benchmark after it.
+trait Backend {
+    const CHOICE: DeviceChoice;
+
+    /// The device, or `None` (with a note) when this build lacks the backend.
+    fn device() -> Option<Device> {
+        match Self::CHOICE.device() {
+            Ok(device) => Some(device),
+            Err(e) => {
+                eprintln!("skipped: {e} (build with --features ndarray)");
+                None
+            }
+        }
+    }
+}
+
+struct Flex;
+struct NdArray;
+
+impl Backend for Flex {
+    const CHOICE: DeviceChoice = DeviceChoice::Flex;
+}
+
+impl Backend for NdArray {
+    const CHOICE: DeviceChoice = DeviceChoice::NdArray;
+}
+
+/// A split of `n` pseudo-random images (the values do not change the cost).
+fn split(n: usize) -> MnistSplit {
+    let images = (0..n * 784)
+        .map(|i| ((i * 2_654_435_761) >> 24) as u8)
+        .collect();
+    let labels = (0..n).map(|i| (i % 10) as u8).collect();
+    MnistSplit::from_raw(Split::Train, images, labels).unwrap()
+}
+
+fn images(n: usize, device: &Device) -> Tensor<4> {
+    let values: Vec<f32> = (0..n * 784).map(|i| (i % 255) as f32 / 255.0).collect();
+    Tensor::from_data(TensorData::new(values, [n, 1, 28, 28]), device)
+}
+
+#[divan::bench(types = [Flex, NdArray], args = [Architecture::LeNet5, Architecture::ExtraConv], sample_count = 30)]
+fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: Architecture) {
+    let Some(device) = B::device() else { return };
+    let device = device.autodiff();
+    let data = split(640);
+    let batcher = MnistBatcher::new(Normalization::None);
+    let mut stepper = Stepper::adam(LeNetConfig::new(arch).init_seeded(&device, 0), 1e-8);
+    let indices: Vec<usize> = (0..64).collect();
+    bencher.bench_local(|| {
+        let batch = batcher.batch_from_split(&data, &indices, &device);
+        let outcome = stepper.step(batch, 1e-3);
+        divan::black_box(outcome.loss);
+    });
+}
+
+#[divan::bench(types = [Flex, NdArray], args = [1, 1000], sample_count = 30)]
+fn inference_lenet5<B: Backend>(bencher: Bencher, batch: usize) {
+    let Some(device) = B::device() else { return };
+    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+    let input = images(batch, &device);
+    bencher.bench_local(|| {
+        let logits = model.forward(input.clone());
+        divan::black_box(logits.into_data());
+    });
+}
+
+#[divan::bench(sample_count = 100)]
+fn batch_of_64_from_the_dataset(bencher: Bencher) {
+    let device = lenet::device("flex").unwrap();
+    let data = split(60_000);
+    let batcher = MnistBatcher::new(Normalization::MNIST);
+    let indices: Vec<usize> = (0..64).map(|i| i * 937).collect();
+    bencher.bench_local(|| divan::black_box(batcher.batch_from_split(&data, &indices, &device)));
+}
+
+#[divan::bench(sample_count = 30)]
+fn preprocess_a_700x730_photo(bencher: Bencher) {
+    // Dark strokes on unevenly lit paper, the size of the tutorial's photo.
+    let photo = GrayImage::from_fn(700, 730, |x, y| {
+        let paper = 230.0 - 40.0 * x as f32 / 700.0;
+        let stroke = (x as i32 - 350).abs() < 30 && (150..600).contains(&y)
+            || (y as i32 - 200).abs() < 25 && (200..500).contains(&x);
+        Luma([if stroke { 40 } else { paper as u8 }])
+    });
+    let photo = DynamicImage::ImageLuma8(photo);
+    let options = lenet::predict::Preprocess::default();
+    bencher
+        .bench_local(|| divan::black_box(lenet::predict::prepare_image(&photo, &options).unwrap()));
+}
