@@ -26,8 +26,29 @@
 //! # Ok::<(), lenet::Error>(())
 //! ```
 //!
-//! Modules: [`model`] (architectures, layer walk, summary), [`data`] (IDX, MNIST,
-//! batching, download), [`viz`] (pictures), [`device`](mod@device) (backend by name).
+//! Training on MNIST and evaluating, as the tutorial does and better:
+//!
+//! ```no_run
+//! use lenet::data::Mnist;
+//! use lenet::train::{Recipe, Silent};
+//! use lenet::Architecture;
+//!
+//! let device = lenet::device("auto")?;
+//! let mnist = Mnist::load_or_download(None)?; // or Mnist::load(dir)
+//! let config = Recipe::Tutorial.config(Architecture::LeNet5).with_seed(0);
+//! let trained = lenet::train(&config, &mnist, &device, &mut Silent)?;
+//! println!("{}", trained.evaluation); // accuracy, per-class F1, confusion matrix
+//!
+//! let maps = lenet::extract_feature_maps(&trained.model, mnist.test.image_tensor(0, &device));
+//! println!("conv1 sees {:?}", maps.get("conv1").unwrap().item_shape()); // [6, 28, 28]
+//! # Ok::<(), lenet::Error>(())
+//! ```
+//!
+//! Modules: [`model`] (architectures, layer walk, summary, `.bpk`/`.pth`/`.safetensors`
+//! weights), [`data`] (IDX, MNIST, batching, download), [`train`] (config, loop,
+//! checkpoints, resume), [`eval`] (metrics), [`features`] (activations of every layer),
+//! [`predict`] (photos of digits), [`viz`] (pictures and charts), [`lesson`] (gradient
+//! descent by hand and by autodiff), [`device`](mod@device) (backend by name).
 
 #![warn(missing_docs)]
 
@@ -55,3 +76,9 @@ pub use model::{
 };
 pub use saved_model::{SavedModel, WeightsFormat};
 pub use train::{TrainConfig, Trained, resume, train};
+
+/// The code in README.md and docs/PYTORCH.md, compiled as doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../docs/PYTORCH.md")]
+pub struct DocumentationExamples;

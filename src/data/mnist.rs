@@ -232,6 +232,18 @@ impl MnistSplit {
         &self.images[index * IMAGE_PIXELS..(index + 1) * IMAGE_PIXELS]
     }
 
+    /// Image `index` as a model input `[1, 1, 28, 28]` in [0, 1] (the tutorial's
+    /// `ToTensor`), on `device`.
+    pub fn image_tensor(
+        &self,
+        index: usize,
+        device: &burn::tensor::Device,
+    ) -> burn::tensor::Tensor<4> {
+        super::MnistBatcher::new(super::Normalization::None)
+            .batch_from_split(self, &[index], device)
+            .images
+    }
+
     /// The label of image `index`.
     pub fn label(&self, index: usize) -> u8 {
         self.labels[index]
