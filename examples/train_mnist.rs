@@ -7,6 +7,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -56,7 +58,14 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    common::finish(run(Cli::parse()))
+    match run(Cli::parse()) {
+        // A stop the user asked for (Ctrl-C) is not an error; say how to continue.
+        Err(stopped @ lenet::Error::Interrupted { .. }) => {
+            eprintln!("{stopped}");
+            ExitCode::from(130)
+        }
+        other => common::finish(other),
+    }
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
@@ -124,13 +133,29 @@ fn run(cli: Cli) -> lenet::Result<()> {
 }
 
 /// A progress bar on a terminal; the tutorial's lines (every 100 steps) elsewhere.
+/// The first Ctrl-C stops cleanly after the current step, with a checkpoint.
 struct Progress {
     bar: Option<ProgressBar>,
+    interrupted: Arc<AtomicBool>,
 }
 
 impl Progress {
     fn new() -> Self {
-        Self { bar: None }
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let flag = interrupted.clone();
+        let installed = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130); // a second Ctrl-C: stop now
+            }
+            eprintln!("\nstopping after this step (Ctrl-C again to stop at once)...");
+        });
+        if let Err(e) = installed {
+            eprintln!("note: Ctrl-C will not stop cleanly ({e})");
+        }
+        Self {
+            bar: None,
+            interrupted,
+        }
     }
 
     fn finish(&mut self) {
@@ -141,6 +166,10 @@ impl Progress {
 }
 
 impl TrainObserver for Progress {
+    fn should_stop(&mut self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
     fn on_start(&mut self, first_step: usize, total_steps: usize) {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total_steps as u64);
