@@ -13,6 +13,22 @@ fn run(example: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `evaluate --checkpoint FILE --data-dir DIR --json`, which must succeed.
+fn evaluate_json(checkpoint: &std::path::Path, data: &std::path::Path) -> serde_json::Value {
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    serde_json::from_slice(&result.stdout).unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -188,35 +204,13 @@ fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
     let csv = std::fs::read_to_string(run_dir.join("history.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 
-    let result = run(
-        "evaluate",
-        &[
-            "--checkpoint",
-            run_dir.join("model.bpk").to_str().unwrap(),
-            "--data-dir",
-            data.path().to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(result.status.success(), "{}", text(&result.stderr));
-    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let eval = evaluate_json(&run_dir.join("model.bpk"), data.path());
     assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
     assert_eq!(eval["model"], "extra-conv");
     assert_eq!(eval["count"], 40);
 
     // The safetensors export evaluates the same (its config.json is beside it).
-    let result = run(
-        "evaluate",
-        &[
-            "--checkpoint",
-            run_dir.join("model.safetensors").to_str().unwrap(),
-            "--data-dir",
-            data.path().to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(result.status.success(), "{}", text(&result.stderr));
-    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let eval = evaluate_json(&run_dir.join("model.safetensors"), data.path());
     assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
 
     // The wrong --model for this checkpoint is refused with the reason.

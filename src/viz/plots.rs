@@ -27,6 +27,11 @@ fn register_font() {
     });
 }
 
+/// The short line that stands for a series in a legend.
+fn legend_line((x, y): (i32, i32), colour: RGBColor) -> PathElement<(i32, i32)> {
+    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
+}
+
 fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::InvalidArgument(format!("cannot draw the chart: {e}"))
 }
@@ -92,9 +97,7 @@ pub fn line_fit_plot(data: &LineData, lines: &[(&str, f64, f64)]) -> Result<RgbI
                 .draw_series(LineSeries::new([(x0, w * x0 + b), (x1, w * x1 + b)], style))
                 .map_err(plot_error)?
                 .label(label.to_string())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
+                .legend(move |at| legend_line(at, colour));
         }
         chart
             .configure_series_labels()
@@ -151,9 +154,7 @@ pub fn log_curves(title: &str, y_label: &str, series: &[(&str, &[f64])]) -> Resu
                 ))
                 .map_err(plot_error)?
                 .label(label.to_string())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
+                .legend(move |at| legend_line(at, colour));
         }
         chart
             .configure_series_labels()
