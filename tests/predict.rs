@@ -219,7 +219,7 @@ fn bad_pictures_are_clear_errors() {
         PictureError::TooSmall(1, 1)
     ));
     // A PNG header claiming 20000×20000 pixels: refused before decoding.
-    let huge = huge_png_header(20_000, 20_000);
+    let huge = support::huge_png_header(20_000, 20_000);
     assert!(matches!(
         picture_error(&write("huge.png", &huge)),
         PictureError::TooLarge(_)
@@ -227,35 +227,6 @@ fn bad_pictures_are_clear_errors() {
     let missing = dir.path().join("missing.png");
     let err = prepare_image_file(&missing, &Preprocess::default()).unwrap_err();
     assert!(err.to_string().contains("missing.png"), "{err}");
-}
-
-/// A PNG signature and IHDR chunk for a `w`×`h` greyscale image, with no data.
-fn huge_png_header(w: u32, h: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
-    let crc = crc32(&ihdr);
-    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc.to_be_bytes());
-    png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]
