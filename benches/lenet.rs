@@ -106,3 +106,42 @@ fn preprocess_a_700x730_photo(bencher: Bencher) {
     bencher
         .bench_local(|| divan::black_box(lenet::predict::prepare_image(&photo, &options).unwrap()));
 }
+
+/// How a training epoch gets its 938 batches: this crate's indexing of the
+/// contiguous split, or Burn's `DataLoader` (item copies + batcher), with and
+/// without worker threads. Decides whether the training loop should use Burn's.
+#[divan::bench_group(sample_count = 10)]
+mod one_epoch_of_batches {
+    use burn::data::dataloader::DataLoaderBuilder;
+
+    use super::*;
+
+    #[divan::bench]
+    fn lenet_indexing(bencher: Bencher) {
+        let device = lenet::device("flex").unwrap();
+        let data = split(60_000);
+        let batcher = MnistBatcher::new(Normalization::None);
+        let order: Vec<usize> = (0..60_000).map(|i| (i * 7_919) % 60_000).collect();
+        bencher.bench_local(|| {
+            for indices in order.chunks(64) {
+                divan::black_box(batcher.batch_from_split(&data, indices, &device));
+            }
+        });
+    }
+
+    #[divan::bench(args = [0, 2])]
+    fn burn_dataloader(bencher: Bencher, workers: usize) {
+        let device = lenet::device("flex").unwrap();
+        let loader = DataLoaderBuilder::new(MnistBatcher::new(Normalization::None))
+            .batch_size(64)
+            .shuffle(0)
+            .num_workers(workers)
+            .set_device(device)
+            .build(split(60_000));
+        bencher.bench_local(|| {
+            for batch in loader.iter() {
+                divan::black_box(batch.unwrap());
+            }
+        });
+    }
+}
