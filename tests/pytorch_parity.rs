@@ -187,6 +187,12 @@ fn safetensors_round_trip_keeps_pytorch_names_and_values() {
             &fc1.shape[..],
             "PyTorch's [out, in]"
         );
+        let again = tmp.path().join(format!("{arch}-again.safetensors"));
+        model.save_safetensors(&again).unwrap();
+        assert!(
+            std::fs::read(&again).unwrap() == bytes,
+            "the same weights give the same bytes"
+        );
         let back = LeNet::load_safetensors(&path, Some(arch), &device).unwrap();
         let x = Tensor::<4>::ones([2, 1, 28, 28], &device);
         let a = model

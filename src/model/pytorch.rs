@@ -331,13 +331,9 @@ impl LeNet {
             })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| fail(path, e.to_string()))?;
-        let metadata = HashMap::from([
-            ("format".to_string(), "pt".to_string()),
-            (
-                "architecture".to_string(),
-                self.architecture().name().to_string(),
-            ),
-        ]);
+        // One entry only: a map with several is written in a random order, and the
+        // same weights must give the same bytes. The keys name the architecture.
+        let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
         let serialized =
             safetensors::serialize(views, Some(metadata)).map_err(|e| fail(path, e.to_string()))?;
         crate::atomic_file::write_atomic(path, &serialized)
