@@ -21,7 +21,7 @@ struct Cli {
     /// Number of updates.
     #[arg(long, default_value_t = 1000)]
     iterations: usize,
-    /// Backend for the autodiff run: auto, flex, ndarray, wgpu.
+    /// Backend for the autodiff run: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
     /// The line the data is drawn from: slope.

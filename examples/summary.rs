@@ -10,9 +10,9 @@ use lenet::{Architecture, DeviceChoice, LeNetConfig, Summary};
 mod common;
 
 #[derive(Debug, Parser)]
-#[command(about = "Summaries of LeNet5 and the extra-conv variant, side by side")]
+#[command(about = "Summaries of LeNet5, the extra-conv and one-conv variants, side by side")]
 struct Cli {
-    /// Backend to run the models on (auto, flex, ndarray, wgpu).
+    /// Backend to run the models on (auto, flex, ndarray, wgpu, vulkan).
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
     /// Batch size the shapes and multiply-adds are given for.

@@ -26,7 +26,7 @@ struct Cli {
     /// Settings to start from: tutorial (Adam 1e-3, batch 64, 10 epochs) or improved.
     #[arg(long, default_value = "tutorial")]
     recipe: Recipe,
-    /// Backend: auto, flex, ndarray, wgpu.
+    /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
     /// Passes over the training set (default: the recipe's).
@@ -50,6 +50,9 @@ struct Cli {
     /// Output directory: model.bpk, config.json, history.json/.csv, metrics.json, checkpoints/.
     #[arg(long, value_name = "DIR", default_value = "runs/train_mnist")]
     out: PathBuf,
+    /// Also write report.html (curves, confusion matrix, feature maps) into the output directory.
+    #[arg(long)]
+    report: bool,
     /// Continue the run in DIR (its settings; --out defaults to DIR).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
@@ -129,6 +132,28 @@ fn run(cli: Cli) -> lenet::Result<()> {
         metrics.train_samples_per_sec,
         out.display()
     );
+    if cli.report {
+        let settings = format!(
+            "{} recipe, {} epochs, batch {}, lr {}, seed {}, device {}",
+            trained.config.recipe,
+            metrics.epochs,
+            metrics.batch_size,
+            metrics.learning_rate,
+            metrics.seed,
+            metrics.device
+        );
+        let extras = lenet::compare::ReportExtras {
+            title: format!("{} on MNIST", trained.config.model.architecture.title()),
+            settings,
+            test: Some(&mnist.test),
+            feature_digit: Some(0),
+            user_images: Vec::new(),
+        };
+        let one = lenet::compare::Comparison::of_one(trained, &mnist.test);
+        let path = out.join("report.html");
+        lenet::compare::comparison_report(&one, &extras)?.save(&path)?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 

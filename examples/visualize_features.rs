@@ -39,9 +39,12 @@ struct Cli {
     /// Layers to draw: all; kinds (conv,relu,pool,fc); or names (conv1,pool2,...).
     #[arg(long, default_value = "all")]
     layers: LayerSelection,
-    /// Backend: auto, flex, ndarray, wgpu.
+    /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+    /// Also write report.html: every picture and the layer statistics in one page.
+    #[arg(long)]
+    report: bool,
     /// Output directory for the PNGs and feature_maps.json.
     #[arg(long, value_name = "DIR", default_value = "out/features")]
     out: PathBuf,
@@ -72,7 +75,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let mut save = |name: String, picture: image::RgbImage| -> lenet::Result<()> {
         let path = cli.out.join(&name);
         lenet::viz::save_png(&picture, &path)?;
-        written.push(name);
+        written.push((name, picture));
         Ok(())
     };
     for map in &maps.layers {
@@ -108,10 +111,36 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let report = report(&cli, architecture, &input, &maps, &prediction);
     let json_path = cli.out.join("feature_maps.json");
     let text = serde_json::to_string_pretty(&report).expect("plain data");
-    std::fs::write(&json_path, text).map_err(|e| lenet::Error::Io {
-        path: json_path.clone(),
-        source: e,
-    })?;
+    lenet::write_atomic(&json_path, text.as_bytes())?;
+
+    if cli.report {
+        let mut page = lenet::report::Report::new(&title);
+        let rows = maps
+            .layers
+            .iter()
+            .map(|map| {
+                let (min, max, mean) = map.stats();
+                vec![
+                    map.name.clone(),
+                    map.kind.type_name().to_string(),
+                    format!("{:?}", map.item_shape()),
+                    format!("{min:.4}"),
+                    format!("{max:.4}"),
+                    format!("{mean:.4}"),
+                ]
+            })
+            .collect();
+        page.section("Layers")
+            .paragraph("The real output of every layer for this one input (docs/FEATURE_MAPS.md says how to read the pictures).")
+            .table(&["layer", "type", "shape", "min", "max", "mean"], rows);
+        let pictures = page.section("Pictures");
+        for (name, picture) in &written {
+            pictures.image(name, picture, name)?;
+        }
+        let path = cli.out.join("report.html");
+        page.save(&path)?;
+        println!("wrote {}", path.display());
+    }
 
     println!("{title}");
     for map in &maps.layers {

@@ -72,8 +72,17 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Writes `bytes` to `path` atomically.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` atomically: into a temporary file beside it, renamed
+/// over `path` only once complete, so a reader (or a crash) never sees half a file.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("lenet-doc-{}.json", std::process::id()));
+/// lenet::write_atomic(&path, b"{}")?;
+/// assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+/// # std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut file = AtomicFile::create(path)?;
     file.writer()

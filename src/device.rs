@@ -3,6 +3,11 @@
 //! Burn 0.22 picks the backend at run time through its `Device`; this module is the
 //! one place that knows which backends this build compiled in (cargo features
 //! `flex`, `ndarray`, `wgpu`) and what they are called.
+//!
+//! GPU devices are opened here, once per process, with Burn's fallible
+//! `Device::wgpu_options().init()`: a machine without an adapter gets
+//! [`Error::NoGpuAdapter`] naming the CPU alternatives, instead of the panic that
+//! Burn's lazy `Device::wgpu` raises at the first tensor operation.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,17 +35,21 @@ pub enum DeviceChoice {
     Flex,
     /// Burn's NdArray CPU backend (deprecated upstream, about 9× slower to train than Flex).
     NdArray,
-    /// A GPU through WGPU (Vulkan, Metal or DX12, whichever the machine has).
+    /// A GPU through WGPU (Vulkan, Metal or DX12, whichever the machine has). On a
+    /// machine with only a software Vulkan driver (Mesa's lavapipe) this is that driver.
     Wgpu,
+    /// WGPU pinned to the Vulkan graphics API: comes up on Vulkan or not at all.
+    Vulkan,
 }
 
 impl DeviceChoice {
     /// Every name, in the order the help text lists them.
-    pub const ALL: [DeviceChoice; 4] = [
+    pub const ALL: [DeviceChoice; 5] = [
         DeviceChoice::Auto,
         DeviceChoice::Flex,
         DeviceChoice::NdArray,
         DeviceChoice::Wgpu,
+        DeviceChoice::Vulkan,
     ];
 
     /// The name accepted by [`FromStr`] and shown by `Display`.
@@ -50,6 +59,7 @@ impl DeviceChoice {
             DeviceChoice::Flex => "flex",
             DeviceChoice::NdArray => "ndarray",
             DeviceChoice::Wgpu => "wgpu",
+            DeviceChoice::Vulkan => "vulkan",
         }
     }
 
@@ -59,8 +69,13 @@ impl DeviceChoice {
             DeviceChoice::Auto => true,
             DeviceChoice::Flex => cfg!(feature = "flex"),
             DeviceChoice::NdArray => cfg!(feature = "ndarray"),
-            DeviceChoice::Wgpu => cfg!(feature = "wgpu"),
+            DeviceChoice::Wgpu | DeviceChoice::Vulkan => cfg!(feature = "wgpu"),
         }
+    }
+
+    /// Whether this is a GPU backend (through WGPU).
+    pub fn is_gpu(self) -> bool {
+        matches!(self, DeviceChoice::Wgpu | DeviceChoice::Vulkan)
     }
 
     /// The names this build accepts.
@@ -76,7 +91,8 @@ impl DeviceChoice {
             .collect()
     }
 
-    /// Creates the device.
+    /// Creates the device. GPU devices are opened once per process and shared; a
+    /// machine without an adapter gets [`Error::NoGpuAdapter`], never a panic.
     ///
     /// ```
     /// use lenet::DeviceChoice;
@@ -95,7 +111,7 @@ impl DeviceChoice {
             #[allow(deprecated)] // the crate promises NdArray to its users
             DeviceChoice::NdArray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
-            DeviceChoice::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            DeviceChoice::Wgpu | DeviceChoice::Vulkan => gpu::open(self),
             #[allow(unreachable_patterns)]
             other => Err(unknown_device(other.name())),
         }
@@ -146,12 +162,20 @@ fn unknown_device(name: &str) -> Error {
     }
 }
 
-/// The best device this build and machine offer.
-fn auto_device() -> Device {
-    #[cfg(feature = "wgpu")]
-    if wgpu_adapter_present() {
-        return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    }
+/// The CPU backends this build has, comma separated (for error messages).
+fn cpu_alternatives() -> String {
+    DeviceChoice::compiled_backends()
+        .into_iter()
+        .filter(|d| !d.is_gpu())
+        .map(DeviceChoice::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A CPU device for work that needs a device but no speed (shapes, small
+/// conversions): never Burn's `Device::default()`, which in a `wgpu` build is the
+/// GPU and panics on a machine without one.
+pub(crate) fn host_device() -> Device {
     #[cfg(feature = "flex")]
     return Device::flex();
     #[cfg(all(feature = "ndarray", not(feature = "flex")))]
@@ -161,14 +185,69 @@ fn auto_device() -> Device {
     Device::default()
 }
 
-/// Whether WGPU finds an adapter. Enumeration talks to the driver, which may
-/// panic when none is installed; that counts as "no adapter".
+/// The best device this build and machine offer: a hardware GPU, else the fastest
+/// CPU backend. A software Vulkan driver is not taken: it is ~20× slower than Flex.
+fn auto_device() -> Device {
+    #[cfg(feature = "wgpu")]
+    if let Some(device) = gpu::hardware() {
+        return device;
+    }
+    host_device()
+}
+
+/// Opening WGPU devices: once per process, because Burn registers a runtime per
+/// adapter selector and refuses to initialise the same one twice.
 #[cfg(feature = "wgpu")]
-fn wgpu_adapter_present() -> bool {
-    std::panic::catch_unwind(|| {
-        !Device::enumerate(burn::tensor::DeviceType::Wgpu)
-            .into_vec()
-            .is_empty()
-    })
-    .unwrap_or(false)
+mod gpu {
+    use std::sync::OnceLock;
+
+    use burn::tensor::wgpu::{WgpuBackend, WgpuInitError};
+    use burn::tensor::{Device, DeviceKind};
+
+    use super::{DeviceChoice, cpu_alternatives};
+    use crate::{Error, Result};
+
+    type Opened = std::result::Result<Device, String>;
+
+    static WGPU: OnceLock<Opened> = OnceLock::new();
+    static VULKAN: OnceLock<Opened> = OnceLock::new();
+
+    pub(super) fn open(choice: DeviceChoice) -> Result<Device> {
+        let (cell, api) = match choice {
+            DeviceChoice::Vulkan => (&VULKAN, WgpuBackend::Vulkan),
+            _ => (&WGPU, WgpuBackend::Auto),
+        };
+        cell.get_or_init(|| init(api))
+            .clone()
+            .map_err(|reason| Error::NoGpuAdapter {
+                name: choice.name().to_string(),
+                reason,
+                cpu_alternatives: cpu_alternatives(),
+            })
+    }
+
+    /// WGPU's default adapter when it is a real card (`identity().physical` is
+    /// `None` for software rasterisers such as lavapipe).
+    pub(super) fn hardware() -> Option<Device> {
+        let device = open(DeviceChoice::Wgpu).ok()?;
+        let identity = device.identity()?;
+        identity.physical.is_some().then_some(device)
+    }
+
+    fn init(api: WgpuBackend) -> Opened {
+        // Drivers have been seen to panic while being probed; that is "no adapter" too.
+        let attempt = std::panic::catch_unwind(|| {
+            match Device::wgpu_options().graphics_api(api).init() {
+                Ok(device) => Ok(device),
+                // Something (Burn's own `Device::default()`, say) already opened the
+                // default adapter: it exists, and this handle reaches it.
+                Err(WgpuInitError::Registration { .. }) if api == WgpuBackend::Auto => {
+                    Ok(Device::wgpu(DeviceKind::DefaultDevice))
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        attempt
+            .unwrap_or_else(|_| Err("the WGPU driver panicked while looking for an adapter".into()))
+    }
 }

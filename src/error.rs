@@ -78,6 +78,20 @@ pub enum Error {
         available: String,
     },
 
+    /// A GPU backend was asked for, but the machine offers no adapter for it (no
+    /// GPU, or no Vulkan/Metal/DX12 driver installed).
+    #[error(
+        "no GPU adapter for `--device {name}`: {reason}. Use a CPU backend instead: {cpu_alternatives}"
+    )]
+    NoGpuAdapter {
+        /// The device name that was asked for (`wgpu`, `vulkan`).
+        name: String,
+        /// What WGPU said when it looked for an adapter.
+        reason: String,
+        /// The CPU backends this build has, comma separated.
+        cpu_alternatives: String,
+    },
+
     /// An architecture name that does not exist.
     #[error("unknown model `{name}`; available: {available}")]
     UnknownArchitecture {

@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 
 mod atomic_file;
+pub mod compare;
 pub mod data;
 pub mod device;
 mod error;
@@ -61,11 +62,13 @@ pub mod features;
 pub mod lesson;
 pub mod model;
 pub mod predict;
+pub mod report;
 mod rng;
 mod saved_model;
 pub mod train;
 pub mod viz;
 
+pub use atomic_file::write_atomic;
 pub use burn;
 pub use device::{DeviceChoice, device};
 pub use error::{Error, Result};

@@ -77,8 +77,10 @@ fn activations_are_what_each_layer_computes() {
         }
         // Each pool output is the max of its 2×2 window of the ReLU before it.
         for (pool, relu) in [("pool1", "relu1"), ("pool2", "relu2")] {
-            let pool = maps.get(pool).unwrap();
-            let relu = maps.get(relu).unwrap();
+            let (Some(pool), Some(relu)) = (maps.get(pool), maps.get(relu)) else {
+                assert_eq!(arch, Architecture::OneConv, "only one-conv lacks pool2");
+                continue;
+            };
             let [n, c, h, w] = [pool.shape[0], pool.shape[1], pool.shape[2], pool.shape[3]];
             let (ih, iw) = (relu.shape[2], relu.shape[3]);
             for i in 0..n * c {
@@ -97,11 +99,11 @@ fn activations_are_what_each_layer_computes() {
                 }
             }
         }
-        // Flatten is pool2 (or relu3) unchanged.
-        let before = if arch == Architecture::LeNet5 {
-            "pool2"
-        } else {
-            "relu3"
+        // Flatten is the last convolution stage's output, unchanged.
+        let before = match arch {
+            Architecture::LeNet5 => "pool2",
+            Architecture::ExtraConv => "relu3",
+            Architecture::OneConv => "pool1",
         };
         assert_eq!(
             maps.get("flatten").unwrap().values,

@@ -49,6 +49,13 @@ fn parameter_counts_match_the_tutorial() {
             .num_params(),
         30_378
     );
+    // 156 + (1176·120 + 120) + (120·84 + 84) + (84·10 + 10)
+    assert_eq!(
+        LeNetConfig::new(Architecture::OneConv)
+            .init(&device)
+            .num_params(),
+        152_410
+    );
 }
 
 #[test]
@@ -76,6 +83,9 @@ fn layer_walk_names_match_pytorch_sequential_indices() {
         "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "flatten", "fc1",
         "relu4", "fc2", "relu5", "fc3",
     ];
+    let expected_one = [
+        "conv1", "relu1", "pool1", "flatten", "fc1", "relu2", "fc2", "relu3", "fc3",
+    ];
     for (arch, expected, convs, linears) in [
         (
             Architecture::LeNet5,
@@ -88,6 +98,12 @@ fn layer_walk_names_match_pytorch_sequential_indices() {
             &expected_extra[..],
             vec![0, 3, 6],
             vec![9, 11, 13],
+        ),
+        (
+            Architecture::OneConv,
+            &expected_one[..],
+            vec![0],
+            vec![4, 6, 8],
         ),
     ] {
         let model = LeNetConfig::new(arch).init(&device);

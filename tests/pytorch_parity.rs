@@ -1,12 +1,15 @@
 //! The tutorial's PyTorch checkpoints load into the Rust models and every layer
 //! computes what PyTorch computed (fixtures in ../shared/fixtures/pytorch), on
-//! every CPU backend compiled in. Plus the safetensors round trip.
+//! every backend compiled in (WGPU included, on a software Vulkan driver in CI).
+//! Plus the safetensors round trip.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Tensor, TensorData};
 use lenet::model::{load_pytorch, pytorch_keys};
-use lenet::{Architecture, DeviceChoice, LeNet};
+use lenet::{Architecture, LeNet};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -71,8 +74,8 @@ fn max_difference(a: &[f32], b: &[f32]) -> f32 {
 }
 
 #[test]
-fn every_layer_matches_pytorch_on_every_cpu_backend() {
-    let Some(dir) = fixtures("every_layer_matches_pytorch_on_every_cpu_backend") else {
+fn every_layer_matches_pytorch_on_every_backend() {
+    let Some(dir) = fixtures("every_layer_matches_pytorch_on_every_backend") else {
         return;
     };
     for (file, name, arch) in [
@@ -84,11 +87,9 @@ fn every_layer_matches_pytorch_on_every_cpu_backend() {
         ),
     ] {
         let reference = reference(&dir, name);
-        for backend in DeviceChoice::compiled_backends()
-            .into_iter()
-            .filter(|d| *d != DeviceChoice::Wgpu)
+        for (backend, device) in
+            support::every_backend("every_layer_matches_pytorch_on_every_backend")
         {
-            let device = backend.device().unwrap();
             let model = load_pytorch(&dir.join(file), None, &device).unwrap();
             assert_eq!(model.architecture(), arch, "recognised from the keys");
             let input = Tensor::<4>::from_data(
@@ -206,5 +207,111 @@ fn safetensors_round_trip_keeps_pytorch_names_and_values() {
             .try_into_vec_as::<f32>()
             .unwrap();
         assert_eq!(a, b, "{arch}");
+    }
+}
+
+/// PyTorch's gradients for the fixtures' weights and images (sampled; written by
+/// scripts/pytorch_gradients.py), against one backward pass here: the training
+/// step is PyTorch's, not only the forward pass.
+#[test]
+fn one_backward_pass_matches_pytorchs_gradients() {
+    let Some(dir) = fixtures("one_backward_pass_matches_pytorchs_gradients") else {
+        return;
+    };
+    let expected: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/pytorch_gradients.json")).unwrap();
+    let labels: Vec<i64> = expected["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_i64().unwrap())
+        .collect();
+    for (file, name, reference_name) in [
+        ("lenet5_state_dict.pth", "lenet5", "lenet5"),
+        (
+            "lenet5_extra_conv_state_dict.pth",
+            "extra-conv",
+            "lenet5_extra_conv",
+        ),
+    ] {
+        let want = &expected["models"][name];
+        let input = reference(&dir, reference_name).input;
+        for (backend, device) in
+            support::every_backend("one_backward_pass_matches_pytorchs_gradients")
+        {
+            let device = device.autodiff();
+            let model = load_pytorch(&dir.join(file), None, &device).unwrap();
+            let images =
+                Tensor::<4>::from_data(TensorData::new(input.clone(), [4, 1, 28, 28]), &device);
+            let targets = Tensor::<1, burn::tensor::Int>::from_data(
+                TensorData::new(labels.clone(), [labels.len()]),
+                &device,
+            );
+            let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+                .init(&device)
+                .forward(model.forward(images), targets);
+            let loss_value = loss.clone().into_scalar::<f64>();
+            let want_loss = want["loss"].as_f64().unwrap();
+            assert!(
+                (loss_value - want_loss).abs() < 1e-5,
+                "{name} on {backend}: loss {loss_value} vs {want_loss}"
+            );
+            let grads = loss.backward();
+
+            // Our gradients in PyTorch's layout, in PyTorch's key order.
+            let mut ours: Vec<Vec<f32>> = Vec::new();
+            let flat = |t: Tensor<1>| t.into_data().try_into_vec_as::<f32>().unwrap();
+            for conv in model.convolutions() {
+                ours.push(flat(conv.weight.val().grad(&grads).unwrap().flatten(0, 3)));
+                ours.push(flat(
+                    conv.bias.as_ref().unwrap().val().grad(&grads).unwrap(),
+                ));
+            }
+            for linear in model.linears() {
+                // Burn stores [in, out]; PyTorch [out, in].
+                let weight = linear.weight.val().grad(&grads).unwrap().transpose();
+                ours.push(flat(weight.flatten(0, 1)));
+                ours.push(flat(
+                    linear.bias.as_ref().unwrap().val().grad(&grads).unwrap(),
+                ));
+            }
+            let mut keys: Vec<(&String, &serde_json::Value)> =
+                want["gradients"].as_object().unwrap().iter().collect();
+            keys.sort_by_key(|(k, _)| {
+                let index: usize = k.split('.').nth(1).unwrap().parse().unwrap();
+                (index, k.ends_with("bias"))
+            });
+            assert_eq!(
+                keys.len(),
+                ours.len(),
+                "{name}: one gradient per parameter tensor"
+            );
+            for ((key, want), got) in keys.iter().zip(&ours) {
+                let norm = got.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
+                let want_norm = want["norm"].as_f64().unwrap();
+                assert!(
+                    (norm - want_norm).abs() <= 1e-4 * want_norm.max(1e-3),
+                    "{name} on {backend}: |∂L/∂{key}| = {norm}, PyTorch {want_norm}"
+                );
+                let scale = want_norm.max(1e-6) as f32;
+                for (i, v) in want["indices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(want["values"].as_array().unwrap())
+                {
+                    let (i, v) = (i.as_u64().unwrap() as usize, v.as_f64().unwrap() as f32);
+                    assert!(
+                        (got[i] - v).abs() <= 1e-4 * scale,
+                        "{name} on {backend}: ∂L/∂{key}[{i}] = {}, PyTorch {v}",
+                        got[i]
+                    );
+                }
+            }
+            eprintln!(
+                "{name} on {backend}: loss and all {} gradients match PyTorch",
+                keys.len()
+            );
+        }
     }
 }

@@ -45,7 +45,7 @@ pub struct ModelArgs {
     /// Network, where the file does not say (a .bpk without config.json); must agree otherwise.
     #[arg(long)]
     pub model: Option<Architecture>,
-    /// Backend: auto, flex, ndarray, wgpu.
+    /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
 }

@@ -1,5 +1,5 @@
-//! The architectures as data: what differs between LeNet5 and its extra-conv
-//! variant is a list of convolution specs, nothing else.
+//! The architectures as data: what differs between LeNet5, its extra-conv
+//! variant and its one-conv variant is a list of convolution specs, nothing else.
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,6 +28,11 @@ pub enum Architecture {
     /// feature map to 1×1: Linear 32→120→84→10. 30,378 parameters.
     #[serde(rename = "extra-conv")]
     ExtraConv,
+    /// LeNet5 with its second convolution removed — the tutorial's "one layer fewer":
+    /// Conv(1→6, 5×5, pad 2) ReLU MaxPool · Linear 1176→120→84→10. 152,410
+    /// parameters, almost all in the first linear layer.
+    #[serde(rename = "one-conv")]
+    OneConv,
 }
 
 /// One convolution stage: conv, ReLU, then an optional 2×2 max-pool.
@@ -54,6 +59,7 @@ const fn stage(in_channels: usize, out_channels: usize, padding: usize, pool: bo
 const LENET5_STAGES: [ConvSpec; 2] = [stage(1, 6, 2, true), stage(6, 16, 0, true)];
 const EXTRA_CONV_STAGES: [ConvSpec; 3] =
     [LENET5_STAGES[0], LENET5_STAGES[1], stage(16, 32, 0, false)];
+const ONE_CONV_STAGES: [ConvSpec; 1] = [LENET5_STAGES[0]];
 
 /// Hidden widths of the classifier, the same for every architecture.
 pub(crate) const HIDDEN_WIDTHS: [usize; 2] = [120, 84];
@@ -63,13 +69,18 @@ pub const INPUT_SIZE: usize = 28;
 
 impl Architecture {
     /// Every architecture, in the order help texts list them.
-    pub const ALL: [Architecture; 2] = [Architecture::LeNet5, Architecture::ExtraConv];
+    pub const ALL: [Architecture; 3] = [
+        Architecture::LeNet5,
+        Architecture::ExtraConv,
+        Architecture::OneConv,
+    ];
 
     /// The name used on command lines and in files.
     pub fn name(self) -> &'static str {
         match self {
             Architecture::LeNet5 => "lenet5",
             Architecture::ExtraConv => "extra-conv",
+            Architecture::OneConv => "one-conv",
         }
     }
 
@@ -78,6 +89,7 @@ impl Architecture {
         match self {
             Architecture::LeNet5 => "LeNet5",
             Architecture::ExtraConv => "LeNet5 + extra conv",
+            Architecture::OneConv => "LeNet5 − one conv",
         }
     }
 
@@ -85,6 +97,7 @@ impl Architecture {
         match self {
             Architecture::LeNet5 => &LENET5_STAGES,
             Architecture::ExtraConv => &EXTRA_CONV_STAGES,
+            Architecture::OneConv => &ONE_CONV_STAGES,
         }
     }
 
@@ -125,6 +138,7 @@ impl FromStr for Architecture {
         match key.as_str() {
             "lenet5" | "lenet" => Ok(Architecture::LeNet5),
             "extraconv" | "lenet5extraconv" | "selflenet" => Ok(Architecture::ExtraConv),
+            "oneconv" | "lenet5oneconv" | "fewerconv" => Ok(Architecture::OneConv),
             _ => Err(Error::UnknownArchitecture {
                 name: name.to_string(),
                 available: Self::ALL.map(Architecture::name).join(", "),

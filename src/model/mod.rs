@@ -5,7 +5,7 @@ mod blocks;
 mod layer;
 mod lenet;
 mod pytorch;
-mod summary;
+pub(crate) mod summary;
 mod weights;
 
 pub use architecture::{Architecture, INPUT_SIZE};

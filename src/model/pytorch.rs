@@ -73,7 +73,7 @@ fn weighted_layers(model: &LeNet) -> Vec<(usize, LayerKind, Vec<usize>, usize)> 
 /// assert_eq!(keys[4].shape, vec![120, 400]);
 /// ```
 pub fn pytorch_keys(architecture: Architecture) -> Vec<PytorchKey> {
-    let device = Device::default();
+    let device = crate::device::host_device();
     let model = LeNetConfig::new(architecture).init(&device);
     weighted_layers(&model)
         .into_iter()

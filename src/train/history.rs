@@ -24,6 +24,10 @@ pub struct EpochRecord {
     pub train_seconds: f64,
     /// Training images per second.
     pub samples_per_sec: f64,
+    /// Wall time of the evaluation on the test images after this epoch (0 in
+    /// histories written before this field existed).
+    #[serde(default)]
+    pub eval_seconds: f64,
 }
 
 /// Every epoch of a run, in order.

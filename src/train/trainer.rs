@@ -69,6 +69,9 @@ pub struct RunMetrics {
     pub train_seconds: f64,
     /// Training images per second over the run.
     pub train_samples_per_sec: f64,
+    /// Test images per second in the last evaluation (inference without autodiff,
+    /// batches of `eval_batch_size`; 0 when not measured).
+    pub test_images_per_sec: f64,
 }
 
 impl Trained {
@@ -91,6 +94,11 @@ impl Trained {
             test_loss: self.evaluation.loss,
             train_seconds: seconds,
             train_samples_per_sec: (train_images * epochs) as f64 / seconds.max(1e-9),
+            test_images_per_sec: self
+                .history
+                .last()
+                .filter(|e| e.eval_seconds > 0.0)
+                .map_or(0.0, |e| self.evaluation.count as f64 / e.eval_seconds),
         }
     }
 
@@ -224,6 +232,8 @@ impl Run<'_> {
         observer.on_start(pos.global_step + 1, total_steps);
         // A stop asked for at an epoch's last step waits for its evaluation.
         let mut stop_at_epoch_end = false;
+        // The last epoch's test evaluation is the final one: same model, same images.
+        let mut final_test = None;
 
         while pos.epoch < config.epochs {
             let order = epoch_order(config, pos.epoch, train_len);
@@ -287,7 +297,9 @@ impl Run<'_> {
             pos.epoch_seconds += started.elapsed().as_secs_f64();
 
             let valid = stepper.model().valid();
+            let eval_started = Instant::now();
             let test = self.evaluate(&valid);
+            let eval_seconds = eval_started.elapsed().as_secs_f64();
             let seen = pos.epoch_seen.max(1) as f64;
             let record = EpochRecord {
                 epoch: pos.epoch + 1,
@@ -302,9 +314,11 @@ impl Run<'_> {
                 ),
                 train_seconds: pos.epoch_seconds,
                 samples_per_sec: seen / pos.epoch_seconds.max(1e-9),
+                eval_seconds,
             };
             observer.on_epoch_end(&record);
             pos.history.epochs.push(record);
+            final_test = Some(test);
             pos.epoch += 1;
             pos.next_batch = 0;
             pos.epoch_loss_sum = 0.0;
@@ -322,7 +336,8 @@ impl Run<'_> {
         }
 
         let model = stepper.into_model().valid();
-        let evaluation = self.evaluate(&model);
+        // Resuming a run that had already finished evaluates once here.
+        let evaluation = final_test.unwrap_or_else(|| self.evaluate(&model));
         Ok(Trained {
             model,
             config: self.config.clone(),

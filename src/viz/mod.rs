@@ -3,6 +3,7 @@
 //! and [`kernel_grid`] for how to read each picture.
 
 mod canvas;
+mod charts;
 mod colormap;
 mod digit_grid;
 mod feature_pictures;
@@ -10,6 +11,9 @@ mod plots;
 mod png;
 mod text;
 
+pub use charts::{
+    AccuracyPoint, AccuracyVsParams, Chart, ConfusionHeatmap, RunGroup, TrainingCurves,
+};
 pub use colormap::{diverging, viridis};
 pub use digit_grid::digit_grid;
 pub use feature_pictures::{conv_means, kernel_grid, layer_grid, overview_sheet};

@@ -10,15 +10,15 @@ use plotters::style::FontStyle;
 use crate::lesson::LineData;
 use crate::{Error, Result};
 
-const FONT: &str = "sans-serif";
-const SERIES_COLOURS: [RGBColor; 4] = [
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const SERIES_COLOURS: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
 ];
 
-fn register_font() {
+pub(crate) fn register_font() {
     static FONT_ONCE: Once = Once::new();
     FONT_ONCE.call_once(|| {
         // The bytes are a valid TTF shipped by the `dejavu` crate.
@@ -28,11 +28,11 @@ fn register_font() {
 }
 
 /// The short line that stands for a series in a legend.
-fn legend_line((x, y): (i32, i32), colour: RGBColor) -> PathElement<(i32, i32)> {
+pub(crate) fn legend_line((x, y): (i32, i32), colour: RGBColor) -> PathElement<(i32, i32)> {
     PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
 }
 
-fn plot_error(e: impl std::fmt::Display) -> Error {
+pub(crate) fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::InvalidArgument(format!("cannot draw the chart: {e}"))
 }
 

@@ -128,3 +128,52 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Every backend this build compiled, opened, with its name. A GPU backend whose
+/// adapter cannot be opened is skipped with a printed reason, unless
+/// `LENET_REQUIRE_WGPU` is set (CI sets it, with a software Vulkan driver
+/// installed), where it fails the test instead.
+pub fn every_backend(test: &str) -> Vec<(lenet::DeviceChoice, burn::tensor::Device)> {
+    let mut opened = Vec::new();
+    for choice in lenet::DeviceChoice::compiled_backends() {
+        if choice == lenet::DeviceChoice::Vulkan {
+            continue; // the same adapter as `wgpu` on every machine CI has
+        }
+        match choice.device() {
+            Ok(device) => opened.push((choice, device)),
+            Err(err) if std::env::var_os("LENET_REQUIRE_WGPU").is_some() => {
+                panic!("{test}: LENET_REQUIRE_WGPU is set but {choice} cannot be opened: {err}")
+            }
+            Err(err) => eprintln!("SKIPPED {test} on {choice}: {err}"),
+        }
+    }
+    opened
+}
+
+/// `n` deterministic 28×28 images in [0, 1] with strokes and noise, so that every
+/// ReLU and max-pool sees both signs and ties are rare.
+pub fn patterned_images(n: usize) -> Vec<f32> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let mut pixels = Vec::with_capacity(n * 784);
+    for i in 0..n {
+        for y in 0..28 {
+            for x in 0..28 {
+                let (fx, fy) = (x as f32 - 14.0, y as f32 - 14.0);
+                let ring = ((fx * fx + fy * fy).sqrt() - 4.0 - i as f32 % 6.0).abs();
+                let stroke = if ring < 1.5 || (x + i) % 11 == 0 {
+                    0.9
+                } else {
+                    0.0
+                };
+                pixels.push((stroke + 0.1 * noise()).min(1.0));
+            }
+        }
+    }
+    pixels
+}

@@ -1,0 +1,239 @@
+//! The tutorial's question — are more conv layers better? — answered over several
+//! seeds: trains each architecture with one recipe, then writes a table, charts
+//! (PNG and SVG) and a self-contained report.html.
+//!
+//! cargo run --release --example compare_models -- --data-dir ../shared/data/mnist --seeds 3 --out runs/compare
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use lenet::compare::{
+    CompareConfig, Comparison, ReportExtras, compare, comparison_report, disagreement_sheet,
+    disagreements,
+};
+use lenet::predict::{Preprocess, prepare_image_file};
+use lenet::train::{EpochRecord, Recipe, TrainObserver};
+use lenet::viz::{
+    AccuracyPoint, AccuracyVsParams, Chart, ConfusionHeatmap, RunGroup, TrainingCurves, save_png,
+};
+use lenet::{Architecture, DeviceChoice};
+
+mod common;
+
+#[derive(Debug, Parser)]
+#[command(about = "Train several LeNet depths over several seeds and compare them on MNIST")]
+struct Cli {
+    /// Architectures to compare, comma separated: lenet5, extra-conv, one-conv.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "lenet5,extra-conv,one-conv"
+    )]
+    models: Vec<Architecture>,
+    /// Seeds per architecture (0, 1, …).
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// Passes over the training set (default: the recipe's).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Settings for every run: tutorial or improved.
+    #[arg(long, default_value = "tutorial")]
+    recipe: Recipe,
+    /// Backend: auto, flex, ndarray, wgpu, vulkan.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// Train on the first N training images only (quick runs).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Your own pictures of digits (files), predicted by every model in the report.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    images: Vec<PathBuf>,
+    /// Test image whose feature maps the report shows for every model.
+    #[arg(long, default_value_t = 0)]
+    feature_digit: usize,
+    /// Output directory: comparison.md/.json, *.png, *.svg, report.html, runs/.
+    #[arg(long, value_name = "DIR", default_value = "runs/compare")]
+    out: PathBuf,
+    #[command(flatten)]
+    data: common::DataArgs,
+}
+
+fn main() -> ExitCode {
+    common::finish(run(Cli::parse()))
+}
+
+fn run(cli: Cli) -> lenet::Result<()> {
+    if cli.seeds == 0 || cli.models.is_empty() {
+        return Err(lenet::Error::InvalidArgument(
+            "--seeds and --models need at least one each".into(),
+        ));
+    }
+    let device = cli.device.device()?;
+    // Prepare the user's pictures first: a bad file should fail before hours of training.
+    let user_images = cli
+        .images
+        .iter()
+        .map(|path| {
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            prepare_image_file(path, &Preprocess::default()).map(|d| (name, d))
+        })
+        .collect::<lenet::Result<Vec<_>>>()?;
+    let mnist = cli.data.load()?;
+    if cli.feature_digit >= mnist.test.len() {
+        return Err(lenet::Error::InvalidArgument(format!(
+            "--feature-digit {} is past the {} test images",
+            cli.feature_digit,
+            mnist.test.len()
+        )));
+    }
+    common::create_out_dir(&cli.out)?;
+    let mut recipe = cli
+        .recipe
+        .config(Architecture::LeNet5)
+        .with_limit_train(cli.limit);
+    if let Some(epochs) = cli.epochs {
+        recipe = recipe.with_epochs(epochs);
+    }
+    let config = CompareConfig::new(cli.models.clone(), cli.seeds, recipe);
+    let total = config.architectures.len() * config.seeds.len();
+    let settings = format!(
+        "{} recipe, {} epochs, batch {}, lr {}, seeds {:?}, {} training images per epoch, device {}",
+        cli.recipe,
+        config.train.epochs,
+        config.train.batch_size,
+        config.train.learning_rate,
+        config.seeds,
+        cli.limit
+            .map_or(mnist.train.len(), |n| n.min(mnist.train.len())),
+        cli.device
+    );
+    eprintln!(
+        "comparing {} architectures × {} seeds: {settings}",
+        config.architectures.len(),
+        cli.seeds
+    );
+    let mut started = 0;
+    let comparison = compare(&config, &mnist, &device, &mut |architecture, seed| {
+        started += 1;
+        eprintln!("[{started}/{total}] {} seed {seed}", architecture.title());
+        Box::new(EpochLines) as Box<dyn TrainObserver>
+    })?;
+
+    for model in &comparison.models {
+        for run in &model.runs {
+            let dir = cli
+                .out
+                .join("runs")
+                .join(model.architecture.name())
+                .join(format!("seed-{}", run.trained.config.seed));
+            run.trained.save(&dir, cli.device.name())?;
+        }
+    }
+    let markdown = comparison.markdown();
+    write_text(&cli.out.join("comparison.md"), &markdown)?;
+    write_text(
+        &cli.out.join("comparison.json"),
+        &serde_json::to_string_pretty(&serde_json::json!({
+            "settings": settings,
+            "rows": comparison.rows(),
+            "disagreements": if comparison.models.len() > 1 { disagreements(&comparison, 0, 1) } else { Vec::new() },
+        }))
+        .expect("plain data serialises"),
+    )?;
+    write_charts(&comparison, &cli.out)?;
+    if comparison.models.len() > 1 {
+        let found = disagreements(&comparison, 0, 1);
+        save_png(
+            &disagreement_sheet(&mnist.test, &found, 40),
+            &cli.out.join("disagreements.png"),
+        )?;
+    }
+    let extras = ReportExtras {
+        title: "Are more conv layers better? LeNet depths on MNIST".into(),
+        settings: settings.clone(),
+        test: Some(&mnist.test),
+        feature_digit: Some(cli.feature_digit),
+        user_images,
+    };
+    comparison_report(&comparison, &extras)?.save(&cli.out.join("report.html"))?;
+    println!("{markdown}");
+    println!(
+        "wrote {} (open report.html in a browser)",
+        cli.out.display()
+    );
+    Ok(())
+}
+
+/// Every chart as PNG and SVG.
+fn write_charts(comparison: &Comparison, out: &Path) -> lenet::Result<()> {
+    let curves = TrainingCurves {
+        groups: comparison
+            .models
+            .iter()
+            .map(|m| RunGroup {
+                label: m.architecture.title().to_string(),
+                runs: m.runs.iter().map(|r| r.trained.history.clone()).collect(),
+            })
+            .collect(),
+    };
+    write_chart(&curves, &out.join("training_curves"))?;
+    let points = comparison
+        .rows()
+        .iter()
+        .zip(&comparison.models)
+        .map(|(r, m)| AccuracyPoint {
+            label: m.architecture.title().to_string(),
+            params: r.params,
+            mean: r.test_accuracy.mean,
+            sd: r.test_accuracy.sd,
+        })
+        .collect();
+    write_chart(
+        &AccuracyVsParams { points },
+        &out.join("accuracy_vs_params"),
+    )?;
+    for model in &comparison.models {
+        let run = &model.runs[0];
+        let chart = ConfusionHeatmap {
+            title: format!(
+                "{} (seed {})",
+                model.architecture.title(),
+                run.trained.config.seed
+            ),
+            confusion: run.trained.evaluation.confusion.clone(),
+        };
+        write_chart(
+            &chart,
+            &out.join(format!("confusion_{}", model.architecture.name())),
+        )?;
+    }
+    Ok(())
+}
+
+fn write_chart(chart: &impl Chart, stem: &Path) -> lenet::Result<()> {
+    save_png(&chart.to_png()?, &stem.with_extension("png"))?;
+    write_text(&stem.with_extension("svg"), &chart.to_svg()?)
+}
+
+fn write_text(path: &Path, text: &str) -> lenet::Result<()> {
+    lenet::write_atomic(path, text.as_bytes())
+}
+
+/// One line per epoch, as train_mnist prints without a terminal.
+struct EpochLines;
+
+impl TrainObserver for EpochLines {
+    fn on_epoch_end(&mut self, e: &EpochRecord) {
+        eprintln!(
+            "  epoch {:>2}: train loss {:.4} | test acc {:.2}% | {:.1} s",
+            e.epoch,
+            e.train_loss,
+            100.0 * e.test_accuracy,
+            e.train_seconds
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Where two models part ways: the test images one gets right and the other
+//! wrong (or both wrong, differently). A table of accuracies cannot show these;
+//! a sheet of the digits themselves can.
+
+use image::RgbImage;
+use serde::Serialize;
+
+use super::Comparison;
+use crate::data::MnistSplit;
+
+/// One test image on which two models predict different classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Disagreement {
+    /// Index in the test set.
+    pub index: usize,
+    /// The true digit.
+    pub label: u8,
+    /// What the first model predicts.
+    pub first: u8,
+    /// What the second model predicts.
+    pub second: u8,
+}
+
+/// The test images where models `first` and `second` of `comparison` (their
+/// first seed's runs) predict differently, in test-set order.
+///
+/// ```
+/// # use lenet::compare::{Comparison, disagreements};
+/// # fn show(comparison: &Comparison) {
+/// for d in disagreements(comparison, 0, 1).iter().take(5) {
+///     println!("#{}: a {} read as {} and as {}", d.index, d.label, d.first, d.second);
+/// }
+/// # }
+/// ```
+pub fn disagreements(comparison: &Comparison, first: usize, second: usize) -> Vec<Disagreement> {
+    let (Some(a), Some(b)) = (comparison.models.get(first), comparison.models.get(second)) else {
+        return Vec::new();
+    };
+    let (a, b) = (&a.runs[0].predictions, &b.runs[0].predictions);
+    a.iter()
+        .zip(b)
+        .zip(&comparison.test_labels)
+        .enumerate()
+        .filter(|(_, ((p, q), _))| p != q)
+        .map(|(index, ((&first, &second), &label))| Disagreement {
+            index,
+            label,
+            first,
+            second,
+        })
+        .collect()
+}
+
+/// Up to `max` of `items` as a sheet of digits captioned `true:first|second`.
+pub fn disagreement_sheet(test: &MnistSplit, items: &[Disagreement], max: usize) -> RgbImage {
+    let shown: Vec<&Disagreement> = items.iter().take(max).collect();
+    let images: Vec<&[u8]> = shown.iter().map(|d| test.image(d.index)).collect();
+    let captions: Vec<String> = shown
+        .iter()
+        .map(|d| format!("{}:{}|{}", d.label, d.first, d.second))
+        .collect();
+    crate::viz::digit_grid(&images, &captions, 10, 4)
+}

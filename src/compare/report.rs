@@ -1,0 +1,247 @@
+//! The comparison as one HTML page: tables, charts, the digits the models
+//! disagree on, what each layer of each model sees in the same digit, and the
+//! user's own pictures read by every model.
+
+use image::{DynamicImage, RgbImage};
+
+use super::{Comparison, disagreement_sheet, disagreements};
+use crate::Result;
+use crate::data::{MnistBatcher, MnistSplit};
+use crate::model::summary::thousands;
+use crate::predict::{PreparedDigit, predict};
+use crate::report::Report;
+use crate::saved_model::SavedModel;
+use crate::viz::{
+    AccuracyPoint, AccuracyVsParams, ConfusionHeatmap, RunGroup, TrainingCurves, overview_sheet,
+};
+
+/// What the report shows beyond the comparison itself.
+#[derive(Debug, Clone, Default)]
+pub struct ReportExtras<'a> {
+    /// The page's title.
+    pub title: String,
+    /// How the models were trained (recipe, epochs, device…), shown first.
+    pub settings: String,
+    /// The test set, for pictures of digits.
+    pub test: Option<&'a MnistSplit>,
+    /// The test image whose feature maps are shown for every model.
+    pub feature_digit: Option<usize>,
+    /// The user's own pictures, prepared (file name, digit).
+    pub user_images: Vec<(String, PreparedDigit)>,
+}
+
+/// Builds the report; save it with [`Report::save`](crate::report::Report::save).
+/// One model (one run) makes a sensible report too: the sections that compare
+/// are left out.
+pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> Result<Report> {
+    let mut report = Report::new(&extras.title);
+    let rows = comparison.rows();
+    let seeds = comparison.models.first().map_or(0, |m| m.runs.len());
+    let titles: Vec<&str> = comparison
+        .models
+        .iter()
+        .map(|m| m.architecture.title())
+        .collect();
+
+    let summary = report.section("Summary");
+    if !extras.settings.is_empty() {
+        summary.paragraph(&extras.settings);
+    }
+    summary.paragraph(&format!(
+        "Test accuracy is measured on the 10,000 MNIST test images after the last epoch; \
+         mean ± sample standard deviation over {seeds} seed(s)."
+    ));
+    summary.table(
+        &[
+            "model",
+            "params",
+            "mult-adds / image",
+            "weights",
+            "train time / run",
+            "test accuracy",
+            "per seed",
+        ],
+        rows.iter()
+            .zip(&titles)
+            .map(|(r, title)| {
+                vec![
+                    title.to_string(),
+                    thousands(r.params as u64),
+                    thousands(r.mult_adds),
+                    format!("{:.1} kB", r.weight_bytes as f64 / 1000.0),
+                    format!("{:.1} ± {:.1} s", r.train_seconds.mean, r.train_seconds.sd),
+                    format!(
+                        "{:.2} ± {:.2}%",
+                        100.0 * r.test_accuracy.mean,
+                        100.0 * r.test_accuracy.sd
+                    ),
+                    r.test_accuracies
+                        .iter()
+                        .map(|a| format!("{:.2}", 100.0 * a))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+    );
+    if comparison.models.len() > 1 {
+        let points = rows
+            .iter()
+            .zip(&titles)
+            .map(|(r, title)| AccuracyPoint {
+                label: title.to_string(),
+                params: r.params,
+                mean: r.test_accuracy.mean,
+                sd: r.test_accuracy.sd,
+            })
+            .collect();
+        summary.chart(
+            &AccuracyVsParams { points },
+            "More parameters do not buy accuracy here: error bars are ± one standard deviation over seeds.",
+        )?;
+    }
+
+    let groups = comparison
+        .models
+        .iter()
+        .map(|m| RunGroup {
+            label: m.architecture.title().to_string(),
+            runs: m.runs.iter().map(|r| r.trained.history.clone()).collect(),
+        })
+        .collect();
+    report.section("Training curves").chart(
+        &TrainingCurves { groups },
+        "Solid: the 10,000 test images after each epoch; dashed: the epoch's training batches. \
+         Shaded: the range over seeds.",
+    )?;
+
+    let f1 = report.section("F1 per digit");
+    let mut header = vec!["model".to_string()];
+    header.extend((0..10).map(|d| d.to_string()));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    f1.table(
+        &header,
+        rows.iter()
+            .zip(&titles)
+            .map(|(r, title)| {
+                let mut row = vec![title.to_string()];
+                row.extend(r.per_class_f1.iter().map(|v| format!("{v:.4}")));
+                row
+            })
+            .collect(),
+    );
+
+    let confusion = report.section("Confusion matrices");
+    confusion.paragraph(&format!(
+        "Rows are the true digits, columns the predictions, summed over {seeds} seed(s). \
+         Off the diagonal, red marks the mistakes each model makes most."
+    ));
+    for model in &comparison.models {
+        let mut sum = vec![vec![0usize; 10]; 10];
+        for run in &model.runs {
+            for (row, counts) in sum.iter_mut().zip(&run.trained.evaluation.confusion) {
+                row.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+            }
+        }
+        let chart = ConfusionHeatmap {
+            title: model.architecture.title().to_string(),
+            confusion: sum,
+        };
+        confusion.chart(
+            &chart,
+            &format!("{} confusion matrix", model.architecture.title()),
+        )?;
+    }
+
+    if let (Some(test), true) = (extras.test, comparison.models.len() > 1) {
+        let found = disagreements(comparison, 0, 1);
+        let section = report.section("Where the models disagree");
+        section.paragraph(&format!(
+            "{} and {} (seed {}) predict different classes for {} of the {} test images. \
+             Captions read true:{}|{}.",
+            titles[0],
+            titles[1],
+            comparison.models[0].runs[0].trained.config.seed,
+            found.len(),
+            comparison.test_labels.len(),
+            comparison.models[0].architecture.name(),
+            comparison.models[1].architecture.name(),
+        ));
+        if !found.is_empty() {
+            section.image(
+                "digits the two models read differently",
+                &disagreement_sheet(test, &found, 40),
+                "The first 40 disagreements in test-set order.",
+            )?;
+        }
+    }
+
+    if let (Some(test), Some(index)) = (extras.test, extras.feature_digit) {
+        let section = report.section("What each layer sees");
+        section.paragraph(&format!(
+            "Test image #{index} (a {}) through every model: the tutorial's view (the mean over \
+             each convolution's channels) first, then every channel of every convolution, ReLU \
+             and pooling layer, each scaled to its own range.",
+            test.label(index)
+        ));
+        let mut sheets = Vec::new();
+        for model in &comparison.models {
+            let run = &model.runs[0];
+            let device = run.trained.model.device();
+            let batch = MnistBatcher::new(run.trained.config.normalization).batch_from_split(
+                test,
+                &[index],
+                &device,
+            );
+            let maps = crate::extract_feature_maps(&run.trained.model, batch.images);
+            sheets.push((
+                model.architecture.title(),
+                overview_sheet(&maps, 0, model.architecture.title()),
+            ));
+        }
+        let items: Vec<(&str, &RgbImage, &str)> = sheets.iter().map(|(t, s)| (*t, s, *t)).collect();
+        section.images_side_by_side(&items)?;
+    }
+
+    if !extras.user_images.is_empty() {
+        let section = report.section("Your pictures");
+        section.paragraph(
+            "Each picture as the models see it (after preprocessing), and what every model reads.",
+        );
+        let mut header = vec!["picture".to_string()];
+        header.extend(titles.iter().map(|t| t.to_string()));
+        let mut rows = Vec::new();
+        let mut pictures = Vec::new();
+        for (name, digit) in &extras.user_images {
+            let mut row = vec![name.clone()];
+            for model in &comparison.models {
+                let run = &model.runs[0];
+                let saved =
+                    SavedModel::new(run.trained.model.clone(), run.trained.config.normalization);
+                let p = predict(&saved, digit);
+                let flag = if p.is_ambiguous() { " (unsure)" } else { "" };
+                row.push(format!(
+                    "{} — {:.1}%{flag}",
+                    p.class,
+                    100.0 * p.confidence()
+                ));
+            }
+            rows.push(row);
+            let big = image::imageops::resize(
+                &DynamicImage::ImageLuma8(digit.to_image()).to_rgb8(),
+                112,
+                112,
+                image::imageops::FilterType::Nearest,
+            );
+            pictures.push((name.clone(), big));
+        }
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        section.table(&header, rows);
+        let items: Vec<(&str, &RgbImage, &str)> = pictures
+            .iter()
+            .map(|(n, p)| (n.as_str(), p, n.as_str()))
+            .collect();
+        section.images_side_by_side(&items)?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,414 @@
+//! The comparison's charts: training curves with seed bands, confusion heat maps
+//! and accuracy against parameters. Each is drawn once through plotters' generic
+//! backend, so the PNG and the SVG of a chart are the same drawing.
+
+use image::RgbImage;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::plots::{FONT, SERIES_COLOURS, legend_line, plot_error, register_font};
+use crate::Result;
+use crate::train::History;
+
+/// A chart that can be drawn on any plotters backend.
+pub trait Chart {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+
+    /// Draws the chart on `root` (already white).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
+
+    /// The chart as a picture.
+    fn to_png(&self) -> Result<RgbImage> {
+        register_font();
+        let (width, height) = self.size();
+        let mut buffer = vec![255u8; (width * height * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            self.draw(&root)?;
+            root.present().map_err(plot_error)?;
+        }
+        Ok(RgbImage::from_raw(width, height, buffer).expect("buffer has the picture's size"))
+    }
+
+    /// The chart as an SVG document (text drawn as SVG text, so it stays sharp).
+    fn to_svg(&self) -> Result<String> {
+        register_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            self.draw(&root)?;
+            root.present().map_err(plot_error)?;
+        }
+        Ok(svg)
+    }
+}
+
+/// Several runs of one model (one per seed), drawn as a mean line inside a
+/// min–max band.
+#[derive(Debug, Clone)]
+pub struct RunGroup {
+    /// Legend label, e.g. the model's title.
+    pub label: String,
+    /// One history per seed.
+    pub runs: Vec<History>,
+}
+
+impl RunGroup {
+    /// Per epoch: (mean, min, max) of `metric` over the runs that reached it.
+    fn band(&self, metric: fn(&crate::train::EpochRecord) -> f64) -> Vec<(usize, f64, f64, f64)> {
+        let epochs = self.runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
+        (0..epochs)
+            .filter_map(|e| {
+                let values: Vec<f64> = self
+                    .runs
+                    .iter()
+                    .filter_map(|r| r.epochs.get(e).map(metric))
+                    .collect();
+                (!values.is_empty()).then(|| {
+                    let mean = values.iter().sum::<f64>() / values.len() as f64;
+                    let lo = values.iter().cloned().fold(f64::MAX, f64::min);
+                    let hi = values.iter().cloned().fold(f64::MIN, f64::max);
+                    (e + 1, mean, lo, hi)
+                })
+            })
+            .collect()
+    }
+}
+
+/// Loss (left) and accuracy (right) per epoch, train dashed and test solid, one
+/// colour per model, seeds as a shaded band around their mean.
+///
+/// ```
+/// use lenet::train::{EpochRecord, History};
+/// use lenet::viz::{Chart, RunGroup, TrainingCurves};
+///
+/// let record = |epoch, acc| EpochRecord {
+///     epoch, train_loss: 0.3 / epoch as f64, train_accuracy: acc, test_loss: 0.2,
+///     test_accuracy: acc, learning_rate: 1e-3, train_seconds: 1.0, samples_per_sec: 1.0,
+///     eval_seconds: 0.1,
+/// };
+/// let runs = vec![History { epochs: vec![record(1, 0.9), record(2, 0.95)] }];
+/// let chart = TrainingCurves { groups: vec![RunGroup { label: "LeNet5".into(), runs }] };
+/// assert!(chart.to_svg()?.contains("<svg"));
+/// assert_eq!(chart.to_png()?.dimensions(), chart.size());
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TrainingCurves {
+    /// One group per model.
+    pub groups: Vec<RunGroup>,
+}
+
+type Metric = fn(&crate::train::EpochRecord) -> f64;
+
+impl TrainingCurves {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+        y_label: &str,
+        (train, test): (Metric, Metric),
+        scale: f64,
+    ) -> Result<()> {
+        let bands: Vec<_> = self
+            .groups
+            .iter()
+            .map(|g| (g.band(train), g.band(test)))
+            .collect();
+        let epochs = bands.iter().map(|(t, _)| t.len()).max().unwrap_or(1).max(1);
+        let values = bands
+            .iter()
+            .flat_map(|(a, b)| a.iter().chain(b))
+            .flat_map(|&(_, _, lo, hi)| [lo * scale, hi * scale])
+            .filter(|v| v.is_finite());
+        let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+        let pad = ((hi - lo) * 0.08).max(1e-6);
+        let x_range = if epochs == 1 {
+            0.5..1.5
+        } else {
+            1.0..epochs as f64
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 22))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_range, (lo - pad)..(hi + pad))
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(y_label)
+            .x_labels(epochs.min(10) + 1)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, (group, (train_band, test_band))) in self.groups.iter().zip(&bands).enumerate() {
+            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+            for (band, dashed) in [(train_band, true), (test_band, false)] {
+                if group.runs.len() > 1 {
+                    let mut outline: Vec<(f64, f64)> = band
+                        .iter()
+                        .map(|&(e, _, _, hi)| (e as f64, hi * scale))
+                        .collect();
+                    outline.extend(
+                        band.iter()
+                            .rev()
+                            .map(|&(e, _, lo, _)| (e as f64, lo * scale)),
+                    );
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.18))))
+                        .map_err(plot_error)?;
+                }
+                let points: Vec<(f64, f64)> = band
+                    .iter()
+                    .map(|&(e, mean, _, _)| (e as f64, mean * scale))
+                    .collect();
+                let style = colour.stroke_width(if dashed { 1 } else { 3 });
+                let series = if dashed {
+                    chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+                } else {
+                    chart.draw_series(LineSeries::new(points.clone(), style))
+                }
+                .map_err(plot_error)?;
+                let which = if dashed { "train" } else { "test" };
+                series
+                    .label(format!("{} ({which})", group.label))
+                    .legend(move |at| legend_line(at, colour));
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                    .map_err(plot_error)?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)
+    }
+}
+
+impl Chart for TrainingCurves {
+    fn size(&self) -> (u32, u32) {
+        (1200, 480)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let (left, right) = root.split_horizontally(600);
+        self.panel(
+            &left,
+            "Cross-entropy per epoch",
+            "loss",
+            (|r| r.train_loss, |r| r.test_loss),
+            1.0,
+        )?;
+        self.panel(
+            &right,
+            "Accuracy per epoch",
+            "accuracy (%)",
+            (|r| r.train_accuracy, |r| r.test_accuracy),
+            100.0,
+        )
+    }
+}
+
+/// A confusion matrix as a heat map: rows are the true digits, columns the
+/// predictions; cells are shaded by the share of the row (square-root scale, so
+/// a handful of mistakes is visible next to a thousand hits) and show the count.
+///
+/// ```
+/// use lenet::viz::{Chart, ConfusionHeatmap};
+///
+/// let mut confusion = vec![vec![0usize; 10]; 10];
+/// (0..10).for_each(|d| confusion[d][d] = 100);
+/// confusion[4][9] = 7;
+/// let chart = ConfusionHeatmap { title: "LeNet5".into(), confusion };
+/// let svg = chart.to_svg()?;
+/// let labels: Vec<&str> = svg.split("</text>").filter_map(|t| t.rsplit('>').next()).map(str::trim).collect();
+/// assert!(labels.contains(&"7"), "the off-diagonal count is written in its cell");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConfusionHeatmap {
+    /// Caption.
+    pub title: String,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl Chart for ConfusionHeatmap {
+    fn size(&self) -> (u32, u32) {
+        (560, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let n = self.confusion.len();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 22))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0..n, 0..n)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("predicted")
+            .y_desc("true digit")
+            .x_labels(n)
+            .y_labels(n)
+            .x_label_formatter(&|x| x.to_string())
+            .y_label_formatter(&|y| (n - 1 - *y).to_string())
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_error)?;
+        for (truth, row) in self.confusion.iter().enumerate() {
+            let total = row.iter().sum::<usize>().max(1) as f64;
+            for (predicted, &count) in row.iter().enumerate() {
+                let share = (count as f64 / total).sqrt();
+                let colour = if truth == predicted {
+                    RGBColor(
+                        (255.0 - 200.0 * share) as u8,
+                        (255.0 - 120.0 * share) as u8,
+                        (255.0 - 40.0 * share) as u8,
+                    )
+                } else {
+                    RGBColor(
+                        255,
+                        (255.0 - 255.0 * share) as u8,
+                        (255.0 - 255.0 * share) as u8,
+                    )
+                };
+                let y = n - 1 - truth;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(predicted, y), (predicted + 1, y + 1)],
+                        colour.filled(),
+                    )))
+                    .map_err(plot_error)?;
+                if count > 0 {
+                    let text_colour = if share > 0.6 { WHITE } else { BLACK };
+                    let font = (FONT, 13).into_font().color(&text_colour);
+                    let style = font.pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Center,
+                    ));
+                    let centre = chart.backend_coord(&(predicted, y + 1));
+                    let next = chart.backend_coord(&(predicted + 1, y));
+                    let at = ((centre.0 + next.0) / 2, (centre.1 + next.1) / 2);
+                    root.draw(&Text::new(count.to_string(), at, style))
+                        .map_err(plot_error)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Test accuracy (mean ± sd over seeds) against the number of parameters.
+///
+/// ```
+/// use lenet::viz::{AccuracyPoint, AccuracyVsParams, Chart};
+///
+/// let chart = AccuracyVsParams {
+///     points: vec![
+///         AccuracyPoint { label: "LeNet5".into(), params: 61_706, mean: 0.988, sd: 0.003 },
+///         AccuracyPoint { label: "extra conv".into(), params: 30_378, mean: 0.988, sd: 0.001 },
+///     ],
+/// };
+/// assert!(chart.to_svg()?.contains("LeNet5"));
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AccuracyVsParams {
+    /// One point per model.
+    pub points: Vec<AccuracyPoint>,
+}
+
+/// One model in [`AccuracyVsParams`].
+#[derive(Debug, Clone)]
+pub struct AccuracyPoint {
+    /// The model's title.
+    pub label: String,
+    /// Its parameter count.
+    pub params: usize,
+    /// Mean test accuracy, 0..1.
+    pub mean: f64,
+    /// Standard deviation over seeds, 0..1.
+    pub sd: f64,
+}
+
+impl Chart for AccuracyVsParams {
+    fn size(&self) -> (u32, u32) {
+        (760, 500)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+        for p in &self.points {
+            lo = lo.min(100.0 * (p.mean - p.sd));
+            hi = hi.max(100.0 * (p.mean + p.sd));
+        }
+        if lo > hi {
+            (lo, hi) = (0.0, 100.0);
+        }
+        let pad = ((hi - lo) * 0.25).max(0.05);
+        let min_params = self.points.iter().map(|p| p.params).min().unwrap_or(1) as f64;
+        let max_params = self.points.iter().map(|p| p.params).max().unwrap_or(10) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption("Test accuracy against parameters", (FONT, 22))
+            .margin(18)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                ((min_params / 1.6)..(max_params * 1.6)).log_scale(),
+                (lo - pad)..(hi + pad),
+            )
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("parameters (log scale)")
+            .y_desc("test accuracy (%), mean ± sd")
+            .x_label_formatter(&|x| format!("{:.0}k", x / 1000.0))
+            .y_label_formatter(&|y| format!("{y:.2}"))
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, p) in self.points.iter().enumerate() {
+            let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+            let x = p.params as f64;
+            let (mean, sd) = (100.0 * p.mean, 100.0 * p.sd);
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_vertical(
+                    x,
+                    mean - sd,
+                    mean,
+                    mean + sd,
+                    colour.stroke_width(2),
+                    12,
+                )))
+                .map_err(plot_error)?;
+            chart
+                .draw_series(std::iter::once(Circle::new((x, mean), 7, colour.filled())))
+                .map_err(plot_error)?
+                .label(format!("{}: {:.2} ± {:.2}%", p.label, mean, sd))
+                .legend(move |at| legend_line(at, colour));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)
+    }
+}
