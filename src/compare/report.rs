@@ -97,7 +97,7 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             .collect();
         summary.chart(
             &AccuracyVsParams { points },
-            "More parameters do not buy accuracy here: error bars are ± one standard deviation over seeds.",
+            "One point per model; error bars are ± one standard deviation over seeds.",
         )?;
     }
 

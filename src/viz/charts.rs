@@ -112,6 +112,7 @@ impl TrainingCurves {
         y_label: &str,
         (train, test): (Metric, Metric),
         scale: f64,
+        legend_at: SeriesLabelPosition,
     ) -> Result<()> {
         let bands: Vec<_> = self
             .groups
@@ -177,9 +178,12 @@ impl TrainingCurves {
                 }
                 .map_err(plot_error)?;
                 let which = if dashed { "train" } else { "test" };
+                let width = if dashed { 1 } else { 3 };
                 series
                     .label(format!("{} ({which})", group.label))
-                    .legend(move |at| legend_line(at, colour));
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(width))
+                    });
                 chart
                     .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                     .map_err(plot_error)?;
@@ -187,7 +191,7 @@ impl TrainingCurves {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_at)
             .label_font((FONT, 13))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -209,6 +213,7 @@ impl Chart for TrainingCurves {
             "loss",
             (|r| r.train_loss, |r| r.test_loss),
             1.0,
+            SeriesLabelPosition::UpperRight,
         )?;
         self.panel(
             &right,
@@ -216,6 +221,7 @@ impl Chart for TrainingCurves {
             "accuracy (%)",
             (|r| r.train_accuracy, |r| r.test_accuracy),
             100.0,
+            SeriesLabelPosition::LowerRight,
         )
     }
 }
@@ -256,23 +262,40 @@ impl Chart for ConfusionHeatmap {
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(44)
-            .build_cartesian_2d(0..n, 0..n)
+            .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
             .map_err(plot_error)?;
+        // Axis ticks would sit on cell edges; the digits are written at cell centres below.
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc("predicted")
             .y_desc("true digit")
-            .x_labels(n)
-            .y_labels(n)
-            .x_label_formatter(&|x| x.to_string())
-            .y_label_formatter(&|y| (n - 1 - *y).to_string())
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|_| String::new())
             .label_style((FONT, 14))
             .draw()
             .map_err(plot_error)?;
-        for (truth, row) in self.confusion.iter().enumerate() {
-            let total = row.iter().sum::<usize>().max(1) as f64;
-            for (predicted, &count) in row.iter().enumerate() {
+        let centred = |colour: &RGBColor| {
+            (FONT, 14)
+                .into_font()
+                .color(colour)
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ))
+        };
+        for digit in 0..n {
+            let (x, y) = chart.backend_coord(&(digit as f64 + 0.5, 0.0));
+            root.draw(&Text::new(digit.to_string(), (x, y + 14), centred(&BLACK)))
+                .map_err(plot_error)?;
+            let (x, y) = chart.backend_coord(&(0.0, (n - 1 - digit) as f64 + 0.5));
+            root.draw(&Text::new(digit.to_string(), (x - 14, y), centred(&BLACK)))
+                .map_err(plot_error)?;
+        }
+        let cell = |x: usize, y: usize| (x as f64, y as f64);
+        for (truth, counts) in self.confusion.iter().enumerate() {
+            let total = counts.iter().sum::<usize>().max(1) as f64;
+            for (predicted, &count) in counts.iter().enumerate() {
                 let share = (count as f64 / total).sqrt();
                 let colour = if truth == predicted {
                     RGBColor(
@@ -290,20 +313,19 @@ impl Chart for ConfusionHeatmap {
                 let y = n - 1 - truth;
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(predicted, y), (predicted + 1, y + 1)],
+                        [cell(predicted, y), cell(predicted + 1, y + 1)],
                         colour.filled(),
                     )))
                     .map_err(plot_error)?;
                 if count > 0 {
                     let text_colour = if share > 0.6 { WHITE } else { BLACK };
-                    let font = (FONT, 13).into_font().color(&text_colour);
-                    let style = font.pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Center,
-                        plotters::style::text_anchor::VPos::Center,
-                    ));
-                    let centre = chart.backend_coord(&(predicted, y + 1));
-                    let next = chart.backend_coord(&(predicted + 1, y));
-                    let at = ((centre.0 + next.0) / 2, (centre.1 + next.1) / 2);
+                    let style = centred(&text_colour);
+                    let top_left = chart.backend_coord(&cell(predicted, y + 1));
+                    let bottom_right = chart.backend_coord(&cell(predicted + 1, y));
+                    let at = (
+                        (top_left.0 + bottom_right.0) / 2,
+                        (top_left.1 + bottom_right.1) / 2,
+                    );
                     root.draw(&Text::new(count.to_string(), at, style))
                         .map_err(plot_error)?;
                 }
