@@ -19,9 +19,12 @@ fn main() {
 /// A CPU backend, as a type so divan names the benchmark after it.
 trait Backend {
     const CHOICE: DeviceChoice;
+    /// Whether Flex's conv stages run fused (this crate's kernels) or as Burn's layers.
+    const FUSED: bool = true;
 
     /// The device, or `None` (with a note) when this build lacks the backend.
     fn device() -> Option<Device> {
+        lenet::model::set_fused_kernels(Self::FUSED);
         match Self::CHOICE.device() {
             Ok(device) => Some(device),
             Err(e) => {
@@ -33,10 +36,18 @@ trait Backend {
 }
 
 struct Flex;
+/// Flex with Burn's own convolution, ReLU and pooling layers: the "before" of the
+/// fused kernels, measured in the same run.
+struct FlexLayers;
 struct NdArray;
 
 impl Backend for Flex {
     const CHOICE: DeviceChoice = DeviceChoice::Flex;
+}
+
+impl Backend for FlexLayers {
+    const CHOICE: DeviceChoice = DeviceChoice::Flex;
+    const FUSED: bool = false;
 }
 
 impl Backend for NdArray {
@@ -57,7 +68,7 @@ fn images(n: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [n, 1, 28, 28]), device)
 }
 
-#[divan::bench(types = [Flex, NdArray], args = [Architecture::LeNet5, Architecture::ExtraConv], sample_count = 30)]
+#[divan::bench(types = [Flex, FlexLayers, NdArray], args = [Architecture::LeNet5, Architecture::ExtraConv], sample_count = 30)]
 fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: Architecture) {
     let Some(device) = B::device() else { return };
     let device = device.autodiff();
@@ -72,7 +83,7 @@ fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: Architecture) {
     });
 }
 
-#[divan::bench(types = [Flex, NdArray], args = [1, 1000], sample_count = 30)]
+#[divan::bench(types = [Flex, FlexLayers, NdArray], args = [1, 1000], sample_count = 30)]
 fn inference_lenet5<B: Backend>(bencher: Bencher, batch: usize) {
     let Some(device) = B::device() else { return };
     let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);

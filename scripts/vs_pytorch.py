@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs PyTorch and this crate's `train_mnist` one after the other, on the same
 machine, with the same model, recipe, batch size, data and thread count, and
-prints the ratios (Rust / PyTorch) — the only honest way to compare on a noisy
+prints the ratios (Rust / PyTorch; on Flex also the crate's fused kernels against
+Burn's own layers) — the only honest way to compare on a noisy
 machine.
 
     cargo build --release --example train_mnist
@@ -48,7 +49,10 @@ def main():
     args = parser.parse_args()
 
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
-    rows = {"pytorch": [], "rust": []}
+    # "layers": the same Rust binary with its fused Flex kernels off (LENET_FUSED=0),
+    # i.e. Burn's own convolution, ReLU and pooling: the "before" of those kernels.
+    variants = [("rust", {})] + ([("layers", {"LENET_FUSED": "0"})] if args.device == "flex" else [])
+    rows = {"pytorch": [], **{name: [] for name, _ in variants}}
     for round_ in range(args.rounds):
         stdout, rss = run([
             args.python, os.path.join(ROOT, "scripts/pytorch_lenet.py"),
@@ -63,28 +67,31 @@ def main():
             "test_accuracy": torch["test_accuracy"],
             "peak_rss_mb": rss,
         })
-        with tempfile.TemporaryDirectory() as out:
-            _, rss = run([
-                args.train_mnist, "--data-dir", args.data_dir, "--model", args.model,
-                "--epochs", str(args.epochs), "--seed", str(args.seed), "--device", args.device,
-                "--out", out,
-            ], env)
-            metrics = json.load(open(os.path.join(out, "metrics.json")))
-        rows["rust"].append({
-            "train_samples_per_sec": metrics["train_samples_per_sec"],
-            "test_images_per_sec": metrics["test_images_per_sec"],
-            "train_seconds": metrics["train_seconds"],
-            "test_accuracy": metrics["test_accuracy"],
-            "peak_rss_mb": rss,
-        })
-        print(f"round {round_ + 1}: pytorch {rows['pytorch'][-1]}\n         rust    {rows['rust'][-1]}",
+        for name, extra_env in variants:
+            with tempfile.TemporaryDirectory() as out:
+                _, rss = run([
+                    args.train_mnist, "--data-dir", args.data_dir, "--model", args.model,
+                    "--epochs", str(args.epochs), "--seed", str(args.seed), "--device", args.device,
+                    "--out", out,
+                ], dict(env, **extra_env))
+                metrics = json.load(open(os.path.join(out, "metrics.json")))
+            rows[name].append({
+                "train_samples_per_sec": metrics["train_samples_per_sec"],
+                "test_images_per_sec": metrics["test_images_per_sec"],
+                "train_seconds": metrics["train_seconds"],
+                "test_accuracy": metrics["test_accuracy"],
+                "peak_rss_mb": rss,
+            })
+        print(f"round {round_ + 1}: " + "\n         ".join(f"{side} {runs[-1]}" for side, runs in rows.items()),
               file=sys.stderr)
 
     med = {side: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for side, runs in rows.items()}
     print(f"{args.model}, {args.epochs} epoch(s), batch 64, {args.threads} threads, seed {args.seed}, "
           f"Rust on {args.device}; medians of {args.rounds} alternating rounds")
-    print(f"| | PyTorch | Rust ({args.device}) | Rust / PyTorch |")
-    print("|---|---:|---:|---:|")
+    layers = "layers" in med
+    print(f"| | PyTorch | Rust ({args.device}) | Rust / PyTorch |"
+          + (" Rust, Burn's layers (LENET_FUSED=0) | fused / layers |" if layers else ""))
+    print("|---|---:|---:|---:|" + ("---:|---:|" if layers else ""))
     for key, label in [
         ("train_samples_per_sec", "train samples/s"),
         ("test_images_per_sec", "inference images/s (batch 1000)"),
@@ -93,7 +100,11 @@ def main():
         ("test_accuracy", "test accuracy"),
     ]:
         p, r = med["pytorch"][key], med["rust"][key]
-        print(f"| {label} | {p:.4g} | {r:.4g} | {r / p:.2f}× |")
+        line = f"| {label} | {p:.4g} | {r:.4g} | {r / p:.2f}× |"
+        if layers:
+            u = med["layers"][key]
+            line += f" {u:.4g} | {r / u:.2f}× |"
+        print(line)
 
 
 if __name__ == "__main__":

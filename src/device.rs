@@ -163,6 +163,7 @@ fn unknown_device(name: &str) -> Error {
 }
 
 /// The CPU backends this build has, comma separated (for error messages).
+#[cfg(feature = "wgpu")]
 fn cpu_alternatives() -> String {
     DeviceChoice::compiled_backends()
         .into_iter()

@@ -51,6 +51,14 @@ fn no_files_in(dir: &Path) {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// A data directory whose `t10k-images` file is replaced by `bytes`.
+fn data_with_test_images(bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_synthetic_mnist(dir.path(), 6, 6);
+    std::fs::write(dir.path().join("t10k-images-idx3-ubyte.gz"), bytes).unwrap();
+    dir
+}
+
 /// A data directory whose `train-images` file is replaced by `bytes`.
 fn data_with_train_images(bytes: &[u8]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -77,6 +85,8 @@ fn malformed_idx_files_through_mnist_info() {
             "5 images but 6 labels",
         ),
     ];
+    let dir = tempfile::tempdir().unwrap();
+    let model = checkpoint(dir.path());
     for (case, bytes, reason) in cases {
         let data = data_with_train_images(&bytes);
         let out = tempfile::tempdir().unwrap();
@@ -92,6 +102,35 @@ fn malformed_idx_files_through_mnist_info() {
         eprintln!("{case}: {}", result.1.trim());
         assert_clear_failure(result, &["train-images-idx3-ubyte.gz", reason]);
         no_files_in(out.path());
+        // The same file through training, which must fail before writing anything.
+        let result = run(
+            "train_mnist",
+            &[
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--epochs",
+                "1",
+                "--device",
+                "flex",
+                "--out",
+                out.path().to_str().unwrap(),
+            ],
+        );
+        assert_clear_failure(result, &["train-images-idx3-ubyte.gz", reason]);
+        no_files_in(out.path());
+        // And as the test set, through evaluate (the count check names the labels).
+        if case != "count mismatch" {
+            let data = data_with_test_images(&bytes);
+            let args = [
+                "--checkpoint",
+                model.to_str().unwrap(),
+                "--model",
+                "lenet5",
+                "--data-dir",
+                data.path().to_str().unwrap(),
+            ];
+            assert_clear_failure(run("evaluate", &args), &["t10k-images-idx3-ubyte.gz"]);
+        }
     }
     // A label outside 0–9 names the labels file.
     let data = tempfile::tempdir().unwrap();
@@ -264,6 +303,8 @@ fn an_out_directory_that_cannot_be_made() {
 fn unknown_names_list_the_choices() {
     for (example, flag, value, needle) in [
         ("summary", "--device", "tpu", "flex"),
+        ("train_mnist", "--device", "tpu", "flex"),
+        ("predict", "--device", "tpu", "flex"),
         ("train_mnist", "--model", "resnet", "lenet5"),
         ("train_mnist", "--recipe", "magic", "tutorial"),
         ("visualize_features", "--layers", "conv9x", "conv1"),

@@ -70,8 +70,20 @@ fn activations_are_what_each_layer_computes() {
             .try_into_vec_as::<f32>()
             .unwrap();
         let maps = lenet::extract_feature_maps(&model, images);
-        assert_eq!(maps.logits, logits, "{arch}: logits equal forward's");
-        assert_eq!(maps.layers.last().unwrap().values, logits);
+        // The maps come from Burn's layers one by one; `forward` may run a conv
+        // stage fused (Flex): the same sums in another order, so equal to rounding.
+        let worst = maps
+            .logits
+            .iter()
+            .zip(&logits)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        let scale = logits.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        assert!(
+            worst <= 1e-5 * scale,
+            "{arch}: logits equal forward's ({worst:e})"
+        );
+        assert_eq!(maps.layers.last().unwrap().values, maps.logits);
         for map in maps.layers.iter().filter(|m| m.kind == LayerKind::Relu) {
             assert!(map.values.iter().all(|&v| v >= 0.0), "{arch} {}", map.name);
         }

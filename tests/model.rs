@@ -159,10 +159,20 @@ fn observed_forward_equals_forward_and_layers_compute_what_they_say() {
         .into_data()
         .try_into_vec_as::<f32>()
         .unwrap();
-    assert_eq!(plain, observed);
+    // `forward` may run each conv stage fused (on Flex): the same sums in another
+    // order, so equal to rounding; tests/fused_stage.rs checks that path in full.
+    let worst = plain
+        .iter()
+        .zip(&observed)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= 1e-5,
+        "forward and forward_observed differ by {worst:e}"
+    );
     assert_eq!(
         record.0.last().unwrap().4,
-        plain,
+        observed,
         "the last tap output is the logits"
     );
     // relu1 is conv1 clamped at zero; pool1 is the max of each 2×2 window of relu1.

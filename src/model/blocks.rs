@@ -78,6 +78,17 @@ impl ConvStage {
         x: Tensor<4>,
         walk: &mut Walk<'_, T>,
     ) -> Tensor<4> {
+        #[cfg(feature = "flex")]
+        if !T::OBSERVES
+            && let Some(output) = super::fused::conv_stage(&self.conv, self.pool.as_ref(), &x)
+        {
+            walk.pass(Layer::Conv2d(&self.conv));
+            walk.pass(Layer::Relu);
+            if let Some(pool) = &self.pool {
+                walk.pass(Layer::MaxPool2d(pool));
+            }
+            return output;
+        }
         let x = walk.step(Layer::Conv2d(&self.conv), self.conv.forward(x));
         let x = walk.step(Layer::Relu, self.activation.forward(x));
         match &self.pool {

@@ -212,6 +212,11 @@ pub struct LayerStep<'a> {
 /// # Ok::<(), lenet::Error>(())
 /// ```
 pub trait Tap {
+    /// Whether [`observe`](Self::observe) looks at anything. A tap that does not
+    /// (like [`NoTap`]) lets the model run a stage of several layers as one fused
+    /// operation, which has no intermediate outputs to show.
+    const OBSERVES: bool = true;
+
     /// Called once per layer, in order, with that layer's output.
     fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, output: &Tensor<D>);
 }
@@ -221,6 +226,8 @@ pub trait Tap {
 pub struct NoTap;
 
 impl Tap for NoTap {
+    const OBSERVES: bool = false;
+
     #[inline(always)]
     fn observe<const D: usize>(&mut self, _step: &LayerStep<'_>, _output: &Tensor<D>) {}
 }
@@ -247,6 +254,14 @@ impl<'t, T: Tap> Walk<'t, T> {
         layer: Layer<'_>,
         output: Tensor<D>,
     ) -> Tensor<D> {
+        let step = self.pass(layer);
+        self.tap.observe(&step, &output);
+        output
+    }
+
+    /// Counts `layer` as run without an output of its own to show (it ran fused
+    /// with its neighbours), so the layers after it keep their names and indices.
+    pub(crate) fn pass<'l>(&mut self, layer: Layer<'l>) -> LayerStep<'l> {
         let kind = layer.kind();
         self.counts[kind.slot()] += 1;
         let step = LayerStep {
@@ -257,8 +272,7 @@ impl<'t, T: Tap> Walk<'t, T> {
             index: self.index,
             layer,
         };
-        self.tap.observe(&step, &output);
         self.index += 1;
-        output
+        step
     }
 }

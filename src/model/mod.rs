@@ -2,6 +2,7 @@
 
 mod architecture;
 mod blocks;
+mod fused;
 mod layer;
 mod lenet;
 mod pytorch;
@@ -10,6 +11,7 @@ mod weights;
 
 pub use architecture::{Architecture, INPUT_SIZE};
 pub use blocks::{Classifier, ConvStage};
+pub use fused::{fused_kernels, set_fused_kernels};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
 pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};

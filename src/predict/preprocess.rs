@@ -293,6 +293,18 @@ pub fn prepare_image(
 /// Grayscale in [0, 1], transparent areas composited onto the background the
 /// opaque part suggests, reduced to at most `WORKING_SIDE` pixels.
 fn working_gray(image: &DynamicImage) -> Gray {
+    // A huge picture — or a small file that claims one (an 866-byte JPEG can say
+    // 10784×6400) — is first shrunk in its own pixel type, which is cheap, so the
+    // float copies below never exceed (2 · WORKING_SIDE)² pixels: converting the
+    // whole of such a picture to RGBA floats took 1.1 GB and seconds (found by
+    // fuzzing, see docs/RELIABILITY.md).
+    let shrunk;
+    let image = if image.width().max(image.height()) > 2 * WORKING_SIDE {
+        shrunk = image.thumbnail(2 * WORKING_SIDE, 2 * WORKING_SIDE);
+        &shrunk
+    } else {
+        image
+    };
     let rgba = image.to_rgba32f();
     // Grey pictures keep their exact values (an MNIST PNG must give MNIST's inputs).
     let coloured = image.color().has_color();

@@ -4,6 +4,8 @@
 mod augment;
 mod checkpoint;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod history;
 mod observer;
 mod step;

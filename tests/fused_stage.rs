@@ -1,0 +1,113 @@
+//! The fused convolution stage (Flex's fast path: conv + bias + ReLU + max-pool as
+//! one operation with its own backward) computes what Burn's separate layers do.
+//!
+//! `LeNet::forward` takes the fused path on Flex; `forward_observed` with a tap
+//! that looks at the layers cannot (it needs every layer's output), so the two
+//! are the same model through two implementations. Checked: logits with and
+//! without autodiff, and the gradient of every weight and bias and of the input,
+//! for every architecture and for batch sizes that do not divide into the
+//! kernel's chunks.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use lenet::{Architecture, LayerStep, LeNet, LeNetConfig, Tap};
+
+mod support;
+
+/// A tap that observes every layer (and so forces the unfused layers).
+struct Observing;
+
+impl Tap for Observing {
+    fn observe<const D: usize>(&mut self, _: &LayerStep<'_>, _: &Tensor<D>) {}
+}
+
+fn images(batch: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(
+        TensorData::new(support::patterned_images(batch), LeNet::input_shape(batch)),
+        device,
+    )
+}
+
+fn flat<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().try_into_vec_as::<f32>().unwrap()
+}
+
+fn assert_close(what: &str, fused: &[f32], layers: &[f32]) {
+    assert_eq!(fused.len(), layers.len(), "{what}: sizes");
+    let scale = layers.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    let worst = fused
+        .iter()
+        .zip(layers)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst <= 1e-5 * scale.max(1.0) && fused.iter().all(|v| v.is_finite()),
+        "{what}: fused and layer-by-layer differ by {worst:e} (scale {scale:e})"
+    );
+}
+
+/// A loss whose gradient reaches every logit with a different weight.
+fn loss(logits: Tensor<2>) -> Tensor<1> {
+    let [batch, classes] = logits.dims();
+    let weights: Vec<f32> = (0..batch * classes)
+        .map(|i| ((i * 7919) % 23) as f32 / 23.0 - 0.4)
+        .collect();
+    let weights =
+        Tensor::<2>::from_data(TensorData::new(weights, [batch, classes]), &logits.device());
+    (logits * weights).sum()
+}
+
+#[test]
+fn fused_logits_match_the_layers_with_and_without_autodiff() {
+    let plain = lenet::device("flex").unwrap();
+    for architecture in Architecture::ALL {
+        for device in [plain.clone(), plain.clone().autodiff()] {
+            let model = LeNetConfig::new(architecture).init_seeded(&device, 3);
+            for batch in [1, 5, 37, 64] {
+                let x = images(batch, &device);
+                let fused = flat(model.forward(x.clone()));
+                let layers = flat(model.forward_observed(x, &mut Observing));
+                assert_close(
+                    &format!("{architecture} logits, batch {batch}"),
+                    &fused,
+                    &layers,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_gradients_match_the_layers() {
+    let device = lenet::device("flex").unwrap().autodiff();
+    for architecture in Architecture::ALL {
+        let model = LeNetConfig::new(architecture).init_seeded(&device, 5);
+        for batch in [1, 37] {
+            let run = |fused: bool| {
+                let x = images(batch, &device).require_grad();
+                let logits = if fused {
+                    model.forward(x.clone())
+                } else {
+                    model.forward_observed(x.clone(), &mut Observing)
+                };
+                let grads = loss(logits).backward();
+                let mut out = vec![("input".to_string(), flat(x.grad(&grads).unwrap()))];
+                for (i, conv) in model.convolutions().enumerate() {
+                    let w = conv.weight.val().grad(&grads).unwrap();
+                    let b = conv.bias.as_ref().unwrap().val().grad(&grads).unwrap();
+                    out.push((format!("conv{}.weight", i + 1), flat(w)));
+                    out.push((format!("conv{}.bias", i + 1), flat(b)));
+                }
+                for (i, linear) in model.linears().enumerate() {
+                    let w = linear.weight.val().grad(&grads).unwrap();
+                    out.push((format!("fc{}.weight", i + 1), flat(w)));
+                }
+                out
+            };
+            let (fused, layers) = (run(true), run(false));
+            assert_eq!(fused.len(), layers.len());
+            for ((name, a), (_, b)) in fused.iter().zip(&layers) {
+                assert!(a.iter().any(|v| *v != 0.0), "{name}: some gradient flows");
+                assert_close(&format!("{architecture} d{name}, batch {batch}"), a, b);
+            }
+        }
+    }
+}
