@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the starting seeds for the fuzz targets into fuzz/seeds/<target>/.
+"""Writes the starting seeds for the fuzz targets: small inputs into fuzz/seeds/<target>/
+(kept in git), model files into fuzz/corpus/<target>/ (not kept: data).
 
 Small valid inputs of every kind each target reads; libFuzzer mutates from
 there. Needs Pillow (`pip install pillow`) for the picture formats, and a built
@@ -20,10 +21,20 @@ SEEDS = os.path.join(ROOT, "fuzz", "seeds")
 SHARED = os.path.join(ROOT, "..", "shared")
 
 
-def write(target, name, data):
-    os.makedirs(os.path.join(SEEDS, target), exist_ok=True)
-    with open(os.path.join(SEEDS, target, name), "wb") as f:
+# Model files (weights, optimizer state) are data, not source: they go into the
+# working corpus (fuzz/corpus/, ignored by git), rebuilt from ../shared and a tiny
+# training run whenever needed. Only small, hand-made inputs go into seeds/.
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def write(target, name, data, into=SEEDS):
+    os.makedirs(os.path.join(into, target), exist_ok=True)
+    with open(os.path.join(into, target, name), "wb") as f:
         f.write(data)
+
+
+def write_model_file(target, name, data):
+    write(target, name, data, into=CORPUS)
 
 
 def idx(dims, data):
@@ -82,12 +93,12 @@ def weights_seeds():
     with open(os.path.join(SHARED, "fixtures", "pytorch", "lenet5_extra_conv_reference.json")) as f:
         keys = json.load(f)["state_dict_keys"]
     keys = list(keys.items()) if isinstance(keys, dict) else [(k["key"], k["shape"]) for k in keys]
-    write("weights", "extra-conv.safetensors", b"\x00" + safetensors(keys))
+    write_model_file("weights", "extra-conv.safetensors", b"\x00" + safetensors(keys))
 
     # First byte: the architecture the caller names (0 = none).
     for name in ["lenet5_state_dict.pth", "lenet5_extra_conv_state_dict.pth"]:
         with open(os.path.join(SHARED, "fixtures", "pytorch", name), "rb") as f:
-            write("weights", name, b"\x00" + f.read())
+            write_model_file("weights", name, b"\x00" + f.read())
     with tempfile.TemporaryDirectory() as tmp:
         exe = os.path.join(ROOT, "target", "release", "examples", "train_mnist")
         for model, pick in [("extra-conv", 2)]:
@@ -98,16 +109,17 @@ def weights_seeds():
                            check=True, capture_output=True)
             with open(os.path.join(out, "model.bpk"), "rb") as f:
                 bpk = f.read()
-            write("weights", f"{model}.bpk", bytes([pick]) + bpk)
-            write("checkpoint", "model.bpk", b"\x02" + bpk)
+            write_model_file("weights", f"{model}.bpk", bytes([pick]) + bpk)
+            write_model_file("checkpoint", "model.bpk", b"\x02" + bpk)
             with open(os.path.join(out, "config.json"), "rb") as f:
                 write("checkpoint", "config.json", b"\x00" + f.read())
             latest = os.path.join(out, "checkpoints", "latest")
             if os.path.exists(latest):
                 step = open(latest).read().strip()
-                for i, name in [(1, "position.json"), (3, "optimizer.bpk")]:
-                    with open(os.path.join(out, "checkpoints", step, name), "rb") as f:
-                        write("checkpoint", name, bytes([i]) + f.read())
+                with open(os.path.join(out, "checkpoints", step, "position.json"), "rb") as f:
+                    write("checkpoint", "position.json", b"\x01" + f.read())
+                with open(os.path.join(out, "checkpoints", step, "optimizer.bpk"), "rb") as f:
+                    write_model_file("checkpoint", "optimizer.bpk", b"\x03" + f.read())
 
 
 if __name__ == "__main__":
