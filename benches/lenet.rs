@@ -13,6 +13,9 @@ use lenet::train::Stepper;
 use lenet::{Architecture, DeviceChoice, LeNetConfig};
 
 fn main() {
+    // As `lenet::train` does: keep freed tensors' memory between steps
+    // (LENET_MALLOC_TUNING=0 measures glibc's defaults instead).
+    lenet::train::tune_allocator();
     divan::main();
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Runs PyTorch and this crate's `train_mnist` one after the other, on the same
 machine, with the same model, recipe, batch size, data and thread count, and
-prints the ratios (Rust / PyTorch; on Flex also the crate's fused kernels against
-Burn's own layers) — the only honest way to compare on a noisy
-machine.
+prints the ratios — the only honest way to compare on a noisy machine. By default
+it also runs the "befores" that show where the Rust side's speed comes from: Burn's
+own layers instead of the fused Flex kernels (LENET_FUSED=0), glibc's default malloc
+thresholds (LENET_MALLOC_TUNING=0), and PyTorch given the thresholds the crate sets
+for itself (so that the allocator is not what the comparison measures).
 
     cargo build --release --example train_mnist
-    python3 scripts/vs_pytorch.py --data-dir ../shared/data/mnist --epochs 1 --threads 2 --rounds 2
+    python3 scripts/vs_pytorch.py --data-dir ../shared/data/mnist --epochs 1 --threads 2 --rounds 3
 
 Needs `torch` for the PyTorch side (scripts/pytorch_lenet.py). Peak memory is each
 process's own maximum resident set size (wait4's rusage).
@@ -45,67 +47,80 @@ def main():
     parser.add_argument("--rounds", type=int, default=2, help="alternate the two this many times")
     parser.add_argument("--device", default="flex", help="the Rust side's --device")
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--also", default="layers,malloc-default,pytorch-malloc",
+                        help="extra sides, comma-separated: layers (LENET_FUSED=0), malloc-default "
+                             "(LENET_MALLOC_TUNING=0), pytorch-malloc (PyTorch with the same malloc "
+                             "thresholds); '' for none")
     parser.add_argument("--train-mnist", default=os.path.join(ROOT, "target/release/examples/train_mnist"))
     args = parser.parse_args()
 
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
-    # "layers": the same Rust binary with its fused Flex kernels off (LENET_FUSED=0),
-    # i.e. Burn's own convolution, ReLU and pooling: the "before" of those kernels.
-    variants = [("rust", {})] + ([("layers", {"LENET_FUSED": "0"})] if args.device == "flex" else [])
-    rows = {"pytorch": [], **{name: [] for name, _ in variants}}
+    # Each side: (name, "pytorch" or "rust", extra environment). "rust" is the crate as
+    # shipped; the others show where its speed comes from, in the same run.
+    sides = [("pytorch", "pytorch", {}), ("rust", "rust", {})]
+    if "pytorch-malloc" in args.also:
+        # PyTorch given the allocator settings `lenet::train` applies to itself.
+        sides.append(("pytorch-malloc", "pytorch", {"GLIBC_TUNABLES": MALLOC_TUNABLES}))
+    if "malloc-default" in args.also:
+        # glibc's default thresholds (LENET_MALLOC_TUNING=0): before src/train/allocator.rs.
+        sides.append(("malloc-default", "rust", {"LENET_MALLOC_TUNING": "0"}))
+    if "layers" in args.also and args.device == "flex":
+        # Burn's own convolution, ReLU and pooling (LENET_FUSED=0): before src/model/fused/.
+        sides.append(("layers", "rust", {"LENET_FUSED": "0"}))
+    rows = {name: [] for name, _, _ in sides}
     for round_ in range(args.rounds):
-        stdout, rss = run([
-            args.python, os.path.join(ROOT, "scripts/pytorch_lenet.py"),
-            "--data-dir", args.data_dir, "--model", args.model, "--epochs", str(args.epochs),
-            "--seed", str(args.seed), "--threads", str(args.threads),
-        ], env)
-        torch = json.loads(stdout.strip().splitlines()[-1])
-        rows["pytorch"].append({
-            "train_samples_per_sec": torch["train_samples_per_sec"],
-            "test_images_per_sec": torch["inference_images_per_sec_batch_1000"],
-            "train_seconds": torch["train_seconds"],
-            "test_accuracy": torch["test_accuracy"],
-            "peak_rss_mb": rss,
-        })
-        for name, extra_env in variants:
-            with tempfile.TemporaryDirectory() as out:
-                _, rss = run([
-                    args.train_mnist, "--data-dir", args.data_dir, "--model", args.model,
-                    "--epochs", str(args.epochs), "--seed", str(args.seed), "--device", args.device,
-                    "--out", out,
-                ], dict(env, **extra_env))
-                metrics = json.load(open(os.path.join(out, "metrics.json")))
-            rows[name].append({
-                "train_samples_per_sec": metrics["train_samples_per_sec"],
-                "test_images_per_sec": metrics["test_images_per_sec"],
-                "train_seconds": metrics["train_seconds"],
-                "test_accuracy": metrics["test_accuracy"],
-                "peak_rss_mb": rss,
-            })
-        print(f"round {round_ + 1}: " + "\n         ".join(f"{side} {runs[-1]}" for side, runs in rows.items()),
-              file=sys.stderr)
+        for name, kind, extra_env in sides:
+            side_env = dict(env, **extra_env)
+            if kind == "pytorch":
+                stdout, rss = run([
+                    args.python, os.path.join(ROOT, "scripts/pytorch_lenet.py"),
+                    "--data-dir", args.data_dir, "--model", args.model, "--epochs", str(args.epochs),
+                    "--seed", str(args.seed), "--threads", str(args.threads),
+                ], side_env)
+                torch = json.loads(stdout.strip().splitlines()[-1])
+                metrics = dict(torch, test_images_per_sec=torch["inference_images_per_sec_batch_1000"])
+            else:
+                with tempfile.TemporaryDirectory() as out:
+                    _, rss = run([
+                        args.train_mnist, "--data-dir", args.data_dir, "--model", args.model,
+                        "--epochs", str(args.epochs), "--seed", str(args.seed), "--device", args.device,
+                        "--out", out,
+                    ], side_env)
+                    metrics = json.load(open(os.path.join(out, "metrics.json")))
+            rows[name].append({key: metrics[key] for key, _ in METRICS[:-1]} | {"peak_rss_mb": rss})
+            print(f"round {round_ + 1}: {name} {rows[name][-1]}", file=sys.stderr)
 
     med = {side: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for side, runs in rows.items()}
     print(f"{args.model}, {args.epochs} epoch(s), batch 64, {args.threads} threads, seed {args.seed}, "
           f"Rust on {args.device}; medians of {args.rounds} alternating rounds")
-    layers = "layers" in med
-    print(f"| | PyTorch | Rust ({args.device}) | Rust / PyTorch |"
-          + (" Rust, Burn's layers (LENET_FUSED=0) | fused / layers |" if layers else ""))
-    print("|---|---:|---:|---:|" + ("---:|---:|" if layers else ""))
-    for key, label in [
-        ("train_samples_per_sec", "train samples/s"),
-        ("test_images_per_sec", "inference images/s (batch 1000)"),
-        ("train_seconds", "train wall time (s)"),
-        ("peak_rss_mb", "peak RSS (MB)"),
-        ("test_accuracy", "test accuracy"),
-    ]:
-        p, r = med["pytorch"][key], med["rust"][key]
-        line = f"| {label} | {p:.4g} | {r:.4g} | {r / p:.2f}× |"
-        if layers:
-            u = med["layers"][key]
-            line += f" {u:.4g} | {r / u:.2f}× |"
-        print(line)
+    names = list(med)
+    print("| | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for key, label in METRICS:
+        print(f"| {label} | " + " | ".join(fmt(med[n][key]) for n in names) + " |")
+    print()
+    print("Ratios (speeds: above 1 means the first side is faster; time and memory: below 1 means less):")
+    pairs = [("rust", "pytorch")] + [("rust", n) for n in names if n not in ("rust", "pytorch")]
+    for a, b in pairs:
+        print(f"- {a} / {b}: " + ", ".join(
+            f"{label} {med[a][key] / med[b][key]:.2f}×" for key, label in METRICS if key != "test_accuracy"))
 
+
+def fmt(value):
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
+
+
+# What each run reports, and how the table labels it (peak RSS is measured here).
+METRICS = [
+    ("train_samples_per_sec", "train samples/s"),
+    ("test_images_per_sec", "inference images/s (batch 1000)"),
+    ("train_seconds", "train wall time (s)"),
+    ("test_accuracy", "test accuracy"),
+    ("peak_rss_mb", "peak RSS (MB)"),
+]
+
+# The thresholds src/train/allocator.rs sets with mallopt, as glibc tunables.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
 
 if __name__ == "__main__":
     main()

@@ -212,6 +212,7 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
 ) -> Evaluation {
+    crate::train::tune_allocator();
     let batcher = MnistBatcher::new(normalization);
     let indices: Vec<usize> = (0..split.len()).collect();
     let mut acc = EvalAccumulator::default();

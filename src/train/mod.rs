@@ -1,6 +1,7 @@
 //! Training: the configuration, the loop, checkpoints and resumption, the
 //! per-epoch history and the progress observer.
 
+mod allocator;
 mod augment;
 mod checkpoint;
 mod config;
@@ -11,6 +12,7 @@ mod observer;
 mod step;
 mod trainer;
 
+pub use allocator::tune_allocator;
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};
 pub use observer::{Silent, StepReport, TrainObserver};

@@ -220,6 +220,7 @@ impl Run<'_> {
         mut pos: Position,
         observer: &mut dyn TrainObserver,
     ) -> Result<Trained> {
+        super::tune_allocator();
         let config = &self.config;
         let autodiff = self.device.clone().autodiff();
         let train_len = config

@@ -1,0 +1,694 @@
+//! Convolution without im2col: the forward pass of a stage with one input channel
+//! (LeNet's first), and the weight gradient of any stage whose kernel rows fit
+//! one vector (both of LeNet's).
+//!
+//! Why: im2col writes K² shifted copies of every input plane, and a training step
+//! did it twice (forward, and again for the weight gradient); with LeNet's small
+//! planes that copying was the largest single cost of a step. With one input
+//! channel the product is also only six rows tall, which leaves `gemm`'s register
+//! tiles mostly empty. Here each input plane is copied once into a zero-padded
+//! plane whose rows are wide enough for 8-float vector loads, and:
+//!
+//! - forward (one input channel): every conv row is a sum of K² shifted rows of
+//!   that plane, each times one weight, for a few output channels at a time held
+//!   in registers;
+//! - weight gradient: only the pooled winners matter (a quarter of the conv
+//!   outputs at most, those the ReLU passed): each adds its K×K input patch, times
+//!   its gradient, to its channel's gradient, in registers. No dense gradient
+//!   plane is built, nothing is unfolded, and there are a quarter of the
+//!   multiply-adds of the matrix product.
+//!
+//! Both bodies are written once over [`Lanes`] (eight `f32`) and compiled twice:
+//! with AVX2 + FMA registers, chosen at run time where the CPU has them, and with
+//! plain arrays for every other CPU (the crate requires no CPU feature at build
+//! time, so without this the loops would get SSE2 at best).
+
+use super::{Geometry, NO_ROUTE};
+
+/// Vector width the loops are written for (8 `f32` = one AVX2 register).
+const LANES: usize = 8;
+
+/// How a padded input plane is laid out.
+struct Plane {
+    /// Row stride: the vector width, plus K − 1.
+    stride: usize,
+    /// Conv width rounded up to whole blocks of vectors.
+    vector_width: usize,
+}
+
+impl Plane {
+    fn new(g: &Geometry) -> Self {
+        let vector_width = g.conv_width().next_multiple_of(BLOCK * LANES);
+        Self {
+            stride: vector_width + g.kernel - 1,
+            vector_width,
+        }
+    }
+
+    /// Length of the buffer: every row, plus slack so that a vector load starting
+    /// anywhere in the last row stays inside.
+    fn len(&self, g: &Geometry) -> usize {
+        (g.conv_height() + g.kernel - 1) * self.stride + g.kernel.next_multiple_of(LANES)
+    }
+
+    /// Copies every plane of `input` `[images, C, H, W]` into a padded plane of its
+    /// own in `buffer` (`[images, C, len]`), zero around it, and returns them.
+    fn fill_all<'a>(&self, g: &Geometry, input: &[f32], buffer: &'a mut Vec<f32>) -> &'a [f32] {
+        let count = input.len() / (g.height * g.width);
+        let planes = super::sized(buffer, count * self.len(g));
+        planes.fill(0.0);
+        for (image, plane) in input
+            .chunks_exact(g.height * g.width)
+            .zip(planes.chunks_exact_mut(self.len(g)))
+        {
+            for (y, row) in image.chunks_exact(g.width).enumerate() {
+                plane[(y + g.padding) * self.stride + g.padding..][..g.width].copy_from_slice(row);
+            }
+        }
+        planes
+    }
+}
+
+/// Whether [`convolve`] takes `g`: one input channel, and each kernel row fits
+/// one vector.
+pub(super) fn convolves(g: &Geometry) -> bool {
+    g.in_channels == 1 && g.kernel <= MAX_KERNEL
+}
+
+/// Whether [`weight_gradient`] takes `g`: each kernel row fits one vector.
+pub(super) fn differentiates(g: &Geometry) -> bool {
+    g.kernel <= MAX_KERNEL
+}
+
+/// Writes the convolution (no bias) of `input` `[images, 1, H, W]` into `conv`
+/// `[O, images · conv pixels]`, the layout the matrix-product path produces.
+pub(super) fn convolve(
+    g: &Geometry,
+    input: &[f32],
+    weight: &[f32],
+    plane: &mut Vec<f32>,
+    conv: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { avx2::convolve(g, input, weight, plane, conv) };
+    }
+    convolve_with::<Portable>(g, input, weight, plane, conv);
+}
+
+/// The weight and bias gradients of a stage over `input` `[images, C, H, W]`, from
+/// the routes its forward pass recorded.
+pub(super) fn weight_gradient(
+    g: &Geometry,
+    input: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    plane: &mut Vec<f32>,
+) -> (Vec<f32>, Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { avx2::weight_gradient(g, input, routes, grad_output, plane) };
+    }
+    weight_gradient_with::<Portable>(g, input, routes, grad_output, plane)
+}
+
+/// Writes the gradient of a stage's input `[images, C, H, W]` into `grad_input`,
+/// from the routes its forward pass recorded: each winner adds its gradient
+/// times its channel's weights onto the K×K patch it was computed from.
+pub(super) fn input_gradient(
+    g: &Geometry,
+    weight: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    scratch: &mut Vec<f32>,
+    grad_input: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe {
+            avx2::input_gradient(g, weight, routes, grad_output, scratch, grad_input)
+        };
+    }
+    input_gradient_with::<Portable>(g, weight, routes, grad_output, scratch, grad_input);
+}
+
+/// Eight `f32` lanes: what the loops below compute with.
+trait Lanes: Copy {
+    fn splat(value: f32) -> Self;
+    fn load(from: &[f32]) -> Self;
+    fn store(self, to: &mut [f32]);
+    /// `self · b + c`.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    fn add(self, b: Self) -> Self;
+}
+
+/// [`Lanes`] as a plain array, for any CPU.
+#[derive(Clone, Copy)]
+struct Portable([f32; LANES]);
+
+impl Lanes for Portable {
+    #[inline(always)]
+    fn splat(value: f32) -> Self {
+        Self([value; LANES])
+    }
+
+    #[inline(always)]
+    fn load(from: &[f32]) -> Self {
+        Self(from[..LANES].try_into().expect("8 values"))
+    }
+
+    #[inline(always)]
+    fn store(self, to: &mut [f32]) {
+        to[..LANES].copy_from_slice(&self.0);
+    }
+
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Self(std::array::from_fn(|i| self.0[i] * b.0[i] + c.0[i]))
+    }
+
+    #[inline(always)]
+    fn add(self, b: Self) -> Self {
+        Self(std::array::from_fn(|i| self.0[i] + b.0[i]))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Geometry, LANES, Lanes};
+    use std::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
+    };
+
+    /// [`Lanes`] as one AVX2 register. Only ever made inside the two functions
+    /// below, which run only where [`available`] said yes.
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx2(__m256);
+
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn convolve(
+        g: &Geometry,
+        input: &[f32],
+        weight: &[f32],
+        plane: &mut Vec<f32>,
+        conv: &mut [f32],
+    ) {
+        super::convolve_with::<Avx2>(g, input, weight, plane, conv);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn weight_gradient(
+        g: &Geometry,
+        input: &[f32],
+        routes: &[u8],
+        grad_output: &[f32],
+        plane: &mut Vec<f32>,
+    ) -> (Vec<f32>, Vec<f32>) {
+        super::weight_gradient_with::<Avx2>(g, input, routes, grad_output, plane)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn input_gradient(
+        g: &Geometry,
+        weight: &[f32],
+        routes: &[u8],
+        grad_output: &[f32],
+        scratch: &mut Vec<f32>,
+        grad_input: &mut [f32],
+    ) {
+        super::input_gradient_with::<Avx2>(g, weight, routes, grad_output, scratch, grad_input);
+    }
+
+    // SAFETY (all five): an `Avx2` exists only on a CPU with AVX2 and FMA (see the
+    // type), and the slices are checked to hold eight values before the pointer
+    // is used.
+    impl Lanes for Avx2 {
+        #[inline(always)]
+        fn splat(value: f32) -> Self {
+            Self(unsafe { _mm256_set1_ps(value) })
+        }
+
+        #[inline(always)]
+        fn load(from: &[f32]) -> Self {
+            let from = &from[..LANES];
+            Self(unsafe { _mm256_loadu_ps(from.as_ptr()) })
+        }
+
+        #[inline(always)]
+        fn store(self, to: &mut [f32]) {
+            let to = &mut to[..LANES];
+            unsafe { _mm256_storeu_ps(to.as_mut_ptr(), self.0) }
+        }
+
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            Self(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
+        }
+
+        #[inline(always)]
+        fn add(self, b: Self) -> Self {
+            Self(unsafe { _mm256_add_ps(self.0, b.0) })
+        }
+    }
+}
+
+/// Kernel sizes with a loop of their own, fully unrolled (LeNet's 5×5); others
+/// take the general loop. The direct path handles kernels up to [`MAX_KERNEL`].
+const UNROLLED_KERNEL: usize = 5;
+
+/// The largest kernel the direct path takes: one kernel row fits one vector.
+const MAX_KERNEL: usize = LANES;
+
+/// Output vectors computed together, so each weight is broadcast once for them.
+const BLOCK: usize = 2;
+
+#[inline(always)]
+fn convolve_with<V: Lanes>(
+    g: &Geometry,
+    input: &[f32],
+    weight: &[f32],
+    plane: &mut Vec<f32>,
+    conv: &mut [f32],
+) {
+    debug_assert!(convolves(g));
+    let layout = Plane::new(g);
+    let planes = layout.fill_all(g, input, plane);
+    let images = input.len() / g.input_len();
+    let taps = g.kernel * g.kernel;
+    let mut outputs = conv
+        .chunks_exact_mut(images * g.conv_pixels())
+        .zip(weight.chunks_exact(taps));
+    // Four channels at a time (4 × BLOCK accumulators in registers), then what is
+    // left.
+    loop {
+        let remaining = outputs.len();
+        let mut next = |_| outputs.next().expect("counted above");
+        match remaining {
+            0 => return,
+            1 => channels::<V, 1>(g, &layout, planes, std::array::from_fn(&mut next)),
+            2 => channels::<V, 2>(g, &layout, planes, std::array::from_fn(&mut next)),
+            3 => channels::<V, 3>(g, &layout, planes, std::array::from_fn(&mut next)),
+            _ => channels::<V, 4>(g, &layout, planes, std::array::from_fn(&mut next)),
+        }
+    }
+}
+
+/// `N` output channels, each `(conv [images · conv pixels], weight [K · K])`, over
+/// every image's padded plane.
+#[inline(always)]
+fn channels<V: Lanes, const N: usize>(
+    g: &Geometry,
+    layout: &Plane,
+    planes: &[f32],
+    channels: [(&mut [f32], &[f32]); N],
+) {
+    if g.kernel == UNROLLED_KERNEL {
+        channels_sized::<V, N, UNROLLED_KERNEL>(g, layout, planes, channels);
+    } else {
+        channels_sized::<V, N, 0>(g, layout, planes, channels);
+    }
+}
+
+/// [`channels`] for a kernel of side `K` (0: `g.kernel`, not known at compile time).
+#[inline(always)]
+fn channels_sized<V: Lanes, const N: usize, const K: usize>(
+    g: &Geometry,
+    layout: &Plane,
+    planes: &[f32],
+    mut channels: [(&mut [f32], &[f32]); N],
+) {
+    let k = if K == 0 { g.kernel } else { K };
+    let (cw, ch) = (g.conv_width(), g.conv_height());
+    let pixels = g.conv_pixels();
+    let mut spill = [0.0f32; LANES];
+    for (image, plane) in planes.chunks_exact(layout.len(g)).enumerate() {
+        for y in 0..ch {
+            for x0 in (0..layout.vector_width).step_by(BLOCK * LANES) {
+                let mut acc = [[V::splat(0.0); BLOCK]; N];
+                for ky in 0..k {
+                    let row =
+                        &plane[(y + ky) * layout.stride + x0..][..(BLOCK - 1) * LANES + k + LANES];
+                    for kx in 0..k {
+                        let values: [V; BLOCK] =
+                            std::array::from_fn(|b| V::load(&row[b * LANES + kx..]));
+                        for (acc, (_, w)) in acc.iter_mut().zip(&channels) {
+                            let w = V::splat(w[ky * k + kx]);
+                            for (acc, values) in acc.iter_mut().zip(values) {
+                                *acc = w.mul_add(values, *acc);
+                            }
+                        }
+                    }
+                }
+                for ((conv, _), acc) in channels.iter_mut().zip(acc) {
+                    for (b, acc) in acc.into_iter().enumerate() {
+                        let x = x0 + b * LANES;
+                        let valid = (cw - x.min(cw)).min(LANES);
+                        let out = &mut conv[image * pixels + y * cw + x.min(cw)..][..valid];
+                        if valid == LANES {
+                            acc.store(out);
+                        } else {
+                            acc.store(&mut spill);
+                            out.copy_from_slice(&spill[..valid]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Independent partial sums in [`row_sum`], so that consecutive multiply-adds
+/// need not wait for each other.
+const SUMS: usize = 4;
+
+/// Σ grad · `plane[corner..corner + LANES]` over `winners` (`(corner, grad)`).
+#[inline(always)]
+fn row_sum<V: Lanes>(plane: &[f32], winners: &[(usize, f32)]) -> V {
+    let mut sums = [V::splat(0.0); SUMS];
+    let mut groups = winners.chunks_exact(SUMS);
+    for group in groups.by_ref() {
+        for (sum, &(corner, grad)) in sums.iter_mut().zip(group) {
+            *sum = V::splat(grad).mul_add(V::load(&plane[corner..]), *sum);
+        }
+    }
+    for (sum, &(corner, grad)) in sums.iter_mut().zip(groups.remainder()) {
+        *sum = V::splat(grad).mul_add(V::load(&plane[corner..]), *sum);
+    }
+    let [s0, s1, s2, s3] = sums;
+    s0.add(s1).add(s2.add(s3))
+}
+
+#[inline(always)]
+fn weight_gradient_with<V: Lanes>(
+    g: &Geometry,
+    input: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    plane: &mut Vec<f32>,
+) -> (Vec<f32>, Vec<f32>) {
+    let (k, window) = (g.kernel, g.window());
+    let layout = Plane::new(g);
+    let planes = layout.fill_all(g, input, plane);
+    let len = layout.len(g);
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let images = input.len() / g.input_len();
+    let mut grad_weight = Vec::with_capacity(g.out_channels * g.patch());
+    let mut grad_bias = Vec::with_capacity(g.out_channels);
+    let mut winners = Vec::new();
+    let mut row = [0.0f32; LANES];
+    for o in 0..g.out_channels {
+        // Every winner of this channel in every image: where its patch starts in
+        // `planes` (input channel 0), and its gradient.
+        winners.clear();
+        for image in 0..images {
+            let at = (image * g.out_channels + o) * oh * ow;
+            let routes = &routes[at..][..oh * ow];
+            let grads = &grad_output[at..][..oh * ow];
+            for py in 0..oh {
+                for px in 0..ow {
+                    let route = routes[py * ow + px];
+                    if route != NO_ROUTE {
+                        let r = usize::from(route);
+                        let (y, x) = (py * window + r / window, px * window + r % window);
+                        let corner = image * g.in_channels * len + y * layout.stride + x;
+                        winners.push((corner, grads[py * ow + px]));
+                    }
+                }
+            }
+        }
+        grad_bias.push(winners.iter().map(|&(_, grad)| grad).sum());
+        // Row ky of input channel c's K×K gradient, in lanes 0..K; the other lanes
+        // collect products with pixels right of the patch, and are dropped.
+        for c in 0..g.in_channels {
+            for ky in 0..k {
+                let rows = &planes[c * len + ky * layout.stride..];
+                row_sum::<V>(rows, &winners).store(&mut row);
+                grad_weight.extend_from_slice(&row[..k]);
+            }
+        }
+    }
+    (grad_weight, grad_bias)
+}
+
+#[inline(always)]
+fn input_gradient_with<V: Lanes>(
+    g: &Geometry,
+    weight: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    scratch: &mut Vec<f32>,
+    grad_input: &mut [f32],
+) {
+    let (k, window) = (g.kernel, g.window());
+    let layout = Plane::new(g);
+    let len = layout.len(g);
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let images = grad_input.len() / g.input_len();
+    // Each kernel row padded to a whole vector with zeros, which add nothing to
+    // the pixels right of the patch; then the padded gradient planes.
+    let padded_len = g.out_channels * g.in_channels * k * LANES;
+    let buffer = super::sized(scratch, padded_len + images * g.in_channels * len);
+    let (padded, planes) = buffer.split_at_mut(padded_len);
+    padded.fill(0.0);
+    for (padded, row) in padded.chunks_exact_mut(LANES).zip(weight.chunks_exact(k)) {
+        padded[..k].copy_from_slice(row);
+    }
+    planes.fill(0.0);
+    for image in 0..images {
+        let planes = &mut planes[image * g.in_channels * len..][..g.in_channels * len];
+        for o in 0..g.out_channels {
+            let at = (image * g.out_channels + o) * oh * ow;
+            let routes = &routes[at..][..oh * ow];
+            let grads = &grad_output[at..][..oh * ow];
+            let weights = &padded[o * g.in_channels * k * LANES..][..g.in_channels * k * LANES];
+            for py in 0..oh {
+                for px in 0..ow {
+                    let route = routes[py * ow + px];
+                    if route == NO_ROUTE {
+                        continue;
+                    }
+                    let r = usize::from(route);
+                    let (y, x) = (py * window + r / window, px * window + r % window);
+                    let scale = V::splat(grads[py * ow + px]);
+                    for (plane, weights) in planes
+                        .chunks_exact_mut(len)
+                        .zip(weights.chunks_exact(k * LANES))
+                    {
+                        let patch = &mut plane[y * layout.stride + x..];
+                        for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
+                            let row = &mut patch[ky * layout.stride..];
+                            scale.mul_add(V::load(weights), V::load(row)).store(row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The padded planes, cropped to the input.
+    for (grad, plane) in grad_input
+        .chunks_exact_mut(g.height * g.width)
+        .zip(planes.chunks_exact(len))
+    {
+        for (y, row) in grad.chunks_exact_mut(g.width).enumerate() {
+            row.copy_from_slice(&plane[(y + g.padding) * layout.stride + g.padding..][..g.width]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{geometries, max_difference, reference, values};
+    use super::super::{Geometry, Operand, bias_relu_pool, fold, forward, matmul, route_back};
+    use super::*;
+
+    /// LeNet's two stages (batch 4: one chunk).
+    fn lenet() -> [Geometry; 2] {
+        let first = Geometry {
+            batch: 4,
+            in_channels: 1,
+            height: 28,
+            width: 28,
+            out_channels: 6,
+            kernel: 5,
+            padding: 2,
+            pool: true,
+        };
+        let second = Geometry {
+            in_channels: 6,
+            height: 14,
+            width: 14,
+            out_channels: 16,
+            padding: 0,
+            ..first
+        };
+        [first, second]
+    }
+
+    /// The kernel tests' geometries that `keep` takes, plus LeNet's that it takes.
+    fn taken_by(keep: fn(&Geometry) -> bool) -> Vec<Geometry> {
+        let all: Vec<Geometry> = geometries()
+            .into_iter()
+            .chain(lenet())
+            .filter(keep)
+            .collect();
+        assert!(all.len() >= 3);
+        all
+    }
+
+    /// What the forward pass gives when the convolution is `convolve` (one chunk).
+    fn stage_output(g: &Geometry, x: &[f32], w: &[f32], b: &[f32], convolve: Convolve) -> Vec<f32> {
+        let mut conv = vec![0.0; g.out_channels * g.batch * g.conv_pixels()];
+        convolve(g, x, w, &mut Vec::new(), &mut conv);
+        let mut output = vec![0.0; g.batch * g.output_len()];
+        let mut routes = vec![NO_ROUTE; output.len()];
+        bias_relu_pool(g, g.batch, &conv, b, &mut output, &mut routes);
+        output
+    }
+
+    type InputGradient = fn(&Geometry, &[f32], &[u8], &[f32], &mut Vec<f32>, &mut [f32]);
+    type Convolve = fn(&Geometry, &[f32], &[f32], &mut Vec<f32>, &mut [f32]);
+    type WeightGradient =
+        fn(&Geometry, &[f32], &[u8], &[f32], &mut Vec<f32>) -> (Vec<f32>, Vec<f32>);
+
+    /// Both compilations: the one this CPU picks, and the portable one.
+    fn variants() -> [(&'static str, Convolve, WeightGradient); 2] {
+        [
+            ("dispatched", convolve, weight_gradient),
+            (
+                "portable",
+                convolve_with::<Portable>,
+                weight_gradient_with::<Portable>,
+            ),
+        ]
+    }
+
+    #[test]
+    fn convolution_matches_the_obvious_loops() {
+        for g in taken_by(convolves) {
+            let (x, w, b) = (
+                values(g.batch * g.input_len(), 11),
+                values(g.out_channels * g.patch(), 12),
+                values(g.out_channels, 13),
+            );
+            let expected = reference(&g, &x, &w, &b);
+            for (name, convolve, _) in variants() {
+                let diff = max_difference(&stage_output(&g, &x, &w, &b, convolve), &expected);
+                assert!(diff < 1e-5, "{name} {g:?}: {diff}");
+            }
+        }
+    }
+
+    /// The weight gradient written the obvious way: the dense gradient of every
+    /// conv output (from the routes) times every input pixel it touched.
+    fn reference_weight_gradient(g: &Geometry, x: &[f32], routes: &[u8], gy: &[f32]) -> Vec<f32> {
+        let (ch, cw) = (g.conv_height(), g.conv_width());
+        let mut dense = vec![0.0; g.out_channels * g.batch * g.conv_pixels()];
+        route_back(g, g.batch, routes, gy, &mut dense);
+        let mut dw = vec![0.0f32; g.out_channels * g.patch()];
+        for o in 0..g.out_channels {
+            for n in 0..g.batch {
+                for (y, xx) in (0..ch).flat_map(|y| (0..cw).map(move |xx| (y, xx))) {
+                    let d = dense[(o * g.batch + n) * g.conv_pixels() + y * cw + xx];
+                    for c in 0..g.in_channels {
+                        for (ky, kx) in
+                            (0..g.kernel).flat_map(|i| (0..g.kernel).map(move |j| (i, j)))
+                        {
+                            let (iy, ix) = (
+                                (y + ky).wrapping_sub(g.padding),
+                                (xx + kx).wrapping_sub(g.padding),
+                            );
+                            if iy < g.height && ix < g.width {
+                                let input =
+                                    x[((n * g.in_channels + c) * g.height + iy) * g.width + ix];
+                                dw[((o * g.in_channels + c) * g.kernel + ky) * g.kernel + kx] +=
+                                    d * input;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dw
+    }
+
+    /// The weight and bias gradients from the winners alone equal the obvious
+    /// sums (the kernel's tests also check them against finite differences).
+    #[test]
+    fn weight_gradient_matches_the_obvious_loops() {
+        for g in taken_by(differentiates) {
+            let (x, w, b) = (
+                values(g.batch * g.input_len(), 21),
+                values(g.out_channels * g.patch(), 22),
+                values(g.out_channels, 23),
+            );
+            let gy = values(g.batch * g.output_len(), 24);
+            let routes = forward(&g, &x, &w, &b).routes;
+            assert!(routes.contains(&NO_ROUTE) && routes.iter().any(|&r| r != NO_ROUTE));
+            let expected = reference_weight_gradient(&g, &x, &routes, &gy);
+            let expected_bias: Vec<f32> = (0..g.out_channels)
+                .map(|o| {
+                    (0..g.batch)
+                        .flat_map(|n| {
+                            let at = (n * g.out_channels + o) * g.out_height() * g.out_width();
+                            at..at + g.out_height() * g.out_width()
+                        })
+                        .filter(|&i| routes[i] != NO_ROUTE)
+                        .map(|i| gy[i])
+                        .sum()
+                })
+                .collect();
+            for (name, _, weight_gradient) in variants() {
+                let (dw, db) = weight_gradient(&g, &x, &routes, &gy, &mut Vec::new());
+                assert!(max_difference(&dw, &expected) < 1e-4, "{name} {g:?}");
+                assert!(max_difference(&db, &expected_bias) < 1e-4, "{name} {g:?}");
+            }
+        }
+    }
+
+    /// The input gradient from the winners equals the matrix product path's
+    /// (dense routed gradient, weightsᵀ · it, folded back), which
+    /// `backward_matches_finite_differences` checks on small geometries.
+    #[test]
+    fn input_gradient_matches_the_matrix_product() {
+        for g in taken_by(differentiates) {
+            let (x, w, b) = (
+                values(g.batch * g.input_len(), 31),
+                values(g.out_channels * g.patch(), 32),
+                values(g.out_channels, 33),
+            );
+            let gy = values(g.batch * g.output_len(), 34);
+            let routes = forward(&g, &x, &w, &b).routes;
+            let columns = g.batch * g.conv_pixels();
+            let mut dense = vec![0.0; g.out_channels * columns];
+            route_back(&g, g.batch, &routes, &gy, &mut dense);
+            let mut unfolded = vec![0.0; g.patch() * columns];
+            matmul(
+                &mut unfolded,
+                (g.patch(), columns),
+                Operand::transposed(&w, g.patch()),
+                Operand::row_major(&dense, columns),
+                g.out_channels,
+            );
+            let mut expected = vec![0.0; x.len()];
+            fold(&g, &unfolded, &mut expected);
+            let variants: [(&str, InputGradient); 2] = [
+                ("dispatched", input_gradient),
+                ("portable", input_gradient_with::<Portable>),
+            ];
+            for (name, input_gradient) in variants {
+                // Garbage in the output buffer must not matter: it is overwritten.
+                let mut dx = vec![f32::NAN; x.len()];
+                input_gradient(&g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
+                let diff = max_difference(&dx, &expected);
+                assert!(diff < 1e-4, "{name} {g:?}: {diff}");
+            }
+        }
+    }
+}
