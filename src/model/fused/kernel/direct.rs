@@ -364,6 +364,49 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
     }
 }
 
+/// Appends the winners of output channel `o` in `image`: where each one's patch
+/// starts in the padded planes of all images (at input channel 0, `[images, C,
+/// len]`), and its gradient.
+///
+/// Without a branch: whether an output has a winner is data (about half do), so
+/// a branch on it would be mispredicted about half the time. Every output is
+/// written, and the end moves on only past the winners.
+#[inline(always)]
+fn push_winners(
+    g: &Geometry,
+    layout: &Plane,
+    image: usize,
+    o: usize,
+    routes: &[u8],
+    grad_output: &[f32],
+    winners: &mut Vec<(usize, f32)>,
+) {
+    let (oh, ow) = (g.out_height(), g.out_width());
+    let at = (image * g.out_channels + o) * oh * ow;
+    let routes = &routes[at..][..oh * ow];
+    let grads = &grad_output[at..][..oh * ow];
+    let base = image * g.in_channels * layout.len(g);
+    let mut end = winners.len();
+    winners.resize(end + oh * ow, (0, 0.0));
+    for py in 0..oh {
+        for px in 0..ow {
+            let route = routes[py * ow + px];
+            // The window's row and column of the winner (pooled: route = 2·row +
+            // column; not pooled: 0). Meaningless where there is no winner, and
+            // then overwritten or cut off.
+            let r = usize::from(route & 3);
+            let (y, x) = if g.pool {
+                (2 * py + (r >> 1), 2 * px + (r & 1))
+            } else {
+                (py, px)
+            };
+            winners[end] = (base + y * layout.stride + x, grads[py * ow + px]);
+            end += usize::from(route != NO_ROUTE);
+        }
+    }
+    winners.truncate(end);
+}
+
 /// Independent partial sums in [`row_sum`], so that consecutive multiply-adds
 /// need not wait for each other.
 const SUMS: usize = 4;
@@ -393,35 +436,20 @@ fn weight_gradient_with<V: Lanes>(
     grad_output: &[f32],
     plane: &mut Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
-    let (k, window) = (g.kernel, g.window());
+    let k = g.kernel;
     let layout = Plane::new(g);
     let planes = layout.fill_all(g, input, plane);
     let len = layout.len(g);
-    let (oh, ow) = (g.out_height(), g.out_width());
     let images = input.len() / g.input_len();
     let mut grad_weight = Vec::with_capacity(g.out_channels * g.patch());
     let mut grad_bias = Vec::with_capacity(g.out_channels);
     let mut winners = Vec::new();
     let mut row = [0.0f32; LANES];
     for o in 0..g.out_channels {
-        // Every winner of this channel in every image: where its patch starts in
-        // `planes` (input channel 0), and its gradient.
+        // Every winner of this channel in every image.
         winners.clear();
         for image in 0..images {
-            let at = (image * g.out_channels + o) * oh * ow;
-            let routes = &routes[at..][..oh * ow];
-            let grads = &grad_output[at..][..oh * ow];
-            for py in 0..oh {
-                for px in 0..ow {
-                    let route = routes[py * ow + px];
-                    if route != NO_ROUTE {
-                        let r = usize::from(route);
-                        let (y, x) = (py * window + r / window, px * window + r % window);
-                        let corner = image * g.in_channels * len + y * layout.stride + x;
-                        winners.push((corner, grads[py * ow + px]));
-                    }
-                }
-            }
+            push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
         }
         grad_bias.push(winners.iter().map(|&(_, grad)| grad).sum());
         // Row ky of input channel c's K×K gradient, in lanes 0..K; the other lanes
@@ -446,10 +474,9 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
-    let (k, window) = (g.kernel, g.window());
+    let k = g.kernel;
     let layout = Plane::new(g);
     let len = layout.len(g);
-    let (oh, ow) = (g.out_height(), g.out_width());
     let images = grad_input.len() / g.input_len();
     // Each kernel row padded to a whole vector with zeros, which add nothing to
     // the pixels right of the patch; then the padded gradient planes.
@@ -461,31 +488,19 @@ fn input_gradient_with<V: Lanes>(
         padded[..k].copy_from_slice(row);
     }
     planes.fill(0.0);
+    let mut winners = Vec::new();
     for image in 0..images {
-        let planes = &mut planes[image * g.in_channels * len..][..g.in_channels * len];
         for o in 0..g.out_channels {
-            let at = (image * g.out_channels + o) * oh * ow;
-            let routes = &routes[at..][..oh * ow];
-            let grads = &grad_output[at..][..oh * ow];
+            winners.clear();
+            push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
             let weights = &padded[o * g.in_channels * k * LANES..][..g.in_channels * k * LANES];
-            for py in 0..oh {
-                for px in 0..ow {
-                    let route = routes[py * ow + px];
-                    if route == NO_ROUTE {
-                        continue;
-                    }
-                    let r = usize::from(route);
-                    let (y, x) = (py * window + r / window, px * window + r % window);
-                    let scale = V::splat(grads[py * ow + px]);
-                    for (plane, weights) in planes
-                        .chunks_exact_mut(len)
-                        .zip(weights.chunks_exact(k * LANES))
-                    {
-                        let patch = &mut plane[y * layout.stride + x..];
-                        for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
-                            let row = &mut patch[ky * layout.stride..];
-                            scale.mul_add(V::load(weights), V::load(row)).store(row);
-                        }
+            for &(corner, grad) in &winners {
+                let scale = V::splat(grad);
+                for (c, weights) in weights.chunks_exact(k * LANES).enumerate() {
+                    let patch = &mut planes[c * len + corner..];
+                    for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
+                        let row = &mut patch[ky * layout.stride..];
+                        scale.mul_add(V::load(weights), V::load(row)).store(row);
                     }
                 }
             }
