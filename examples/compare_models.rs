@@ -14,9 +14,7 @@ use lenet::compare::{
 };
 use lenet::predict::{Preprocess, prepare_image_file};
 use lenet::train::{EpochRecord, Recipe, TrainObserver};
-use lenet::viz::{
-    AccuracyPoint, AccuracyVsParams, Chart, ConfusionHeatmap, RunGroup, TrainingCurves, save_png,
-};
+use lenet::viz::{Chart, save_png};
 use lenet::{Architecture, DeviceChoice};
 
 mod common;
@@ -135,18 +133,19 @@ fn run(cli: Cli) -> lenet::Result<()> {
     }
     let markdown = comparison.markdown();
     write_text(&cli.out.join("comparison.md"), &markdown)?;
+    // The first two models' first seeds (empty with one model).
+    let found = disagreements(&comparison, 0, 1);
     write_text(
         &cli.out.join("comparison.json"),
         &serde_json::to_string_pretty(&serde_json::json!({
             "settings": settings,
             "rows": comparison.rows(),
-            "disagreements": if comparison.models.len() > 1 { disagreements(&comparison, 0, 1) } else { Vec::new() },
+            "disagreements": found,
         }))
         .expect("plain data serialises"),
     )?;
     write_charts(&comparison, &cli.out)?;
     if comparison.models.len() > 1 {
-        let found = disagreements(&comparison, 0, 1);
         save_png(
             &disagreement_sheet(&mnist.test, &found, 40),
             &cli.out.join("disagreements.png"),
@@ -170,42 +169,16 @@ fn run(cli: Cli) -> lenet::Result<()> {
 
 /// Every chart as PNG and SVG.
 fn write_charts(comparison: &Comparison, out: &Path) -> lenet::Result<()> {
-    let curves = TrainingCurves {
-        groups: comparison
-            .models
-            .iter()
-            .map(|m| RunGroup {
-                label: m.architecture.title().to_string(),
-                runs: m.runs.iter().map(|r| r.trained.history.clone()).collect(),
-            })
-            .collect(),
-    };
-    write_chart(&curves, &out.join("training_curves"))?;
-    let points = comparison
-        .rows()
-        .iter()
-        .zip(&comparison.models)
-        .map(|(r, m)| AccuracyPoint {
-            label: m.architecture.title().to_string(),
-            params: r.params,
-            mean: r.test_accuracy.mean,
-            sd: r.test_accuracy.sd,
-        })
-        .collect();
+    write_chart(&comparison.training_curves(), &out.join("training_curves"))?;
     write_chart(
-        &AccuracyVsParams { points },
+        &comparison.accuracy_vs_params(),
         &out.join("accuracy_vs_params"),
     )?;
-    for model in &comparison.models {
-        let run = &model.runs[0];
-        let chart = ConfusionHeatmap {
-            title: format!(
-                "{} (seed {})",
-                model.architecture.title(),
-                run.trained.config.seed
-            ),
-            confusion: run.trained.evaluation.confusion.clone(),
-        };
+    for (model, chart) in comparison
+        .models
+        .iter()
+        .zip(comparison.confusion_heatmaps())
+    {
         write_chart(
             &chart,
             &out.join(format!("confusion_{}", model.architecture.name())),

@@ -59,6 +59,10 @@ pub struct Evaluation {
     /// R² of softmax probabilities against one-hot labels, averaged over the
     /// ten columns (scikit-learn's `r2_score` default).
     pub r2: f64,
+    /// The class predicted for every image, in the order evaluated (left out of
+    /// the JSON: it is one number per image).
+    #[serde(skip)]
+    pub predictions: Vec<u8>,
 }
 
 /// Accumulates logits and labels batch by batch; [`finish`](Self::finish) turns
@@ -71,6 +75,7 @@ pub struct EvalAccumulator {
     squared_error: [f64; NUM_CLASSES],
     label_counts: [usize; NUM_CLASSES],
     confusion: [[usize; NUM_CLASSES]; NUM_CLASSES],
+    predictions: Vec<u8>,
 }
 
 impl Default for EvalAccumulator {
@@ -82,6 +87,7 @@ impl Default for EvalAccumulator {
             squared_error: [0.0; NUM_CLASSES],
             label_counts: [0; NUM_CLASSES],
             confusion: [[0; NUM_CLASSES]; NUM_CLASSES],
+            predictions: Vec::new(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl EvalAccumulator {
     /// let eval = acc.finish();
     /// assert_eq!(eval.accuracy, 0.5);
     /// assert_eq!(eval.confusion[1][7], 1);
+    /// assert_eq!(eval.predictions, [3, 7]);
     /// ```
     pub fn add(&mut self, logits: &[f32], labels: &[u8]) {
         for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(labels) {
@@ -118,6 +125,7 @@ impl EvalAccumulator {
                 self.squared_error[class] += (e / sum - target).powi(2);
             }
             self.confusion[label][predicted] += 1;
+            self.predictions.push(predicted as u8);
             self.label_counts[label] += 1;
             self.correct += usize::from(predicted == label);
             self.count += 1;
@@ -183,6 +191,7 @@ impl EvalAccumulator {
             confusion: self.confusion.iter().map(|row| row.to_vec()).collect(),
             mse: self.squared_error.iter().sum::<f64>() / (n * NUM_CLASSES as f64),
             r2: r2_columns.iter().sum::<f64>() / NUM_CLASSES as f64,
+            predictions: self.predictions.clone(),
         }
     }
 }

@@ -92,6 +92,9 @@ fn compare_models_writes_the_table_charts_and_runs() {
         assert!(svg.contains("<svg") && svg.contains("</svg>"), "{stem}.svg");
         assert!(svg.contains("<text"), "{stem}.svg has labels");
     }
+    // Like the report's, the confusion pictures count every seed's test images.
+    let svg = std::fs::read_to_string(out.join("confusion_lenet5.svg")).unwrap();
+    assert!(svg.contains("(2 seeds)"), "the heatmap says what it sums");
     for model in ["lenet5", "extra-conv"] {
         for seed in 0..2 {
             let run = out.join(format!("runs/{model}/seed-{seed}"));

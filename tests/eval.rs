@@ -24,6 +24,8 @@ fn accuracy_confusion_and_per_class_scores() {
     assert_eq!(e.confusion[0][..3], [2, 1, 0]);
     assert_eq!(e.confusion[1][..3], [0, 1, 1]);
     assert_eq!(e.confusion[2][..3], [0, 0, 1]);
+    // Every image's class, in order, across batches.
+    assert_eq!(e.predictions, [0, 0, 1, 1, 2, 2]);
     // Class 0: precision 2/2, recall 2/3. Class 1: 1/2, 1/2. Class 2: 1/2, 1/1.
     let c = &e.per_class;
     assert_eq!(

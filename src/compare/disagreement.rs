@@ -36,7 +36,10 @@ pub fn disagreements(comparison: &Comparison, first: usize, second: usize) -> Ve
     let (Some(a), Some(b)) = (comparison.models.get(first), comparison.models.get(second)) else {
         return Vec::new();
     };
-    let (a, b) = (&a.runs[0].predictions, &b.runs[0].predictions);
+    let (a, b) = (
+        &a.runs[0].trained.evaluation.predictions,
+        &b.runs[0].trained.evaluation.predictions,
+    );
     a.iter()
         .zip(b)
         .zip(&comparison.test_labels)

@@ -3,6 +3,7 @@
 //! the 10,000 test images — mean ± sd, per-class F1, where they disagree — and
 //! draw it ([`report`](crate::compare::comparison_report)).
 
+mod charts;
 mod disagreement;
 mod report;
 mod results;
@@ -100,12 +101,9 @@ pub fn compare(
         for &seed in &config.seeds {
             let run_config = config.run_config(architecture, seed);
             let mut progress = observer(architecture, seed);
+            // Its final evaluation already holds every test image's class.
             let trained = train(&run_config, data, device, progress.as_mut())?;
-            let predictions = results::predicted_classes(&trained, &data.test, device);
-            runs.push(CompareRun {
-                trained,
-                predictions,
-            });
+            runs.push(CompareRun { trained });
         }
         let summary = Summary::of(&runs[0].trained.model);
         models.push(ModelResults {

@@ -11,9 +11,7 @@ use crate::model::summary::thousands;
 use crate::predict::{PreparedDigit, predict};
 use crate::report::Report;
 use crate::saved_model::SavedModel;
-use crate::viz::{
-    AccuracyPoint, AccuracyVsParams, ConfusionHeatmap, RunGroup, TrainingCurves, overview_sheet,
-};
+use crate::viz::overview_sheet;
 
 /// What the report shows beyond the comparison itself.
 #[derive(Debug, Clone, Default)]
@@ -85,32 +83,14 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             .collect(),
     );
     if comparison.models.len() > 1 {
-        let points = rows
-            .iter()
-            .zip(&titles)
-            .map(|(r, title)| AccuracyPoint {
-                label: title.to_string(),
-                params: r.params,
-                mean: r.test_accuracy.mean,
-                sd: r.test_accuracy.sd,
-            })
-            .collect();
         summary.chart(
-            &AccuracyVsParams { points },
+            &comparison.accuracy_vs_params(),
             "One point per model; error bars are ± one standard deviation over seeds.",
         )?;
     }
 
-    let groups = comparison
-        .models
-        .iter()
-        .map(|m| RunGroup {
-            label: m.architecture.title().to_string(),
-            runs: m.runs.iter().map(|r| r.trained.history.clone()).collect(),
-        })
-        .collect();
     report.section("Training curves").chart(
-        &TrainingCurves { groups },
+        &comparison.training_curves(),
         "Solid: the 10,000 test images after each epoch; dashed: the epoch's training batches. \
          Shaded: the range over seeds.",
     )?;
@@ -136,21 +116,9 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
         "Rows are the true digits, columns the predictions, summed over {seeds} seed(s). \
          Off the diagonal, red marks the mistakes each model makes most."
     ));
-    for model in &comparison.models {
-        let mut sum = vec![vec![0usize; 10]; 10];
-        for run in &model.runs {
-            for (row, counts) in sum.iter_mut().zip(&run.trained.evaluation.confusion) {
-                row.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
-            }
-        }
-        let chart = ConfusionHeatmap {
-            title: model.architecture.title().to_string(),
-            confusion: sum,
-        };
-        confusion.chart(
-            &chart,
-            &format!("{} confusion matrix", model.architecture.title()),
-        )?;
+    for chart in comparison.confusion_heatmaps() {
+        let caption = format!("{} confusion matrix", chart.title);
+        confusion.chart(&chart, &caption)?;
     }
 
     if let (Some(test), true) = (extras.test, comparison.models.len() > 1) {

@@ -3,10 +3,9 @@
 
 use std::fmt::Write as _;
 
-use burn::tensor::Device;
 use serde::Serialize;
 
-use crate::data::{MnistBatcher, MnistSplit, NUM_CLASSES};
+use crate::data::{MnistSplit, NUM_CLASSES};
 use crate::model::summary::thousands;
 use crate::model::{Architecture, Summary};
 use crate::train::Trained;
@@ -14,10 +13,9 @@ use crate::train::Trained;
 /// One trained run of a comparison.
 #[derive(Debug, Clone)]
 pub struct CompareRun {
-    /// The run: model, config, history, evaluation.
+    /// The run: model, config, history, and its final evaluation on the test
+    /// images (with every image's predicted class).
     pub trained: Trained,
-    /// The predicted class of every test image, in order.
-    pub predictions: Vec<u8>,
 }
 
 /// Every run of one architecture.
@@ -181,40 +179,16 @@ impl Comparison {
     }
 }
 
-/// The class `trained.model` predicts for every image of `split`.
-pub(crate) fn predicted_classes(trained: &Trained, split: &MnistSplit, device: &Device) -> Vec<u8> {
-    let batcher = MnistBatcher::new(trained.config.normalization);
-    let indices: Vec<usize> = (0..split.len()).collect();
-    let mut out = Vec::with_capacity(split.len());
-    for chunk in indices.chunks(trained.config.eval_batch_size.max(1)) {
-        let batch = batcher.batch_from_split(split, chunk, device);
-        let classes = trained
-            .model
-            .forward(batch.images)
-            .argmax(1)
-            .into_data()
-            .try_into_vec_as::<i64>()
-            .expect("class indices are integers");
-        out.extend(classes.into_iter().map(|c| c as u8));
-    }
-    out
-}
-
 impl Comparison {
     /// A "comparison" of one trained run, for a report on a single model.
     pub fn of_one(trained: Trained, test: &MnistSplit) -> Self {
-        let device = trained.model.device();
-        let predictions = predicted_classes(&trained, test, &device);
         let architecture = trained.config.model.architecture;
         let summary = Summary::of(&trained.model);
         Comparison {
             models: vec![ModelResults {
                 architecture,
                 summary,
-                runs: vec![CompareRun {
-                    trained,
-                    predictions,
-                }],
+                runs: vec![CompareRun { trained }],
             }],
             test_labels: test.labels().to_vec(),
         }

@@ -5,14 +5,18 @@
 //! Why not Burn's ops: for LeNet's tiny channel counts, Burn's CPU convolution,
 //! pooling (which always builds `i64` indices) and their backward passes spend most
 //! of a training step outside arithmetic (docs/PERFORMANCE.md). Here the batch is
-//! cut into chunks of a few images that fit in cache; each chunk is unfolded once
-//! (im2col), multiplied with one matrix product, and bias, ReLU and pooling are
-//! applied in the same sweep over the result. The pool remembers which of its four
-//! inputs won as one byte, so the backward pass needs neither indices nor the
-//! activations: it rebuilds the unfolded input (cheaper than keeping it) and does
-//! two more products per chunk. Chunks run on rayon's threads, each product on one
-//! thread, and per-chunk weight gradients are summed in chunk order, so results do
-//! not depend on the number of threads' timing.
+//! cut into chunks of a few images that fit in cache; each chunk is convolved (see
+//! below), and bias, ReLU and pooling are applied in one sweep over the result.
+//! The pool remembers which of its four inputs won as one byte, so the backward
+//! pass needs neither indices nor the activations.
+//!
+//! The convolution and the backward take the cheapest way the shapes allow:
+//! [`direct`] for a one-input-channel convolution and for the gradients of any
+//! kernel up to 8 wide (from the winners alone); otherwise im2col and one matrix
+//! product per chunk, and in the backward the unfolded input rebuilt (cheaper than
+//! keeping it) for two more products. Chunks run on rayon's threads, each product
+//! on one thread, and per-chunk weight gradients are summed in chunk order, so
+//! results do not depend on the number of threads or their timing.
 
 mod direct;
 

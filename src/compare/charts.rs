@@ -1,0 +1,92 @@
+//! The comparison's charts, built in one place for every page and file that shows
+//! them (the report, `compare_models`' PNG and SVG files), so that they cannot
+//! drift apart.
+
+use super::Comparison;
+use crate::viz::{AccuracyPoint, AccuracyVsParams, ConfusionHeatmap, RunGroup, TrainingCurves};
+
+impl Comparison {
+    /// Every run's per-epoch curves, grouped by model (shaded: the range over seeds).
+    ///
+    /// ```
+    /// # use lenet::compare::Comparison;
+    /// use lenet::viz::Chart;
+    /// # fn show(comparison: &Comparison) -> lenet::Result<()> {
+    /// let svg = comparison.training_curves().to_svg()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn training_curves(&self) -> TrainingCurves {
+        TrainingCurves {
+            groups: self
+                .models
+                .iter()
+                .map(|m| RunGroup {
+                    label: m.architecture.title().to_string(),
+                    runs: m.runs.iter().map(|r| r.trained.history.clone()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Test accuracy (mean ± sd over seeds) against parameter count, a point per
+    /// model.
+    ///
+    /// ```
+    /// # use lenet::compare::Comparison;
+    /// # fn show(comparison: &Comparison) {
+    /// for point in comparison.accuracy_vs_params().points {
+    ///     println!("{}: {} params, {:.2}%", point.label, point.params, 100.0 * point.mean);
+    /// }
+    /// # }
+    /// ```
+    pub fn accuracy_vs_params(&self) -> AccuracyVsParams {
+        AccuracyVsParams {
+            points: self
+                .rows()
+                .iter()
+                .zip(&self.models)
+                .map(|(row, m)| AccuracyPoint {
+                    label: m.architecture.title().to_string(),
+                    params: row.params,
+                    mean: row.test_accuracy.mean,
+                    sd: row.test_accuracy.sd,
+                })
+                .collect(),
+        }
+    }
+
+    /// One confusion matrix per model, summed over its seeds (every seed's 10,000
+    /// test images), so that a picture shows what the table's mean describes.
+    ///
+    /// ```
+    /// # use lenet::compare::Comparison;
+    /// # fn show(comparison: &Comparison) {
+    /// for heatmap in comparison.confusion_heatmaps() {
+    ///     let total: usize = heatmap.confusion.iter().flatten().sum();
+    ///     println!("{}: {total} predictions", heatmap.title);
+    /// }
+    /// # }
+    /// ```
+    pub fn confusion_heatmaps(&self) -> Vec<ConfusionHeatmap> {
+        self.models
+            .iter()
+            .map(|model| {
+                let mut sum = vec![vec![0usize; 10]; 10];
+                for run in &model.runs {
+                    for (row, counts) in sum.iter_mut().zip(&run.trained.evaluation.confusion) {
+                        row.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+                    }
+                }
+                let seeds = model.runs.len();
+                ConfusionHeatmap {
+                    title: format!(
+                        "{} ({seeds} seed{})",
+                        model.architecture.title(),
+                        if seeds == 1 { "" } else { "s" }
+                    ),
+                    confusion: sum,
+                }
+            })
+            .collect()
+    }
+}
