@@ -149,7 +149,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
             feature_digit: Some(0),
             user_images: Vec::new(),
         };
-        let one = lenet::compare::Comparison::of_one(trained, &mnist.test);
+        let one = lenet::compare::Comparison::of_one(trained, &mnist.test)?;
         let path = out.join("report.html");
         lenet::compare::comparison_report(&one, &extras)?.save(&path)?;
         println!("wrote {}", path.display());

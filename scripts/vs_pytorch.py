@@ -57,14 +57,15 @@ def main():
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     # Each side: (name, "pytorch" or "rust", extra environment). "rust" is the crate as
     # shipped; the others show where its speed comes from, in the same run.
+    also = {name.strip() for name in args.also.split(",") if name.strip()}
     sides = [("pytorch", "pytorch", {}), ("rust", "rust", {})]
-    if "pytorch-malloc" in args.also:
+    if "pytorch-malloc" in also:
         # PyTorch given the allocator settings `lenet::train` applies to itself.
         sides.append(("pytorch-malloc", "pytorch", {"GLIBC_TUNABLES": MALLOC_TUNABLES}))
-    if "malloc-default" in args.also:
+    if "malloc-default" in also:
         # glibc's default thresholds (LENET_MALLOC_TUNING=0): before src/train/allocator.rs.
         sides.append(("malloc-default", "rust", {"LENET_MALLOC_TUNING": "0"}))
-    if "layers" in args.also and args.device == "flex":
+    if "layers" in also and args.device == "flex":
         # Burn's own convolution, ReLU and pooling (LENET_FUSED=0): before src/model/fused/.
         sides.append(("layers", "rust", {"LENET_FUSED": "0"}))
     rows = {name: [] for name, _, _ in sides}
@@ -87,7 +88,7 @@ def main():
                         "--out", out,
                     ], side_env)
                     metrics = json.load(open(os.path.join(out, "metrics.json")))
-            rows[name].append({key: metrics[key] for key, _ in METRICS[:-1]} | {"peak_rss_mb": rss})
+            rows[name].append({key: rss if key == "peak_rss_mb" else metrics[key] for key, _ in METRICS})
             print(f"round {round_ + 1}: {name} {rows[name][-1]}", file=sys.stderr)
 
     med = {side: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for side, runs in rows.items()}

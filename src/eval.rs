@@ -201,7 +201,9 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Evaluates `model` on every image of `split`, in batches of `batch_size`,
-/// with the normalisation the model was trained with.
+/// with the normalisation the model was trained with. Like
+/// [`train`](crate::train()), it raises glibc's `malloc` thresholds once
+/// ([`tune_allocator`](crate::train::tune_allocator)).
 ///
 /// ```no_run
 /// use lenet::data::{Mnist, Normalization};

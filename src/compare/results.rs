@@ -9,6 +9,7 @@ use crate::data::{MnistSplit, NUM_CLASSES};
 use crate::model::summary::thousands;
 use crate::model::{Architecture, Summary};
 use crate::train::Trained;
+use crate::{Error, Result};
 
 /// One trained run of a comparison.
 #[derive(Debug, Clone)]
@@ -180,17 +181,33 @@ impl Comparison {
 }
 
 impl Comparison {
-    /// A "comparison" of one trained run, for a report on a single model.
-    pub fn of_one(trained: Trained, test: &MnistSplit) -> Self {
+    /// A "comparison" of one trained run, for a report on a single model. `test`
+    /// must be the split the run was last evaluated on: its labels go with the
+    /// evaluation's predictions.
+    ///
+    /// ```no_run
+    /// # fn show(trained: lenet::train::Trained, mnist: &lenet::data::Mnist) -> lenet::Result<()> {
+    /// let one = lenet::compare::Comparison::of_one(trained, &mnist.test)?;
+    /// println!("{}", one.markdown());
+    /// # Ok(()) }
+    /// ```
+    pub fn of_one(trained: Trained, test: &MnistSplit) -> Result<Self> {
+        let evaluated = trained.evaluation.predictions.len();
+        if evaluated != test.len() {
+            return Err(Error::InvalidArgument(format!(
+                "the run was evaluated on {evaluated} images, the test split given has {}",
+                test.len()
+            )));
+        }
         let architecture = trained.config.model.architecture;
         let summary = Summary::of(&trained.model);
-        Comparison {
+        Ok(Comparison {
             models: vec![ModelResults {
                 architecture,
                 summary,
                 runs: vec![CompareRun { trained }],
             }],
             test_labels: test.labels().to_vec(),
-        }
+        })
     }
 }

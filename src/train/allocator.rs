@@ -31,7 +31,7 @@ const TRIM_THRESHOLD: i32 = 64 << 20;
 /// [`Stepper`](crate::train::Stepper)) or a benchmark. It changes the
 /// process-wide settings of glibc's `malloc` once (the `mallopt` thresholds
 /// `M_MMAP_THRESHOLD` = 32 MiB and `M_TRIM_THRESHOLD` = 64 MiB) and returns
-/// whether it did. It does nothing, and returns `false`, where the C library
+/// whether it changed anything. It does nothing, and returns `false`, where the C library
 /// is not glibc, where `LENET_MALLOC_TUNING=0`, or where `GLIBC_TUNABLES`
 /// already sets malloc's thresholds (yours win).
 ///
@@ -54,12 +54,14 @@ fn wanted() -> bool {
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn apply() -> bool {
-    // SAFETY: `mallopt` only changes allocator parameters under glibc's own
-    // lock; both values are within the ranges glibc accepts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-            && libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
-    }
+    // SAFETY: `mallopt` takes no pointers; both values are within the ranges
+    // glibc accepts. glibc marks it MT-Unsafe because other threads read the
+    // thresholds without a lock: one allocation racing with this call may still
+    // use the old threshold, which is harmless (it is called once, at the start).
+    let mmap = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) } == 1;
+    let trim = unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD) } == 1;
+    // Either alone changes how glibc behaves: report a change if any took.
+    mmap || trim
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

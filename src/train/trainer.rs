@@ -142,6 +142,10 @@ fn write_file(path: &Path, text: String) -> Result<()> {
 /// Trains a new model on `device` as `config` says, evaluating on `data.test`
 /// after every epoch.
 ///
+/// On Linux with glibc it first raises `malloc`'s thresholds for the whole
+/// process, once ([`tune_allocator`](crate::train::tune_allocator); opt out with
+/// `LENET_MALLOC_TUNING=0`).
+///
 /// ```no_run
 /// use lenet::data::Mnist;
 /// use lenet::train::{Recipe, Silent};

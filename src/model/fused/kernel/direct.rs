@@ -1,6 +1,6 @@
 //! Convolution without im2col: the forward pass of a stage with one input channel
-//! (LeNet's first), and the weight gradient of any stage whose kernel rows fit
-//! one vector (both of LeNet's).
+//! (LeNet's first), and both gradients of any stage whose kernel rows fit one
+//! vector (both of LeNet's).
 //!
 //! Why: im2col writes K² shifted copies of every input plane, and a training step
 //! did it twice (forward, and again for the weight gradient); with LeNet's small
@@ -14,16 +14,24 @@
 //!   in registers;
 //! - weight gradient: only the pooled winners matter (a quarter of the conv
 //!   outputs at most, those the ReLU passed): each adds its K×K input patch, times
-//!   its gradient, to its channel's gradient, in registers. No dense gradient
-//!   plane is built, nothing is unfolded, and there are a quarter of the
-//!   multiply-adds of the matrix product.
+//!   its gradient, to its channel's gradient. No dense gradient plane is built,
+//!   nothing is unfolded, and a quarter of the matrix product's multiply-adds
+//!   remain;
+//! - input gradient: each winner adds its gradient times its channel's weights
+//!   onto the patch it was computed from; no transposed product, no col2im.
 //!
 //! Both bodies are written once over [`Lanes`] (eight `f32`) and compiled twice:
 //! with AVX2 + FMA registers, chosen at run time where the CPU has them, and with
 //! plain arrays for every other CPU (the crate requires no CPU feature at build
-//! time, so without this the loops would get SSE2 at best).
+//! time, so without this the loops would get SSE2 at best). The two round
+//! differently (a fused multiply-add rounds once), so results agree across CPUs
+//! to float precision, not bit for bit; on one machine they are deterministic.
+//!
+//! Differences from the matrix-product path that only show once training has
+//! diverged: a non-winner's input pixel never enters the weight gradient (the
+//! dense product multiplies it by 0, which turns an infinite pixel into NaN).
 
-use super::{Geometry, NO_ROUTE};
+use super::{Geometry, NO_ROUTE, winner_offset};
 
 /// Vector width the loops are written for (8 `f32` = one AVX2 register).
 const LANES: usize = 8;
@@ -45,10 +53,11 @@ impl Plane {
         }
     }
 
-    /// Length of the buffer: every row, plus slack so that a vector load starting
-    /// anywhere in the last row stays inside.
+    /// Length of the buffer: every row, plus one vector of slack, so that an
+    /// 8-lane access starting anywhere in the last row stays inside (the farthest,
+    /// a winner's row in the gradients, starts at most a conv width into it).
     fn len(&self, g: &Geometry) -> usize {
-        (g.conv_height() + g.kernel - 1) * self.stride + g.kernel.next_multiple_of(LANES)
+        (g.conv_height() + g.kernel - 1) * self.stride + LANES
     }
 
     /// Copies every plane of `input` `[images, C, H, W]` into a padded plane of its
@@ -183,10 +192,11 @@ mod avx2 {
         __m256, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
     };
 
-    /// [`Lanes`] as one AVX2 register. Only ever made inside the two functions
-    /// below, which run only where [`available`] said yes.
+    /// [`Lanes`] as one AVX2 register. Private to this module, and only made
+    /// inside the `#[target_feature]` functions below, which run only where
+    /// [`available`] said yes.
     #[derive(Clone, Copy)]
-    pub(super) struct Avx2(__m256);
+    struct Avx2(__m256);
 
     pub(super) fn available() -> bool {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -381,7 +391,7 @@ fn push_winners(
     grad_output: &[f32],
     winners: &mut Vec<(usize, f32)>,
 ) {
-    let (oh, ow) = (g.out_height(), g.out_width());
+    let (oh, ow, window) = (g.out_height(), g.out_width(), g.window());
     let at = (image * g.out_channels + o) * oh * ow;
     let routes = &routes[at..][..oh * ow];
     let grads = &grad_output[at..][..oh * ow];
@@ -391,15 +401,10 @@ fn push_winners(
     for py in 0..oh {
         for px in 0..ow {
             let route = routes[py * ow + px];
-            // The window's row and column of the winner (pooled: route = 2·row +
-            // column; not pooled: 0). Meaningless where there is no winner, and
-            // then overwritten or cut off.
-            let r = usize::from(route & 3);
-            let (y, x) = if g.pool {
-                (2 * py + (r >> 1), 2 * px + (r & 1))
-            } else {
-                (py, px)
-            };
+            // Decoded before knowing whether there is a winner: then the entry is
+            // overwritten or cut off.
+            let (dy, dx) = winner_offset(route, window);
+            let (y, x) = (py * window + dy, px * window + dx);
             winners[end] = (base + y * layout.stride + x, grads[py * ow + px]);
             end += usize::from(route != NO_ROUTE);
         }
@@ -436,6 +441,7 @@ fn weight_gradient_with<V: Lanes>(
     grad_output: &[f32],
     plane: &mut Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
+    debug_assert!(differentiates(g));
     let k = g.kernel;
     let layout = Plane::new(g);
     let planes = layout.fill_all(g, input, plane);
@@ -474,6 +480,7 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
+    debug_assert!(differentiates(g));
     let k = g.kernel;
     let layout = Plane::new(g);
     let len = layout.len(g);
@@ -495,6 +502,19 @@ fn input_gradient_with<V: Lanes>(
             push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
             let weights = &padded[o * g.in_channels * k * LANES..][..g.in_channels * k * LANES];
             for &(corner, grad) in &winners {
+                if !grad.is_finite() {
+                    // 0 × this is NaN: touch only the patch's own K columns, as the
+                    // matrix-product path does. (Only after training diverged.)
+                    for (c, weights) in weights.chunks_exact(k * LANES).enumerate() {
+                        for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
+                            let row = &mut planes[c * len + corner + ky * layout.stride..][..k];
+                            row.iter_mut()
+                                .zip(&weights[..k])
+                                .for_each(|(p, w)| *p += grad * w);
+                        }
+                    }
+                    continue;
+                }
                 let scale = V::splat(grad);
                 for (c, weights) in weights.chunks_exact(k * LANES).enumerate() {
                     let patch = &mut planes[c * len + corner..];
@@ -546,15 +566,70 @@ mod tests {
         [first, second]
     }
 
-    /// The kernel tests' geometries that `keep` takes, plus LeNet's that it takes.
+    /// Shapes at the edges of the direct path's layout.
+    fn edges() -> [Geometry; 3] {
+        let g = |batch, in_channels, height, width, out_channels, kernel, padding| Geometry {
+            batch,
+            in_channels,
+            height,
+            width,
+            out_channels,
+            kernel,
+            padding,
+            pool: true,
+        };
+        [
+            g(6, 1, 13, 16, 3, 1, 0), // conv width exactly two vectors; 1×1 kernel
+            g(2, 1, 10, 9, 2, 8, 7),  // the widest kernel, padded by kernel − 1
+            g(3, 3, 9, 11, 5, 2, 1),  // an even kernel over three channels
+        ]
+    }
+
+    /// The kernel tests' geometries, LeNet's and the edges, those `keep` takes.
     fn taken_by(keep: fn(&Geometry) -> bool) -> Vec<Geometry> {
         let all: Vec<Geometry> = geometries()
             .into_iter()
             .chain(lenet())
+            .chain(edges())
             .filter(keep)
             .collect();
         assert!(all.len() >= 3);
         all
+    }
+
+    /// Inputs for one geometry: images, weights, biases, an output gradient, and
+    /// the routes the forward pass records for them.
+    struct Case {
+        x: Vec<f32>,
+        w: Vec<f32>,
+        b: Vec<f32>,
+        gy: Vec<f32>,
+        routes: Vec<u8>,
+    }
+
+    impl Case {
+        fn new(g: &Geometry, seed: u64) -> Self {
+            let x = values(g.batch * g.input_len(), seed);
+            let w = values(g.out_channels * g.patch(), seed + 1);
+            let b = values(g.out_channels, seed + 2);
+            let gy = values(g.batch * g.output_len(), seed + 3);
+            let routes = forward(g, &x, &w, &b).routes;
+            Self {
+                x,
+                w,
+                b,
+                gy,
+                routes,
+            }
+        }
+
+        /// Checks that the routes hold both winners and outputs without one, or
+        /// a gradient test would not test routing.
+        fn mixed(self) -> Self {
+            let routes = &self.routes;
+            assert!(routes.contains(&NO_ROUTE) && routes.iter().any(|&r| r != NO_ROUTE));
+            self
+        }
     }
 
     /// What the forward pass gives when the convolution is `convolve` (one chunk).
@@ -587,11 +662,7 @@ mod tests {
     #[test]
     fn convolution_matches_the_obvious_loops() {
         for g in taken_by(convolves) {
-            let (x, w, b) = (
-                values(g.batch * g.input_len(), 11),
-                values(g.out_channels * g.patch(), 12),
-                values(g.out_channels, 13),
-            );
+            let Case { x, w, b, .. } = Case::new(&g, 11);
             let expected = reference(&g, &x, &w, &b);
             for (name, convolve, _) in variants() {
                 let diff = max_difference(&stage_output(&g, &x, &w, &b, convolve), &expected);
@@ -638,14 +709,7 @@ mod tests {
     #[test]
     fn weight_gradient_matches_the_obvious_loops() {
         for g in taken_by(differentiates) {
-            let (x, w, b) = (
-                values(g.batch * g.input_len(), 21),
-                values(g.out_channels * g.patch(), 22),
-                values(g.out_channels, 23),
-            );
-            let gy = values(g.batch * g.output_len(), 24);
-            let routes = forward(&g, &x, &w, &b).routes;
-            assert!(routes.contains(&NO_ROUTE) && routes.iter().any(|&r| r != NO_ROUTE));
+            let Case { x, gy, routes, .. } = Case::new(&g, 21).mixed();
             let expected = reference_weight_gradient(&g, &x, &routes, &gy);
             let expected_bias: Vec<f32> = (0..g.out_channels)
                 .map(|o| {
@@ -673,13 +737,9 @@ mod tests {
     #[test]
     fn input_gradient_matches_the_matrix_product() {
         for g in taken_by(differentiates) {
-            let (x, w, b) = (
-                values(g.batch * g.input_len(), 31),
-                values(g.out_channels * g.patch(), 32),
-                values(g.out_channels, 33),
-            );
-            let gy = values(g.batch * g.output_len(), 34);
-            let routes = forward(&g, &x, &w, &b).routes;
+            let Case {
+                x, w, gy, routes, ..
+            } = Case::new(&g, 31).mixed();
             let columns = g.batch * g.conv_pixels();
             let mut dense = vec![0.0; g.out_channels * columns];
             route_back(&g, g.batch, &routes, &gy, &mut dense);
@@ -705,5 +765,31 @@ mod tests {
                 assert!(diff < 1e-4, "{name} {g:?}: {diff}");
             }
         }
+    }
+
+    /// A non-finite output gradient reaches the pixels of its own patch only, as
+    /// in the matrix-product path (zero-padded weight lanes must not spread it).
+    #[test]
+    fn a_non_finite_gradient_stays_in_its_patch() {
+        let [_, g] = lenet();
+        let Case {
+            x,
+            w,
+            mut gy,
+            routes,
+            ..
+        } = Case::new(&g, 41).mixed();
+        let first = routes.iter().position(|&r| r != NO_ROUTE).unwrap();
+        gy[first] = f32::INFINITY;
+        let mut dx = vec![0.0; x.len()];
+        input_gradient(&g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
+        let touched = dx.iter().filter(|v| !v.is_finite()).count();
+        assert!(touched > 0, "the infinite gradient arrives");
+        assert!(
+            touched <= g.in_channels * g.kernel * g.kernel,
+            "{touched} pixels non-finite: more than one {}×{} patch per channel",
+            g.kernel,
+            g.kernel
+        );
     }
 }
