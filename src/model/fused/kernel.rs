@@ -606,8 +606,19 @@ mod tests {
         out
     }
 
-    pub(super) fn geometries() -> Vec<Geometry> {
-        let g = |batch, in_channels, height, width, out_channels, kernel, padding, pool| Geometry {
+    /// A geometry from its fields in declaration order.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn geometry(
+        batch: usize,
+        in_channels: usize,
+        height: usize,
+        width: usize,
+        out_channels: usize,
+        kernel: usize,
+        padding: usize,
+        pool: bool,
+    ) -> Geometry {
+        Geometry {
             batch,
             in_channels,
             height,
@@ -616,7 +627,11 @@ mod tests {
             kernel,
             padding,
             pool,
-        };
+        }
+    }
+
+    pub(super) fn geometries() -> Vec<Geometry> {
+        let g = geometry;
         vec![
             g(3, 1, 9, 7, 2, 3, 1, true), // odd conv output: the pool drops a row and a column
             g(2, 2, 6, 6, 3, 5, 2, true), // padding as wide as the kernel allows

@@ -539,7 +539,7 @@ fn input_gradient_with<V: Lanes>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{geometries, max_difference, reference, values};
+    use super::super::tests::{geometries, geometry, max_difference, reference, values};
     use super::super::{Geometry, Operand, bias_relu_pool, fold, forward, matmul, route_back};
     use super::*;
 
@@ -568,15 +568,17 @@ mod tests {
 
     /// Shapes at the edges of the direct path's layout.
     fn edges() -> [Geometry; 3] {
-        let g = |batch, in_channels, height, width, out_channels, kernel, padding| Geometry {
-            batch,
-            in_channels,
-            height,
-            width,
-            out_channels,
-            kernel,
-            padding,
-            pool: true,
+        let g = |batch, in_channels, height, width, out_channels, kernel, padding| {
+            geometry(
+                batch,
+                in_channels,
+                height,
+                width,
+                out_channels,
+                kernel,
+                padding,
+                true,
+            )
         };
         [
             g(6, 1, 13, 16, 3, 1, 0), // conv width exactly two vectors; 1×1 kernel
