@@ -568,22 +568,10 @@ mod tests {
 
     /// Shapes at the edges of the direct path's layout.
     fn edges() -> [Geometry; 3] {
-        let g = |batch, in_channels, height, width, out_channels, kernel, padding| {
-            geometry(
-                batch,
-                in_channels,
-                height,
-                width,
-                out_channels,
-                kernel,
-                padding,
-                true,
-            )
-        };
         [
-            g(6, 1, 13, 16, 3, 1, 0), // conv width exactly two vectors; 1×1 kernel
-            g(2, 1, 10, 9, 2, 8, 7),  // the widest kernel, padded by kernel − 1
-            g(3, 3, 9, 11, 5, 2, 1),  // an even kernel over three channels
+            geometry(6, 1, 13, 16, 3, 1, 0, true), // conv width exactly two vectors; 1×1 kernel
+            geometry(2, 1, 10, 9, 2, 8, 7, true),  // the widest kernel, padded by kernel − 1
+            geometry(3, 3, 9, 11, 5, 2, 1, true),  // an even kernel over three channels
         ]
     }
 
