@@ -22,11 +22,12 @@ mod common;
 #[derive(Debug, Parser)]
 #[command(about = "Train several LeNet depths over several seeds and compare them on MNIST")]
 struct Cli {
-    /// Architectures to compare, comma separated: lenet5, extra-conv, one-conv.
+    /// Architectures to compare, comma separated.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "lenet5,extra-conv,one-conv"
+        default_value = "lenet5,extra-conv,one-conv",
+        value_parser = common::architecture()
     )]
     models: Vec<Architecture>,
     /// Seeds per architecture (0, 1, …).
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
+    common::warn_if_unoptimized();
     if cli.seeds == 0 || cli.models.is_empty() {
         return Err(lenet::Error::InvalidArgument(
             "--seeds and --models need at least one each".into(),

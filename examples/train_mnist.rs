@@ -1,8 +1,8 @@
-//! Trains LeNet5 (or the extra-conv variant) on MNIST with the tutorial's recipe
-//! (or the improved one), shows progress, checkpoints, and evaluates on the
-//! 10,000 test images.
+//! Trains LeNet5 (or the extra-conv or one-conv variant) on MNIST with the
+//! tutorial's recipe (or the improved one), shows progress, checkpoints, and
+//! evaluates on the 10,000 test images.
 //!
-//! cargo run --release --example train_mnist -- --data-dir ../shared/data/mnist --out runs/lenet5
+//! cargo run --example train_mnist -- --data-dir ../shared/data/mnist --out runs/lenet5
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -18,10 +18,10 @@ use lenet::{Architecture, DeviceChoice};
 mod common;
 
 #[derive(Debug, Parser)]
-#[command(about = "Train LeNet5 or its extra-conv variant on MNIST and evaluate it")]
+#[command(about = "Train LeNet5 or one of its variants on MNIST and evaluate it")]
 struct Cli {
-    /// Network: lenet5 or extra-conv.
-    #[arg(long, default_value = "lenet5")]
+    /// Network.
+    #[arg(long, default_value = "lenet5", value_parser = common::architecture())]
     model: Architecture,
     /// Settings to start from: tutorial (Adam 1e-3, batch 64, 10 epochs) or improved.
     #[arg(long, default_value = "tutorial")]
@@ -53,7 +53,8 @@ struct Cli {
     /// Also write report.html (curves, confusion matrix, feature maps) into the output directory.
     #[arg(long)]
     report: bool,
-    /// Continue the run in DIR (its settings; --out defaults to DIR).
+    /// Continue the run in DIR (its settings and, unless --data-dir says otherwise,
+    /// its data; --out defaults to DIR).
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     #[command(flatten)]
@@ -72,8 +73,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
+    common::warn_if_unoptimized();
     let device = cli.device.device()?;
-    let mnist = cli.data.load()?;
+    let mnist = match &cli.resume {
+        Some(dir) => {
+            let recorded = lenet::train::checkpoint_config(dir)?.data_dir;
+            cli.data.load_recorded(recorded.as_deref())?
+        }
+        None => cli.data.load()?,
+    };
     let mut progress = Progress::new();
     let (trained, out) = match &cli.resume {
         Some(dir) => {
@@ -93,7 +101,8 @@ fn run(cli: Cli) -> lenet::Result<()> {
                 .with_seed(cli.seed)
                 .with_limit_train(cli.limit)
                 .with_checkpoint_every(cli.checkpoint_every)
-                .with_output_dir(Some(cli.out.to_string_lossy().into_owned()));
+                .with_output_dir(Some(cli.out.to_string_lossy().into_owned()))
+                .with_data_dir(Some(absolute(&cli.data.dir())));
             if let Some(epochs) = cli.epochs {
                 config = config.with_epochs(epochs);
             }
@@ -155,6 +164,14 @@ fn run(cli: Cli) -> lenet::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// `path` made absolute, so that a run resumed from elsewhere finds it.
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A progress bar on a terminal; the tutorial's lines (every 100 steps) elsewhere.

@@ -22,7 +22,7 @@ mod common;
 #[command(about = "Pictures of every layer's activations for one digit")]
 struct Cli {
     /// Network (checked against the checkpoint's config.json when there is one).
-    #[arg(long)]
+    #[arg(long, value_parser = common::architecture())]
     model: Option<Architecture>,
     /// Trained weights (.bpk). Without it the weights are untrained (random).
     #[arg(long, value_name = "FILE")]

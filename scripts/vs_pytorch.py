@@ -40,7 +40,7 @@ def run(cmd, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("LENET_DATA_DIR", "../shared/data/mnist"))
-    parser.add_argument("--model", default="lenet5", choices=["lenet5", "extra-conv"])
+    parser.add_argument("--model", default="lenet5", choices=["lenet5", "extra-conv", "one-conv"])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -80,6 +80,8 @@ def main():
                 ], side_env)
                 torch = json.loads(stdout.strip().splitlines()[-1])
                 metrics = dict(torch, test_images_per_sec=torch["inference_images_per_sec_batch_1000"])
+                n = torch["train_samples_per_sec"] * torch["train_seconds"] / len(torch["epoch_seconds"])
+                metrics.update(epoch_speeds([n / s for s in torch["epoch_seconds"]]))
             else:
                 with tempfile.TemporaryDirectory() as out:
                     _, rss = run([
@@ -88,12 +90,14 @@ def main():
                         "--out", out,
                     ], side_env)
                     metrics = json.load(open(os.path.join(out, "metrics.json")))
+                    history = json.load(open(os.path.join(out, "history.json")))
+                    metrics.update(epoch_speeds([e["samples_per_sec"] for e in history["epochs"]]))
             rows[name].append({key: rss if key == "peak_rss_mb" else metrics[key] for key, _ in METRICS})
             print(f"round {round_ + 1}: {name} {rows[name][-1]}", file=sys.stderr)
 
     med = {side: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for side, runs in rows.items()}
     print(f"{args.model}, {args.epochs} epoch(s), batch 64, {args.threads} threads, seed {args.seed}, "
-          f"Rust on {args.device}; medians of {args.rounds} alternating rounds")
+          f"Rust on {args.device}; medians of {args.rounds} alternating rounds; CPU: {cpu_model()}")
     names = list(med)
     print("| | " + " | ".join(names) + " |")
     print("|---|" + "---:|" * len(names))
@@ -104,7 +108,31 @@ def main():
     pairs = [("rust", "pytorch")] + [("rust", n) for n in names if n not in ("rust", "pytorch")]
     for a, b in pairs:
         print(f"- {a} / {b}: " + ", ".join(
-            f"{label} {med[a][key] / med[b][key]:.2f}×" for key, label in METRICS if key != "test_accuracy"))
+            f"{label} {med[a][key] / med[b][key]:.2f}×" for key, label in METRICS
+            if key not in ("test_accuracy", "epoch_ratio")))
+
+
+def epoch_speeds(per_epoch):
+    """The slowest and fastest epoch's training images/s, and their ratio."""
+    slowest, fastest = min(per_epoch), max(per_epoch)
+    return {"slowest_epoch": slowest, "fastest_epoch": fastest, "epoch_ratio": slowest / fastest,
+            "first_epoch": per_epoch[0], "last_epoch": per_epoch[-1]}
+
+
+def cpu_model():
+    """The CPU's model name, family and model numbers (a VM may hide the name's
+    details), and whether it has AVX-512."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return "unknown"
+    avx512 = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "no AVX-512"
+    return (f"{fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}, {avx512})")
 
 
 def fmt(value):
@@ -115,6 +143,10 @@ def fmt(value):
 METRICS = [
     ("train_samples_per_sec", "train samples/s"),
     ("test_images_per_sec", "inference images/s (batch 1000)"),
+    ("first_epoch", "epoch 1 train images/s"),
+    ("last_epoch", "last epoch train images/s"),
+    ("slowest_epoch", "slowest epoch train images/s"),
+    ("epoch_ratio", "slowest / fastest epoch"),
     ("train_seconds", "train wall time (s)"),
     ("test_accuracy", "test accuracy"),
     ("peak_rss_mb", "peak RSS (MB)"),

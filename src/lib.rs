@@ -65,6 +65,7 @@ pub mod predict;
 pub mod report;
 mod rng;
 mod saved_model;
+pub mod subnormals;
 pub mod train;
 pub mod viz;
 

@@ -1,6 +1,6 @@
 //! kill -9 in the middle of training, with checkpoints being written every step:
-//! the last checkpoint still loads, and resuming ends with exactly the weights of
-//! a run never interrupted.
+//! the last checkpoint still loads, and resuming (`--resume DIR`, nothing else)
+//! ends with exactly the weights of a run never interrupted.
 
 mod support;
 
@@ -78,13 +78,12 @@ fn kill_9_during_checkpointing_then_resume_gives_the_same_weights() {
         "the kill came before the end (step {step})"
     );
 
+    // `--resume DIR` alone: the data comes from where the run recorded it, not
+    // from $LENET_DATA_DIR (empty here, so a download would be tried and fail).
+    let elsewhere = tempfile::tempdir().unwrap();
     let status = Command::new(support::example_bin("train_mnist"))
-        .args([
-            "--resume",
-            killed.to_str().unwrap(),
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ])
+        .args(["--resume", killed.to_str().unwrap()])
+        .env("LENET_DATA_DIR", elsewhere.path())
         .stderr(std::process::Stdio::null())
         .status()
         .unwrap();
@@ -92,5 +91,38 @@ fn kill_9_during_checkpointing_then_resume_gives_the_same_weights() {
     assert!(
         weights(&killed) == weights(&straight),
         "killed at step {step}, resumed: weights differ"
+    );
+}
+
+#[test]
+fn resuming_a_run_whose_data_is_gone_names_where_it_was() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 64, 20);
+    let run = tempfile::tempdir().unwrap();
+    let out = run.path().join("run");
+    let status = train(&[
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--device",
+        "flex",
+    ])
+    .wait()
+    .unwrap();
+    assert!(status.success());
+    let recorded = std::path::absolute(data.path()).unwrap();
+    drop(data); // the data directory is gone
+    let output = Command::new(support::example_bin("train_mnist"))
+        .args(["--resume", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&*recorded.to_string_lossy()) && stderr.contains("--data-dir"),
+        "{stderr}"
     );
 }

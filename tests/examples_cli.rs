@@ -331,3 +331,32 @@ fn evaluate_reads_the_tutorials_pytorch_checkpoint() {
         text(&result.stderr)
     );
 }
+
+/// Every example that takes a network lists every architecture in `--help`, and
+/// still accepts the other spellings the library parses.
+#[test]
+fn help_lists_every_architecture() {
+    for example in [
+        "train_mnist",
+        "evaluate",
+        "predict",
+        "visualize_features",
+        "compare_models",
+    ] {
+        let out = run(example, &["--help"]);
+        assert!(out.status.success(), "{example}");
+        let help = text(&out.stdout);
+        for arch in lenet::Architecture::ALL {
+            assert!(
+                help.contains(arch.name()),
+                "{example} --help lacks {arch}: {help}"
+            );
+        }
+    }
+    let out = run(
+        "train_mnist",
+        &["--model", "LeNet5", "--data-dir", "/nonexistent"],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("invalid value"), "{stderr}");
+}

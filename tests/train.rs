@@ -299,3 +299,33 @@ fn the_improved_recipe_trains_with_augmentation_and_a_schedule() {
     );
     assert!(a.history.epochs[0].learning_rate < config.learning_rate);
 }
+
+/// The same seed gives bit-identical weights on 1 thread and on 32: nothing in a
+/// step (the fused stages' per-chunk gradient sums included) is grouped by the
+/// number of threads.
+#[test]
+fn the_thread_count_does_not_change_a_single_bit() {
+    let data = toy_mnist(640, 40);
+    let config = quick_config(Architecture::LeNet5, None)
+        .with_epochs(1)
+        .with_batch_size(64);
+    let on_threads = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let trained =
+                lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+            weights(&trained.model)
+        })
+    };
+    let one = on_threads(1);
+    let many = on_threads(32);
+    let differing = one
+        .iter()
+        .zip(&many)
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(differing, 0, "of {} weights", one.len());
+}

@@ -33,6 +33,70 @@ impl DataArgs {
     pub fn dir(&self) -> PathBuf {
         lenet::data::data_dir(self.data_dir.as_deref())
     }
+
+    /// Loads the MNIST a run is resumed on: `--data-dir` where given, else the
+    /// directory the run recorded when it started (never a download).
+    pub fn load_recorded(&self, recorded: Option<&str>) -> lenet::Result<Mnist> {
+        let (None, Some(recorded)) = (&self.data_dir, recorded) else {
+            return self.load();
+        };
+        let dir = Path::new(recorded);
+        if !dir.is_dir() {
+            return Err(lenet::Error::InvalidArgument(format!(
+                "this run was trained on MNIST from {recorded}, which is no longer there; \
+                 pass --data-dir DIR to say where it is now"
+            )));
+        }
+        Mnist::load(dir)
+    }
+}
+
+/// `--model`'s parser: the names `--help` lists, and the spellings
+/// `Architecture::from_str` also accepts (`LeNet5`, `self_lenet`, …).
+pub fn architecture() -> ArchitectureParser {
+    ArchitectureParser
+}
+
+/// See [`architecture`].
+#[derive(Clone, Copy)]
+pub struct ArchitectureParser;
+
+impl clap::builder::TypedValueParser for ArchitectureParser {
+    type Value = Architecture;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Architecture, clap::Error> {
+        let name = arg.map_or_else(|| "--model".to_string(), |a| a.to_string());
+        value.to_string_lossy().parse().map_err(|e: lenet::Error| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value for {name}: {e}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = Architecture::ALL.map(|a| clap::builder::PossibleValue::new(a.name()));
+        Some(Box::new(names.into_iter()))
+    }
+}
+
+/// Says on stderr, once, when this build has no optimisations (then training is
+/// far slower; the repository's dev profile is optimised, so only a changed
+/// profile gets here).
+pub fn warn_if_unoptimized() {
+    if matches!(env!("LENET_BUILD_OPT_LEVEL"), "0" | "1") {
+        eprintln!(
+            "note: built without optimisations: training is about 70x slower; use `--release`"
+        );
+    }
 }
 
 /// A saved model and where to run it.
@@ -43,7 +107,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE")]
     pub checkpoint: PathBuf,
     /// Network, where the file does not say (a .bpk without config.json); must agree otherwise.
-    #[arg(long)]
+    #[arg(long, value_parser = architecture())]
     pub model: Option<Architecture>,
     /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]

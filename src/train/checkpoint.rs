@@ -161,12 +161,31 @@ pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     ))
 }
 
+/// The settings of the run whose newest checkpoint `path` names (a run's output
+/// directory, its `checkpoints/`, or one `step-*` directory), without loading
+/// its weights: for example to find the data it was trained on before
+/// [`resume`](crate::train::resume) needs it.
+///
+/// ```no_run
+/// let config = lenet::train::checkpoint_config("runs/lenet5".as_ref())?;
+/// println!("epoch count {}, data from {:?}", config.epochs, config.data_dir);
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn checkpoint_config(path: &Path) -> Result<TrainConfig> {
+    let (_, dir) = locate(path)?;
+    config_in(&dir)
+}
+
+fn config_in(dir: &Path) -> Result<TrainConfig> {
+    let config_path = dir.join("config.json");
+    TrainConfig::load(&config_path)
+        .map_err(|e| checkpoint_error(&config_path, format!("unreadable config: {e}")))
+}
+
 /// Reads the checkpoint `path` refers to, with the model on `device`.
 pub(crate) fn read(path: &Path, device: &Device) -> Result<Restored> {
     let (root, dir) = locate(path)?;
-    let config_path = dir.join("config.json");
-    let config = TrainConfig::load(&config_path)
-        .map_err(|e| checkpoint_error(&config_path, format!("unreadable config: {e}")))?;
+    let config = config_in(&dir)?;
     let position_path = dir.join("position.json");
     let position_text =
         std::fs::read_to_string(&position_path).map_err(|e| Error::io(&position_path, e))?;

@@ -208,6 +208,17 @@ pub struct TrainConfig {
     /// Batch size for evaluation (no gradients, so larger is faster).
     #[config(default = 1000)]
     pub eval_batch_size: usize,
+    /// Flush subnormal floats to zero on every thread while training
+    /// ([`FlushSubnormals`](crate::subnormals::FlushSubnormals)): on CPUs where
+    /// each costs a microcode assist, Adam's moments of dead units otherwise slow
+    /// every epoch after the first. Changes no value above 1.2e-38.
+    #[config(default = true)]
+    pub flush_subnormals: bool,
+    /// Where the caller loaded the training data from, if it says (`train` does
+    /// not read it; it is saved with every checkpoint, so that a run resumed
+    /// later can find its data again: see [`checkpoint_config`](crate::train::checkpoint_config)).
+    #[config(default = "None")]
+    pub data_dir: Option<String>,
 }
 
 impl TrainConfig {

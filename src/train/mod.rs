@@ -13,6 +13,7 @@ mod step;
 mod trainer;
 
 pub use allocator::tune_allocator;
+pub use checkpoint::checkpoint_config;
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};
 pub use observer::{Silent, StepReport, TrainObserver};

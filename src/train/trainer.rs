@@ -144,7 +144,10 @@ fn write_file(path: &Path, text: String) -> Result<()> {
 ///
 /// On Linux with glibc it first raises `malloc`'s thresholds for the whole
 /// process, once ([`tune_allocator`](crate::train::tune_allocator); opt out with
-/// `LENET_MALLOC_TUNING=0`).
+/// `LENET_MALLOC_TUNING=0`). While it runs, subnormal floats are flushed to zero
+/// on the calling thread and rayon's workers, and put back on return
+/// ([`FlushSubnormals`](crate::subnormals::FlushSubnormals); off with
+/// `config.flush_subnormals = false`).
 ///
 /// ```no_run
 /// use lenet::data::Mnist;
@@ -225,6 +228,10 @@ impl Run<'_> {
         observer: &mut dyn TrainObserver,
     ) -> Result<Trained> {
         super::tune_allocator();
+        let _flush = self
+            .config
+            .flush_subnormals
+            .then(crate::subnormals::FlushSubnormals::enable);
         let config = &self.config;
         let autodiff = self.device.clone().autodiff();
         let train_len = config

@@ -29,7 +29,11 @@ pub(crate) const NO_ROUTE: u8 = u8::MAX;
 /// Images per chunk: small enough that a chunk's unfolded input stays in L2 cache
 /// (conv1: 25 rows × 4 × 784 columns = 313 kB). Measured on 2 cores, one epoch of
 /// LeNet5: 2 → 13,500, 4 → 14,600, 8 → 13,400, 16 → 12,600 images/s.
-const MAX_CHUNK: usize = 4;
+///
+/// Fixed, never derived from the thread count: the weight gradient is a sum of
+/// per-chunk sums, so chunks that changed with the machine would group the sum
+/// differently and the same seed would train other weights on another machine.
+const CHUNK: usize = 4;
 
 /// The sizes of one convolution stage applied to one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,10 +98,9 @@ impl Geometry {
         self.out_channels * self.out_height() * self.out_width()
     }
 
+    /// Images per chunk: [`CHUNK`], or the whole batch when it is smaller.
     fn chunk(&self) -> usize {
-        self.batch
-            .div_ceil(rayon::current_num_threads().max(1))
-            .clamp(1, MAX_CHUNK)
+        self.batch.clamp(1, CHUNK)
     }
 }
 
@@ -127,7 +130,14 @@ pub(crate) fn forward(g: &Geometry, input: &[f32], weight: &[f32], bias: &[f32])
             with_scratch(|[unfolded, conv, _]| {
                 let conv = sized(conv, g.out_channels * columns);
                 if direct::convolves(g) {
-                    direct::convolve(g, input, weight, unfolded, conv);
+                    direct::convolve(
+                        direct::Simd::for_forward(),
+                        g,
+                        input,
+                        weight,
+                        unfolded,
+                        conv,
+                    );
                 } else {
                     let unfolded = sized(unfolded, g.patch() * columns);
                     unfold(g, input, unfolded);
@@ -185,10 +195,12 @@ pub(crate) fn backward(
             let columns = images * g.conv_pixels();
             with_scratch(|[grad_conv, unfolded, grad_unfolded]| {
                 if direct::differentiates(g) {
+                    let simd = direct::Simd::for_gradients();
                     let gradients =
-                        direct::weight_gradient(g, input, routes, grad_output, unfolded);
+                        direct::weight_gradient(simd, g, input, routes, grad_output, unfolded);
                     if !grad_input.is_empty() {
                         direct::input_gradient(
+                            simd,
                             g,
                             weight,
                             routes,

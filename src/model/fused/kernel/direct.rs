@@ -7,7 +7,7 @@
 //! planes that copying was the largest single cost of a step. With one input
 //! channel the product is also only six rows tall, which leaves `gemm`'s register
 //! tiles mostly empty. Here each input plane is copied once into a zero-padded
-//! plane whose rows are wide enough for 8-float vector loads, and:
+//! plane whose rows are wide enough for whole vector loads, and:
 //!
 //! - forward (one input channel): every conv row is a sum of K² shifted rows of
 //!   that plane, each times one weight, for a few output channels at a time held
@@ -20,44 +20,53 @@
 //! - input gradient: each winner adds its gradient times its channel's weights
 //!   onto the patch it was computed from; no transposed product, no col2im.
 //!
-//! Both bodies are written once over [`Lanes`] (eight `f32`) and compiled twice:
-//! with AVX2 + FMA registers, chosen at run time where the CPU has them, and with
-//! plain arrays for every other CPU (the crate requires no CPU feature at build
-//! time, so without this the loops would get SSE2 at best). The two round
-//! differently (a fused multiply-add rounds once), so results agree across CPUs
-//! to float precision, not bit for bit; on one machine they are deterministic.
+//! The bodies are written once over [`Lanes`], a vector of [`Lanes::WIDTH`]
+//! floats, and compiled three times: AVX-512 (16 lanes) and AVX2 + FMA (8 lanes),
+//! chosen at run time where the CPU has them ([`Simd::selected`]), and plain
+//! arrays (8 lanes) for every other CPU; the crate requires no CPU feature at
+//! build time, so without this the loops would get SSE2 at best. Each operation
+//! takes the widest variant that is faster for it ([`Simd::for_forward`],
+//! [`Simd::for_gradients`]).
+//! Variants round differently (a fused multiply-add rounds once; a wider vector
+//! adds in another order), so results agree across CPUs to float precision, not
+//! bit for bit; on one machine they are deterministic.
 //!
 //! Differences from the matrix-product path that only show once training has
 //! diverged: a non-winner's input pixel never enters the weight gradient (the
 //! dense product multiplies it by 0, which turns an infinite pixel into NaN).
 
+use std::sync::OnceLock;
+
 use super::{Geometry, NO_ROUTE, winner_offset};
 
-/// Vector width the loops are written for (8 `f32` = one AVX2 register).
-const LANES: usize = 8;
+/// The widest [`Lanes::WIDTH`] of any variant: the size of spill buffers.
+const MAX_WIDTH: usize = 16;
 
-/// How a padded input plane is laid out.
+/// How a padded input plane is laid out for vectors of `lanes` floats.
 struct Plane {
-    /// Row stride: the vector width, plus K − 1.
+    /// Row stride: the conv width in whole blocks of vectors, plus K − 1.
     stride: usize,
     /// Conv width rounded up to whole blocks of vectors.
     vector_width: usize,
+    /// Floats per vector.
+    lanes: usize,
 }
 
 impl Plane {
-    fn new(g: &Geometry) -> Self {
-        let vector_width = g.conv_width().next_multiple_of(BLOCK * LANES);
+    fn new(g: &Geometry, lanes: usize) -> Self {
+        let vector_width = g.conv_width().next_multiple_of(BLOCK * lanes);
         Self {
             stride: vector_width + g.kernel - 1,
             vector_width,
+            lanes,
         }
     }
 
-    /// Length of the buffer: every row, plus one vector of slack, so that an
-    /// 8-lane access starting anywhere in the last row stays inside (the farthest,
+    /// Length of the buffer: every row, plus one vector of slack, so that a
+    /// vector access starting anywhere in the last row stays inside (the farthest,
     /// a winner's row in the gradients, starts at most a conv width into it).
     fn len(&self, g: &Geometry) -> usize {
-        (g.conv_height() + g.kernel - 1) * self.stride + LANES
+        (g.conv_height() + g.kernel - 1) * self.stride + self.lanes
     }
 
     /// Copies every plane of `input` `[images, C, H, W]` into a padded plane of its
@@ -89,44 +98,125 @@ pub(super) fn differentiates(g: &Geometry) -> bool {
     g.kernel <= MAX_KERNEL
 }
 
+/// One compilation of the loops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Simd {
+    /// Plain arrays of 8: any CPU.
+    Portable,
+    /// AVX2 + FMA registers of 8.
+    Avx2,
+    /// AVX-512 registers of 16.
+    Avx512,
+}
+
+impl Simd {
+    /// Every variant this CPU can run, narrowest first.
+    pub(crate) fn available() -> Vec<Simd> {
+        let mut all = vec![Simd::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx2::Lanes8::available() {
+                all.push(Simd::Avx2);
+            }
+            if avx512::Lanes16::available() {
+                all.push(Simd::Avx512);
+            }
+        }
+        all
+    }
+
+    /// The widest variant this CPU runs, or a narrower one where
+    /// `LENET_SIMD=portable|avx2` asks for it (to measure what each gains; read
+    /// once, never wider than the CPU allows).
+    pub(crate) fn selected() -> Simd {
+        static SELECTED: OnceLock<Simd> = OnceLock::new();
+        *SELECTED.get_or_init(|| {
+            let best = *Simd::available().last().expect("portable is always there");
+            let asked = match std::env::var("LENET_SIMD").as_deref().map(str::trim) {
+                Ok("portable") => Simd::Portable,
+                Ok("avx2") => Simd::Avx2,
+                _ => best,
+            };
+            asked.min(best)
+        })
+    }
+
+    /// The variant the forward convolution uses: the selected one.
+    pub(crate) fn for_forward() -> Simd {
+        Simd::selected()
+    }
+
+    /// The variant the two gradients use: at most AVX2. Their vectors hold one
+    /// kernel row (5 floats of LeNet's) and are loaded once per winner, so 16
+    /// lanes only load more; measured on an AMD EPYC (Zen 4), a training step
+    /// was slower with them (docs/PERFORMANCE.md).
+    pub(crate) fn for_gradients() -> Simd {
+        Simd::selected().min(Simd::Avx2)
+    }
+
+    /// The variant's name, as `LENET_SIMD` spells it.
+    #[cfg(test)]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Simd::Portable => "portable",
+            Simd::Avx2 => "avx2",
+            Simd::Avx512 => "avx512",
+        }
+    }
+}
+
+/// Runs the loop `$body` (generic over [`Lanes`]) compiled as `$simd`, with
+/// `$args`; a variant the CPU lacks is never passed in (see [`Simd::available`]).
+macro_rules! dispatch {
+    ($simd:expr, $body:ident($($args:expr),*)) => {
+        match $simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::available` saw AVX2 and FMA on this CPU.
+            Simd::Avx2 => unsafe { avx2::Lanes8::$body($($args),*) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::available` saw AVX-512F on this CPU.
+            Simd::Avx512 => unsafe { avx512::Lanes16::$body($($args),*) },
+            _ => $body::<Portable>($($args),*),
+        }
+    };
+}
+
 /// Writes the convolution (no bias) of `input` `[images, 1, H, W]` into `conv`
-/// `[O, images · conv pixels]`, the layout the matrix-product path produces.
+/// `[O, images · conv pixels]`, the layout the matrix-product path produces,
+/// with the loops compiled as `simd` ([`Simd::for_forward`]).
 pub(super) fn convolve(
+    simd: Simd,
     g: &Geometry,
     input: &[f32],
     weight: &[f32],
     plane: &mut Vec<f32>,
     conv: &mut [f32],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { avx2::convolve(g, input, weight, plane, conv) };
-    }
-    convolve_with::<Portable>(g, input, weight, plane, conv);
+    dispatch!(simd, convolve_with(g, input, weight, plane, conv))
 }
 
 /// The weight and bias gradients of a stage over `input` `[images, C, H, W]`, from
-/// the routes its forward pass recorded.
+/// the routes its forward pass recorded ([`Simd::for_gradients`]).
 pub(super) fn weight_gradient(
+    simd: Simd,
     g: &Geometry,
     input: &[f32],
     routes: &[u8],
     grad_output: &[f32],
     plane: &mut Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { avx2::weight_gradient(g, input, routes, grad_output, plane) };
-    }
-    weight_gradient_with::<Portable>(g, input, routes, grad_output, plane)
+    dispatch!(
+        simd,
+        weight_gradient_with(g, input, routes, grad_output, plane)
+    )
 }
 
 /// Writes the gradient of a stage's input `[images, C, H, W]` into `grad_input`,
 /// from the routes its forward pass recorded: each winner adds its gradient
-/// times its channel's weights onto the K×K patch it was computed from.
+/// times its channel's weights onto the K×K patch it was computed from
+/// ([`Simd::for_gradients`]).
 pub(super) fn input_gradient(
+    simd: Simd,
     g: &Geometry,
     weight: &[f32],
     routes: &[u8],
@@ -134,20 +224,20 @@ pub(super) fn input_gradient(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe {
-            avx2::input_gradient(g, weight, routes, grad_output, scratch, grad_input)
-        };
-    }
-    input_gradient_with::<Portable>(g, weight, routes, grad_output, scratch, grad_input);
+    dispatch!(
+        simd,
+        input_gradient_with(g, weight, routes, grad_output, scratch, grad_input)
+    )
 }
 
-/// Eight `f32` lanes: what the loops below compute with.
+/// A vector of `WIDTH` `f32` lanes: what the loops below compute with.
 trait Lanes: Copy {
+    /// Floats per vector; at least [`MAX_KERNEL`], at most [`MAX_WIDTH`].
+    const WIDTH: usize;
     fn splat(value: f32) -> Self;
+    /// The first `WIDTH` values of `from`.
     fn load(from: &[f32]) -> Self;
+    /// Into the first `WIDTH` values of `to`.
     fn store(self, to: &mut [f32]);
     /// `self · b + c`.
     fn mul_add(self, b: Self, c: Self) -> Self;
@@ -156,22 +246,24 @@ trait Lanes: Copy {
 
 /// [`Lanes`] as a plain array, for any CPU.
 #[derive(Clone, Copy)]
-struct Portable([f32; LANES]);
+struct Portable([f32; 8]);
 
 impl Lanes for Portable {
+    const WIDTH: usize = 8;
+
     #[inline(always)]
     fn splat(value: f32) -> Self {
-        Self([value; LANES])
+        Self([value; 8])
     }
 
     #[inline(always)]
     fn load(from: &[f32]) -> Self {
-        Self(from[..LANES].try_into().expect("8 values"))
+        Self(from[..8].try_into().expect("8 values"))
     }
 
     #[inline(always)]
     fn store(self, to: &mut [f32]) {
-        to[..LANES].copy_from_slice(&self.0);
+        to[..8].copy_from_slice(&self.0);
     }
 
     #[inline(always)]
@@ -185,96 +277,146 @@ impl Lanes for Portable {
     }
 }
 
+/// A [`Lanes`] type over one x86 register type, and the loops compiled for it:
+/// `$name` wraps `$register`; `$feature` is what it needs (`target_feature`
+/// names), `$detect` how to see it at run time; the intrinsics follow.
+///
+/// The type is private to its module and made only inside the
+/// `#[target_feature]` functions the macro writes, which [`dispatch`] enters only
+/// after [`Simd::available`] saw the features: safe code elsewhere in the crate
+/// cannot make one on a CPU without them.
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::{Geometry, LANES, Lanes};
-    use std::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
+macro_rules! x86_lanes {
+    (
+        $module:ident, $name:ident($register:ty, $width:literal),
+        feature = $feature:literal, detect = [$($detect:tt),+],
+        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $addps:ident $(,)?
+    ) => {
+        mod $module {
+            use super::{Geometry, Lanes};
+            use std::arch::x86_64::*;
+
+            #[derive(Clone, Copy)]
+            pub(super) struct $name($register);
+
+            impl $name {
+                pub(super) fn available() -> bool {
+                    true $(&& std::arch::is_x86_feature_detected!($detect))+
+                }
+
+                #[target_feature(enable = $feature)]
+                pub(super) fn convolve_with(
+                    g: &Geometry,
+                    input: &[f32],
+                    weight: &[f32],
+                    plane: &mut Vec<f32>,
+                    conv: &mut [f32],
+                ) {
+                    super::convolve_with::<Self>(g, input, weight, plane, conv);
+                }
+
+                #[target_feature(enable = $feature)]
+                pub(super) fn weight_gradient_with(
+                    g: &Geometry,
+                    input: &[f32],
+                    routes: &[u8],
+                    grad_output: &[f32],
+                    plane: &mut Vec<f32>,
+                ) -> (Vec<f32>, Vec<f32>) {
+                    super::weight_gradient_with::<Self>(g, input, routes, grad_output, plane)
+                }
+
+                #[target_feature(enable = $feature)]
+                pub(super) fn input_gradient_with(
+                    g: &Geometry,
+                    weight: &[f32],
+                    routes: &[u8],
+                    grad_output: &[f32],
+                    scratch: &mut Vec<f32>,
+                    grad_input: &mut [f32],
+                ) {
+                    super::input_gradient_with::<Self>(
+                        g,
+                        weight,
+                        routes,
+                        grad_output,
+                        scratch,
+                        grad_input,
+                    );
+                }
+            }
+
+            // SAFETY (all five): a value of this type exists only on a CPU with
+            // the features (see the macro's doc), and slices are checked to hold
+            // `WIDTH` values before their pointer is used.
+            impl Lanes for $name {
+                const WIDTH: usize = $width;
+
+                #[inline(always)]
+                fn splat(value: f32) -> Self {
+                    Self(unsafe { $set1(value) })
+                }
+
+                #[inline(always)]
+                fn load(from: &[f32]) -> Self {
+                    let from = &from[..$width];
+                    Self(unsafe { $loadu(from.as_ptr()) })
+                }
+
+                #[inline(always)]
+                fn store(self, to: &mut [f32]) {
+                    let to = &mut to[..$width];
+                    unsafe { $storeu(to.as_mut_ptr(), self.0) }
+                }
+
+                #[inline(always)]
+                fn mul_add(self, b: Self, c: Self) -> Self {
+                    Self(unsafe { $fmadd(self.0, b.0, c.0) })
+                }
+
+                #[inline(always)]
+                fn add(self, b: Self) -> Self {
+                    Self(unsafe { $addps(self.0, b.0) })
+                }
+            }
+        }
     };
-
-    /// [`Lanes`] as one AVX2 register. Private to this module, and only made
-    /// inside the `#[target_feature]` functions below, which run only where
-    /// [`available`] said yes.
-    #[derive(Clone, Copy)]
-    struct Avx2(__m256);
-
-    pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn convolve(
-        g: &Geometry,
-        input: &[f32],
-        weight: &[f32],
-        plane: &mut Vec<f32>,
-        conv: &mut [f32],
-    ) {
-        super::convolve_with::<Avx2>(g, input, weight, plane, conv);
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn weight_gradient(
-        g: &Geometry,
-        input: &[f32],
-        routes: &[u8],
-        grad_output: &[f32],
-        plane: &mut Vec<f32>,
-    ) -> (Vec<f32>, Vec<f32>) {
-        super::weight_gradient_with::<Avx2>(g, input, routes, grad_output, plane)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn input_gradient(
-        g: &Geometry,
-        weight: &[f32],
-        routes: &[u8],
-        grad_output: &[f32],
-        scratch: &mut Vec<f32>,
-        grad_input: &mut [f32],
-    ) {
-        super::input_gradient_with::<Avx2>(g, weight, routes, grad_output, scratch, grad_input);
-    }
-
-    // SAFETY (all five): an `Avx2` exists only on a CPU with AVX2 and FMA (see the
-    // type), and the slices are checked to hold eight values before the pointer
-    // is used.
-    impl Lanes for Avx2 {
-        #[inline(always)]
-        fn splat(value: f32) -> Self {
-            Self(unsafe { _mm256_set1_ps(value) })
-        }
-
-        #[inline(always)]
-        fn load(from: &[f32]) -> Self {
-            let from = &from[..LANES];
-            Self(unsafe { _mm256_loadu_ps(from.as_ptr()) })
-        }
-
-        #[inline(always)]
-        fn store(self, to: &mut [f32]) {
-            let to = &mut to[..LANES];
-            unsafe { _mm256_storeu_ps(to.as_mut_ptr(), self.0) }
-        }
-
-        #[inline(always)]
-        fn mul_add(self, b: Self, c: Self) -> Self {
-            Self(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
-        }
-
-        #[inline(always)]
-        fn add(self, b: Self) -> Self {
-            Self(unsafe { _mm256_add_ps(self.0, b.0) })
-        }
-    }
 }
+
+#[cfg(target_arch = "x86_64")]
+x86_lanes!(
+    avx2,
+    Lanes8(__m256, 8),
+    feature = "avx2,fma",
+    detect = ["avx2", "fma"],
+    _mm256_set1_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+);
+
+#[cfg(target_arch = "x86_64")]
+x86_lanes!(
+    avx512,
+    Lanes16(__m512, 16),
+    feature = "avx512f",
+    detect = ["avx512f"],
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+);
 
 /// Kernel sizes with a loop of their own, fully unrolled (LeNet's 5×5); others
 /// take the general loop. The direct path handles kernels up to [`MAX_KERNEL`].
 const UNROLLED_KERNEL: usize = 5;
 
-/// The largest kernel the direct path takes: one kernel row fits one vector.
-const MAX_KERNEL: usize = LANES;
+/// The largest kernel the direct path takes: one kernel row fits one vector of
+/// the narrowest variant, so that which shapes take this path never depends on
+/// the CPU.
+const MAX_KERNEL: usize = 8;
 
 /// Output vectors computed together, so each weight is broadcast once for them.
 const BLOCK: usize = 2;
@@ -288,7 +430,7 @@ fn convolve_with<V: Lanes>(
     conv: &mut [f32],
 ) {
     debug_assert!(convolves(g));
-    let layout = Plane::new(g);
+    let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
     let images = input.len() / g.input_len();
     let taps = g.kernel * g.kernel;
@@ -337,17 +479,18 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
     let k = if K == 0 { g.kernel } else { K };
     let (cw, ch) = (g.conv_width(), g.conv_height());
     let pixels = g.conv_pixels();
-    let mut spill = [0.0f32; LANES];
+    let lanes = V::WIDTH;
+    let mut spill = [0.0f32; MAX_WIDTH];
     for (image, plane) in planes.chunks_exact(layout.len(g)).enumerate() {
         for y in 0..ch {
-            for x0 in (0..layout.vector_width).step_by(BLOCK * LANES) {
+            for x0 in (0..layout.vector_width).step_by(BLOCK * lanes) {
                 let mut acc = [[V::splat(0.0); BLOCK]; N];
                 for ky in 0..k {
                     let row =
-                        &plane[(y + ky) * layout.stride + x0..][..(BLOCK - 1) * LANES + k + LANES];
+                        &plane[(y + ky) * layout.stride + x0..][..(BLOCK - 1) * lanes + k + lanes];
                     for kx in 0..k {
                         let values: [V; BLOCK] =
-                            std::array::from_fn(|b| V::load(&row[b * LANES + kx..]));
+                            std::array::from_fn(|b| V::load(&row[b * lanes + kx..]));
                         for (acc, (_, w)) in acc.iter_mut().zip(&channels) {
                             let w = V::splat(w[ky * k + kx]);
                             for (acc, values) in acc.iter_mut().zip(values) {
@@ -358,10 +501,10 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
                 }
                 for ((conv, _), acc) in channels.iter_mut().zip(acc) {
                     for (b, acc) in acc.into_iter().enumerate() {
-                        let x = x0 + b * LANES;
-                        let valid = (cw - x.min(cw)).min(LANES);
+                        let x = x0 + b * lanes;
+                        let valid = (cw - x.min(cw)).min(lanes);
                         let out = &mut conv[image * pixels + y * cw + x.min(cw)..][..valid];
-                        if valid == LANES {
+                        if valid == lanes {
                             acc.store(out);
                         } else {
                             acc.store(&mut spill);
@@ -416,7 +559,7 @@ fn push_winners(
 /// need not wait for each other.
 const SUMS: usize = 4;
 
-/// Σ grad · `plane[corner..corner + LANES]` over `winners` (`(corner, grad)`).
+/// Σ grad · `plane[corner..corner + V::WIDTH]` over `winners` (`(corner, grad)`).
 #[inline(always)]
 fn row_sum<V: Lanes>(plane: &[f32], winners: &[(usize, f32)]) -> V {
     let mut sums = [V::splat(0.0); SUMS];
@@ -443,14 +586,14 @@ fn weight_gradient_with<V: Lanes>(
 ) -> (Vec<f32>, Vec<f32>) {
     debug_assert!(differentiates(g));
     let k = g.kernel;
-    let layout = Plane::new(g);
+    let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
     let len = layout.len(g);
     let images = input.len() / g.input_len();
     let mut grad_weight = Vec::with_capacity(g.out_channels * g.patch());
     let mut grad_bias = Vec::with_capacity(g.out_channels);
     let mut winners = Vec::new();
-    let mut row = [0.0f32; LANES];
+    let mut row = [0.0f32; MAX_WIDTH];
     for o in 0..g.out_channels {
         // Every winner of this channel in every image.
         winners.clear();
@@ -482,16 +625,17 @@ fn input_gradient_with<V: Lanes>(
 ) {
     debug_assert!(differentiates(g));
     let k = g.kernel;
-    let layout = Plane::new(g);
+    let lanes = V::WIDTH;
+    let layout = Plane::new(g, lanes);
     let len = layout.len(g);
     let images = grad_input.len() / g.input_len();
     // Each kernel row padded to a whole vector with zeros, which add nothing to
     // the pixels right of the patch; then the padded gradient planes.
-    let padded_len = g.out_channels * g.in_channels * k * LANES;
+    let padded_len = g.out_channels * g.in_channels * k * lanes;
     let buffer = super::sized(scratch, padded_len + images * g.in_channels * len);
     let (padded, planes) = buffer.split_at_mut(padded_len);
     padded.fill(0.0);
-    for (padded, row) in padded.chunks_exact_mut(LANES).zip(weight.chunks_exact(k)) {
+    for (padded, row) in padded.chunks_exact_mut(lanes).zip(weight.chunks_exact(k)) {
         padded[..k].copy_from_slice(row);
     }
     planes.fill(0.0);
@@ -500,13 +644,13 @@ fn input_gradient_with<V: Lanes>(
         for o in 0..g.out_channels {
             winners.clear();
             push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
-            let weights = &padded[o * g.in_channels * k * LANES..][..g.in_channels * k * LANES];
+            let weights = &padded[o * g.in_channels * k * lanes..][..g.in_channels * k * lanes];
             for &(corner, grad) in &winners {
                 if !grad.is_finite() {
                     // 0 × this is NaN: touch only the patch's own K columns, as the
                     // matrix-product path does. (Only after training diverged.)
-                    for (c, weights) in weights.chunks_exact(k * LANES).enumerate() {
-                        for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
+                    for (c, weights) in weights.chunks_exact(k * lanes).enumerate() {
+                        for (ky, weights) in weights.chunks_exact(lanes).enumerate() {
                             let row = &mut planes[c * len + corner + ky * layout.stride..][..k];
                             row.iter_mut()
                                 .zip(&weights[..k])
@@ -516,9 +660,9 @@ fn input_gradient_with<V: Lanes>(
                     continue;
                 }
                 let scale = V::splat(grad);
-                for (c, weights) in weights.chunks_exact(k * LANES).enumerate() {
+                for (c, weights) in weights.chunks_exact(k * lanes).enumerate() {
                     let patch = &mut planes[c * len + corner..];
-                    for (ky, weights) in weights.chunks_exact(LANES).enumerate() {
+                    for (ky, weights) in weights.chunks_exact(lanes).enumerate() {
                         let row = &mut patch[ky * layout.stride..];
                         scale.mul_add(V::load(weights), V::load(row)).store(row);
                     }
@@ -567,9 +711,11 @@ mod tests {
     }
 
     /// Shapes at the edges of the direct path's layout.
-    fn edges() -> [Geometry; 3] {
+    fn edges() -> [Geometry; 5] {
         [
             geometry(6, 1, 13, 16, 3, 1, 0, true), // conv width exactly two vectors; 1×1 kernel
+            geometry(2, 1, 5, 32, 5, 1, 0, false), // exactly two 16-lane vectors
+            geometry(2, 2, 7, 37, 3, 4, 1, true),  // conv width 36: 16-lane blocks with a tail
             geometry(2, 1, 10, 9, 2, 8, 7, true),  // the widest kernel, padded by kernel − 1
             geometry(3, 3, 9, 11, 5, 2, 1, true),  // an even kernel over three channels
         ]
@@ -622,31 +768,41 @@ mod tests {
         }
     }
 
-    /// What the forward pass gives when the convolution is `convolve` (one chunk).
-    fn stage_output(g: &Geometry, x: &[f32], w: &[f32], b: &[f32], convolve: Convolve) -> Vec<f32> {
+    /// What the forward pass gives when the convolution is compiled as `simd`
+    /// (one chunk).
+    fn stage_output(g: &Geometry, x: &[f32], w: &[f32], b: &[f32], simd: Simd) -> Vec<f32> {
         let mut conv = vec![0.0; g.out_channels * g.batch * g.conv_pixels()];
-        convolve(g, x, w, &mut Vec::new(), &mut conv);
+        convolve(simd, g, x, w, &mut Vec::new(), &mut conv);
         let mut output = vec![0.0; g.batch * g.output_len()];
         let mut routes = vec![NO_ROUTE; output.len()];
         bias_relu_pool(g, g.batch, &conv, b, &mut output, &mut routes);
         output
     }
 
-    type InputGradient = fn(&Geometry, &[f32], &[u8], &[f32], &mut Vec<f32>, &mut [f32]);
-    type Convolve = fn(&Geometry, &[f32], &[f32], &mut Vec<f32>, &mut [f32]);
-    type WeightGradient =
-        fn(&Geometry, &[f32], &[u8], &[f32], &mut Vec<f32>) -> (Vec<f32>, Vec<f32>);
+    /// Every compilation this CPU runs, named on stderr so a test log says
+    /// which ran.
+    fn variants() -> Vec<Simd> {
+        let all = Simd::available();
+        let names: Vec<&str> = all.iter().map(|v| v.name()).collect();
+        eprintln!("direct kernels tested as: {}", names.join(", "));
+        all
+    }
 
-    /// Both compilations: the one this CPU picks, and the portable one.
-    fn variants() -> [(&'static str, Convolve, WeightGradient); 2] {
-        [
-            ("dispatched", convolve, weight_gradient),
-            (
-                "portable",
-                convolve_with::<Portable>,
-                weight_gradient_with::<Portable>,
-            ),
-        ]
+    #[test]
+    fn every_variant_the_cpu_has_is_tested() {
+        let all = variants();
+        assert_eq!(all[0], Simd::Portable);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+            assert_eq!(all.contains(&Simd::Avx2), avx2);
+            assert_eq!(
+                all.contains(&Simd::Avx512),
+                is_x86_feature_detected!("avx512f")
+            );
+        }
+        assert!(all.contains(&Simd::selected()));
+        assert!(Simd::for_gradients() <= Simd::Avx2);
     }
 
     #[test]
@@ -654,9 +810,9 @@ mod tests {
         for g in taken_by(convolves) {
             let Case { x, w, b, .. } = Case::new(&g, 11);
             let expected = reference(&g, &x, &w, &b);
-            for (name, convolve, _) in variants() {
-                let diff = max_difference(&stage_output(&g, &x, &w, &b, convolve), &expected);
-                assert!(diff < 1e-5, "{name} {g:?}: {diff}");
+            for simd in variants() {
+                let diff = max_difference(&stage_output(&g, &x, &w, &b, simd), &expected);
+                assert!(diff < 1e-5, "{simd:?} {g:?}: {diff}");
             }
         }
     }
@@ -713,10 +869,10 @@ mod tests {
                         .sum()
                 })
                 .collect();
-            for (name, _, weight_gradient) in variants() {
-                let (dw, db) = weight_gradient(&g, &x, &routes, &gy, &mut Vec::new());
-                assert!(max_difference(&dw, &expected) < 1e-4, "{name} {g:?}");
-                assert!(max_difference(&db, &expected_bias) < 1e-4, "{name} {g:?}");
+            for simd in variants() {
+                let (dw, db) = weight_gradient(simd, &g, &x, &routes, &gy, &mut Vec::new());
+                assert!(max_difference(&dw, &expected) < 1e-4, "{simd:?} {g:?}");
+                assert!(max_difference(&db, &expected_bias) < 1e-4, "{simd:?} {g:?}");
             }
         }
     }
@@ -743,16 +899,12 @@ mod tests {
             );
             let mut expected = vec![0.0; x.len()];
             fold(&g, &unfolded, &mut expected);
-            let variants: [(&str, InputGradient); 2] = [
-                ("dispatched", input_gradient),
-                ("portable", input_gradient_with::<Portable>),
-            ];
-            for (name, input_gradient) in variants {
+            for simd in variants() {
                 // Garbage in the output buffer must not matter: it is overwritten.
                 let mut dx = vec![f32::NAN; x.len()];
-                input_gradient(&g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
+                input_gradient(simd, &g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
                 let diff = max_difference(&dx, &expected);
-                assert!(diff < 1e-4, "{name} {g:?}: {diff}");
+                assert!(diff < 1e-4, "{simd:?} {g:?}: {diff}");
             }
         }
     }
@@ -771,15 +923,17 @@ mod tests {
         } = Case::new(&g, 41).mixed();
         let first = routes.iter().position(|&r| r != NO_ROUTE).unwrap();
         gy[first] = f32::INFINITY;
-        let mut dx = vec![0.0; x.len()];
-        input_gradient(&g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
-        let touched = dx.iter().filter(|v| !v.is_finite()).count();
-        assert!(touched > 0, "the infinite gradient arrives");
-        assert!(
-            touched <= g.in_channels * g.kernel * g.kernel,
-            "{touched} pixels non-finite: more than one {}×{} patch per channel",
-            g.kernel,
-            g.kernel
-        );
+        for simd in variants() {
+            let mut dx = vec![0.0; x.len()];
+            input_gradient(simd, &g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
+            let touched = dx.iter().filter(|v| !v.is_finite()).count();
+            assert!(touched > 0, "{simd:?}: the infinite gradient arrives");
+            assert!(
+                touched <= g.in_channels * g.kernel * g.kernel,
+                "{simd:?}: {touched} pixels non-finite: more than one {}×{} patch per channel",
+                g.kernel,
+                g.kernel
+            );
+        }
     }
 }
