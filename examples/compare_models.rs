@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
-    common::warn_if_unoptimized();
+    common::start();
     if cli.seeds == 0 || cli.models.is_empty() {
         return Err(lenet::Error::InvalidArgument(
             "--seeds and --models need at least one each".into(),

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
+    common::start();
     let saved = cli.model.load()?;
     let device = saved.model.device();
     let mnist = cli.data.load()?;

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", common::with_hint(&error));
             ExitCode::FAILURE
         }
     }
@@ -82,6 +82,7 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
                     "class": prediction.class,
                     "confidence": prediction.confidence(),
                     "ambiguous": prediction.is_ambiguous(),
+                    "valid": prediction.valid,
                     "probabilities": prediction.probabilities,
                     "inverted": digit.inverted,
                 })
@@ -93,7 +94,8 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
     Ok(failures)
 }
 
-/// Files as given, and the files directly inside given directories (sorted).
+/// Files as given, and the pictures directly inside given directories (sorted;
+/// other files there, such as a `labels.csv`, are skipped with a note).
 fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
@@ -107,7 +109,13 @@ fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
                 .filter(|p| p.is_file())
                 .collect();
             inside.sort();
-            files.extend(inside);
+            for file in inside {
+                if image::ImageFormat::from_path(&file).is_ok() {
+                    files.push(file);
+                } else {
+                    eprintln!("note: skipping {} (not a picture)", file.display());
+                }
+            }
         } else {
             files.push(path.clone());
         }

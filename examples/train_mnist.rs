@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         // A stop the user asked for (Ctrl-C) is not an error; say how to continue.
         Err(stopped @ lenet::Error::Interrupted { .. }) => {
-            eprintln!("{stopped}");
+            eprintln!("{}", common::with_hint(&stopped));
             ExitCode::from(130)
         }
         other => common::finish(other),
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> lenet::Result<()> {
-    common::warn_if_unoptimized();
+    common::start();
     let device = cli.device.device()?;
     let mnist = match &cli.resume {
         Some(dir) => {

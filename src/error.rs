@@ -45,8 +45,7 @@ pub enum Error {
     /// Some of the four MNIST files are not in the data directory.
     #[error(
         "{}: missing {}; expected the four standard MNIST files ({}), raw or gzip-compressed. \
-         Fetch them with the examples' --download flag (or `lenet::data::download_mnist`), \
-         or point --data-dir / LENET_DATA_DIR at a directory that has them",
+         Download them (`lenet::data::download_mnist`), or load a directory that has them",
         dir.display(),
         missing.join(", "),
         expected.join(", ")
@@ -81,7 +80,7 @@ pub enum Error {
     /// A GPU backend was asked for, but the machine offers no adapter for it (no
     /// GPU, or no Vulkan/Metal/DX12 driver installed).
     #[error(
-        "no GPU adapter for `--device {name}`: {reason}. Use a CPU backend instead: {cpu_alternatives}"
+        "no GPU adapter for device `{name}`: {reason}. Use a CPU backend instead: {cpu_alternatives}"
     )]
     NoGpuAdapter {
         /// The device name that was asked for (`wgpu`, `vulkan`).
@@ -134,7 +133,7 @@ pub enum Error {
     /// The training loss stopped being a finite number.
     #[error(
         "training diverged: the loss became {loss} at step {step} (epoch {epoch}) with learning \
-         rate {learning_rate:e}; try a lower learning rate (e.g. --lr {suggested:e}). \
+         rate {learning_rate:e}; try a lower learning rate (e.g. {suggested:e}). \
          Checkpoints written before this step are intact"
     )]
     Diverged {
@@ -152,7 +151,7 @@ pub enum Error {
 
     /// Training was stopped on request before it finished.
     #[error("training stopped after step {step}{}", match checkpoint {
-        Some(dir) => format!("; checkpoint in {} (continue with --resume)", dir.display()),
+        Some(dir) => format!("; checkpoint in {} (training can resume from it)", dir.display()),
         None => String::new(),
     })]
     Interrupted {
@@ -176,6 +175,44 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library's messages speak to a library caller: no command-line flags
+    /// (the examples add their own hints).
+    #[test]
+    fn messages_name_no_command_line_flags() {
+        let errors = [
+            Error::MissingData {
+                dir: "/data".into(),
+                missing: vec!["t10k-images-idx3-ubyte".into()],
+                expected: vec!["t10k-images-idx3-ubyte".into()],
+            },
+            Error::NoGpuAdapter {
+                name: "wgpu".into(),
+                reason: "no adapter".into(),
+                cpu_alternatives: "flex".into(),
+            },
+            Error::Diverged {
+                epoch: 1,
+                step: 2,
+                loss: f64::NAN,
+                learning_rate: 1.0,
+                suggested: 0.1,
+            },
+            Error::Interrupted {
+                step: 3,
+                checkpoint: Some("/run/checkpoints/step-3".into()),
+            },
+        ];
+        for error in errors {
+            let message = error.to_string();
+            assert!(!message.contains("--"), "{message}");
         }
     }
 }

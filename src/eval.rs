@@ -201,10 +201,10 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Evaluates `model` on every image of `split`, in batches of `batch_size`,
-/// with the normalisation the model was trained with. Like
-/// [`train`](crate::train()), it raises glibc's `malloc` thresholds once
-/// ([`tune_allocator`](crate::train::tune_allocator)), and flushes subnormal
-/// floats to zero while it runs ([`FlushSubnormals`](crate::subnormals::FlushSubnormals)).
+/// with the normalisation the model was trained with. It flushes subnormal
+/// floats to zero while it runs ([`FlushSubnormals`](crate::subnormals::FlushSubnormals));
+/// for glibc's `malloc` settings that make it faster, call
+/// [`tune_allocator`](crate::train::tune_allocator) first.
 ///
 /// ```no_run
 /// use lenet::data::{Mnist, Normalization};
@@ -224,7 +224,6 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
 ) -> Evaluation {
-    crate::train::tune_allocator();
     let _flush = crate::subnormals::FlushSubnormals::enable();
     let batcher = MnistBatcher::new(normalization);
     let indices: Vec<usize> = (0..split.len()).collect();

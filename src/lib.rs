@@ -1,8 +1,9 @@
 //! # lenet — the LeNet5 tutorial, in Rust, done right
 //!
-//! The two networks of the classic PyTorch LeNet5 tutorial as [Burn](https://burn.dev)
-//! modules — [`Architecture::LeNet5`] (61,706 parameters) and
-//! [`Architecture::ExtraConv`] (one more convolution, 30,378 parameters) — with a
+//! The networks of the classic PyTorch LeNet5 tutorial as [Burn](https://burn.dev)
+//! modules — [`Architecture::LeNet5`] (61,706 parameters),
+//! [`Architecture::ExtraConv`] (one more convolution, 30,378 parameters) and
+//! [`Architecture::OneConv`] (one fewer, 152,410 parameters) — with a
 //! real MNIST loader, a torchinfo-style [`Summary`], and one walk over named layers
 //! ([`LeNet::forward_observed`]) that lets you look at what every layer sees.
 //!

@@ -21,6 +21,10 @@ pub struct SavedModel {
     pub architecture: Architecture,
     /// The input normalisation it was trained with.
     pub normalization: Normalization,
+    /// Whether `normalization` was read from the files (the `config.json`
+    /// beside the weights, or a `.safetensors` file's metadata) rather than
+    /// assumed to be the tutorial's `[0, 1]`.
+    pub normalization_recorded: bool,
     /// Where the settings came from: the `config.json` beside the weights, or
     /// `None` when there was none and the caller's architecture and the
     /// tutorial's `[0, 1]` inputs were assumed.
@@ -73,6 +77,7 @@ impl SavedModel {
             architecture: model.architecture(),
             model,
             normalization,
+            normalization_recorded: true,
             config_path: None,
         }
     }
@@ -81,7 +86,9 @@ impl SavedModel {
     /// their content. The architecture and normalisation come from the `config.json`
     /// beside the file when there is one (`architecture`, when given, must agree);
     /// otherwise a `.pth`/`.safetensors` names its architecture through its keys, a
-    /// `.bpk` needs `architecture`, and inputs are taken to be the tutorial's [0, 1].
+    /// `.bpk` needs `architecture`, a `.safetensors` written by this crate records
+    /// its normalisation in its metadata, and elsewhere inputs are taken to be the
+    /// tutorial's [0, 1] (`normalization_recorded` says which).
     ///
     /// ```no_run
     /// use lenet::SavedModel;
@@ -121,15 +128,23 @@ impl SavedModel {
             (Some(config), _) => Some(config.model.architecture),
             (None, asked) => asked,
         };
-        let model = match (WeightsFormat::detect(weights)?, expected) {
+        let format = WeightsFormat::detect(weights)?;
+        let recorded = match (&config, format) {
+            (Some(config), _) => Some(config.normalization),
+            (None, WeightsFormat::Safetensors) => {
+                crate::model::safetensors_normalization(weights)?
+            }
+            (None, _) => None,
+        };
+        let model = match (format, expected) {
             (WeightsFormat::Burnpack, Some(arch)) => {
                 LeNet::load(&LeNetConfig::new(arch), weights, device)?
             }
             (WeightsFormat::Burnpack, None) => {
                 return Err(Error::Checkpoint {
                     path: weights.to_path_buf(),
-                    reason: "no config.json beside the weights: say which network it is \
-                             (--model lenet5|extra-conv)"
+                    reason: "no config.json beside the weights: say which architecture \
+                             they are for"
                         .into(),
                 });
             }
@@ -140,7 +155,8 @@ impl SavedModel {
         Ok(Self {
             architecture: model.architecture(),
             model,
-            normalization: config.map_or(Normalization::None, |c| c.normalization),
+            normalization: recorded.unwrap_or(Normalization::None),
+            normalization_recorded: recorded.is_some(),
             config_path: config_path.is_file().then_some(config_path),
         })
     }

@@ -111,3 +111,23 @@ fn fused_gradients_match_the_layers() {
         }
     }
 }
+
+/// The fast path really runs: `forward` computes the stages in another order
+/// than Burn's layers, so some logits differ in their last bits (were the fused
+/// path to switch itself off, every bit would agree and the tests above would
+/// compare the layers with themselves).
+#[test]
+fn the_fused_path_is_what_forward_runs() {
+    let device = lenet::device("flex").unwrap();
+    assert!(lenet::model::fused_kernels());
+    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 3);
+    let x = images(64, &device);
+    let fused = flat(model.forward(x.clone()));
+    let layers = flat(model.forward_observed(x, &mut Observing));
+    let differing = fused
+        .iter()
+        .zip(&layers)
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert!(differing > 0, "forward gave the layers' bits exactly");
+}

@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use lenet::{Architecture, LayerKind, LayerStep, LeNetConfig, Tap};
+use lenet::{Architecture, LayerKind, LayerStep, LeNet, LeNetConfig, Tap};
 
 fn device() -> burn::tensor::Device {
     lenet::device("flex").unwrap()
@@ -356,4 +356,18 @@ fn ndarray_and_flex_agree_on_the_same_weights() {
             );
         }
     }
+}
+
+/// `save` and `load` agree on a path without an extension (both use `.bpk`).
+#[test]
+fn save_and_load_agree_on_a_bare_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LeNetConfig::new(Architecture::LeNet5);
+    let model = config.init_seeded(&device(), 1);
+    let bare = dir.path().join("weights");
+    model.save(&bare).unwrap();
+    assert!(dir.path().join("weights.bpk").is_file());
+    let again = LeNet::load(&config, &bare, &device()).unwrap();
+    let first = |m: &LeNet| m.convolutions().next().unwrap().weight.val();
+    assert!(first(&model).equal(first(&again)).all().into_scalar::<bool>());
 }

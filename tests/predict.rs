@@ -244,30 +244,48 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
         )
         .unwrap();
     }
-    std::fs::write(pictures.path().join("notes.txt"), "not a picture").unwrap();
-    let out = std::process::Command::new(support::example_bin("predict"))
-        .args([
+    // Beside the photos, as a labelled set keeps them: skipped with a note.
+    std::fs::write(pictures.path().join("labels.csv"), "photo0.jpg,0\n").unwrap();
+    let notes = pictures.path().join("notes.txt");
+    std::fs::write(&notes, "not a picture").unwrap();
+    let predict = |paths: &[&Path]| {
+        let mut command = std::process::Command::new(support::example_bin("predict"));
+        command.args([
             "--checkpoint",
             run_dir.path().join("model.bpk").to_str().unwrap(),
             "--model",
             "lenet5",
             "--json",
-            pictures.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "one bad file: exit 1");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
-    let good: Vec<&serde_json::Value> = lines.iter().filter(|l| l["class"].is_number()).collect();
-    assert_eq!(good.len(), 3);
-    for line in good {
+        ]);
+        command.args(paths).output().unwrap()
+    };
+    let json_lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let out = predict(&[pictures.path()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "every photo predicted, nothing else");
+    for line in &lines {
         assert_eq!(line["probabilities"].as_array().unwrap().len(), 10);
+        assert_eq!(line["valid"], true);
     }
+    assert!(
+        stderr.contains("skipping") && stderr.contains("labels.csv"),
+        "{stderr}"
+    );
+
+    // A file named on the command line is read whatever its name: a bad one fails.
+    let out = predict(&[pictures.path(), &notes]);
+    assert_eq!(out.status.code(), Some(1), "one bad file: exit 1");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.iter().filter(|l| l["class"].is_number()).count(), 3);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("notes.txt") && !stderr.contains("panicked"),

@@ -329,3 +329,89 @@ fn the_thread_count_does_not_change_a_single_bit() {
         .count();
     assert_eq!(differing, 0, "of {} weights", one.len());
 }
+
+/// `latest` is only a hint: one that points outside the run directory, names a
+/// directory that is not there, or is gone, falls back to the newest complete
+/// checkpoint of the run itself (the one kept besides the newest is for this).
+#[test]
+fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
+    let data = toy_mnist(160, 40);
+    let runs = tempfile::tempdir().unwrap();
+    let (a, b) = (runs.path().join("a"), runs.path().join("b"));
+    for (dir, seed) in [(&a, 5), (&b, 6)] {
+        let config = quick_config(Architecture::LeNet5, Some(dir))
+            .with_epochs(1)
+            .with_seed(seed);
+        lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    }
+    let latest = a.join("checkpoints/latest");
+    let other = b.join("checkpoints/step-00000010");
+    for pointer in [
+        other.to_string_lossy().into_owned(),
+        "../../b/checkpoints/step-00000010".to_string(),
+        "step-00000099".to_string(),
+    ] {
+        std::fs::write(&latest, &pointer).unwrap();
+        let config = lenet::train::checkpoint_config(&a).unwrap();
+        assert_eq!(config.seed, 5, "latest = {pointer}: another run's checkpoint");
+    }
+    std::fs::remove_file(&latest).unwrap();
+    assert_eq!(lenet::train::checkpoint_config(&a).unwrap().seed, 5);
+}
+
+/// Pruning removes this process's leftover temporaries and those of processes
+/// that are gone, never a running process's.
+#[cfg(target_os = "linux")]
+#[test]
+fn pruning_leaves_a_running_process_temporary_alone() {
+    let data = toy_mnist(160, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("checkpoints");
+    std::fs::create_dir_all(&root).unwrap();
+    let running = root.join(".step-00000003.1.tmp"); // pid 1 runs as long as the system
+    let gone = root.join(".step-00000003.4000000000.tmp");
+    for temp in [&running, &gone] {
+        std::fs::create_dir(temp).unwrap();
+    }
+    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(1);
+    lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    assert!(running.is_dir(), "a running process's temporary was removed");
+    assert!(!gone.exists(), "a dead process's temporary was kept");
+}
+
+/// The library changes no process-wide state by itself: training leaves glibc's
+/// `malloc` settings alone unless the caller asks (`tune_allocator`).
+#[test]
+fn training_does_not_tune_the_allocator_behind_the_callers_back() {
+    let data = toy_mnist(32, 8);
+    let config = quick_config(Architecture::LeNet5, None).with_epochs(1);
+    lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    lenet::evaluate(&lenet::LeNetConfig::new(Architecture::LeNet5).init(&device()), &data.test, lenet::data::Normalization::None, 8, &device());
+    assert!(!lenet::train::allocator_tuned());
+}
+
+/// A `.safetensors` moved away from its `config.json` still says how its inputs
+/// were normalised in training (in its metadata).
+#[test]
+fn a_safetensors_file_alone_keeps_its_normalisation() {
+    let data = toy_mnist(32, 8);
+    let config = quick_config(Architecture::LeNet5, None)
+        .with_epochs(1)
+        .with_normalization(lenet::data::Normalization::MNIST);
+    let trained = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let run = tempfile::tempdir().unwrap();
+    trained.save(run.path(), "flex").unwrap();
+    let alone = tempfile::tempdir().unwrap();
+    let moved = alone.path().join("model.safetensors");
+    std::fs::copy(run.path().join("model.safetensors"), &moved).unwrap();
+    let saved = lenet::SavedModel::load(&moved, None, &device()).unwrap();
+    assert!(saved.config_path.is_none());
+    assert!(saved.normalization_recorded);
+    assert_eq!(saved.normalization, lenet::data::Normalization::MNIST);
+    // The same weights give the same bytes.
+    trained.save(alone.path(), "flex").unwrap();
+    assert_eq!(
+        std::fs::read(run.path().join("model.safetensors")).unwrap(),
+        std::fs::read(&moved).unwrap()
+    );
+}

@@ -21,11 +21,16 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// Loads MNIST, downloading only where the user allowed it.
+    /// Loads MNIST, downloading only where the user allowed it (with a progress
+    /// bar on a terminal).
     pub fn load(&self) -> lenet::Result<Mnist> {
+        let downloader = lenet::data::Downloader {
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..lenet::data::Downloader::default()
+        };
         match (&self.data_dir, self.download) {
             (Some(dir), false) => Mnist::load(dir),
-            (dir, _) => Mnist::load_or_download(dir.as_deref()),
+            (dir, _) => Mnist::load_or_download_with(dir.as_deref(), &downloader),
         }
     }
 
@@ -88,6 +93,14 @@ impl clap::builder::TypedValueParser for ArchitectureParser {
     }
 }
 
+/// What the examples that run a network do first: take glibc's `malloc` settings
+/// for training loops (the library changes nothing process-wide by itself), and
+/// warn when this build is unoptimised.
+pub fn start() {
+    lenet::train::tune_allocator();
+    warn_if_unoptimized();
+}
+
 /// Says on stderr, once, when this build has no optimisations (then training is
 /// far slower; the repository's dev profile is optimised, so only a changed
 /// profile gets here).
@@ -120,7 +133,7 @@ impl ModelArgs {
     pub fn load(&self) -> lenet::Result<SavedModel> {
         let device = self.device.device()?;
         let saved = SavedModel::load(&self.checkpoint, self.model, &device)?;
-        if saved.config_path.is_none() {
+        if !saved.normalization_recorded {
             eprintln!(
                 "note: no config.json beside {}; assuming inputs in [0, 1] (the tutorial's ToTensor)",
                 self.checkpoint.display()
@@ -143,8 +156,37 @@ pub fn finish(result: lenet::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", with_hint(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The library's message, and where the command line can help, the flag that
+/// does (the library's own messages name no flags: its callers have none).
+pub fn with_hint(error: &lenet::Error) -> String {
+    use lenet::Error;
+    let hint = match error {
+        Error::MissingData { .. } => Some(
+            "--download fetches them; --data-dir DIR or $LENET_DATA_DIR says where they are"
+                .to_string(),
+        ),
+        Error::NoGpuAdapter { .. } => Some("--device flex".to_string()),
+        Error::Diverged { suggested, .. } => Some(format!("--lr {suggested:e}")),
+        Error::Interrupted {
+            checkpoint: Some(_),
+            ..
+        } => Some("continue with --resume DIR".to_string()),
+        Error::Checkpoint { reason, .. } if reason.contains("say which architecture") => Some(
+            format!(
+                "--model {}",
+                Architecture::ALL.map(Architecture::name).join("|")
+            ),
+        ),
+        _ => None,
+    };
+    match hint {
+        Some(hint) => format!("{error} [{hint}]"),
+        None => error.to_string(),
     }
 }

@@ -339,11 +339,28 @@ impl Mnist {
     }
 
     /// Resolves the data directory (see [`data_dir`](super::data_dir)), downloads
-    /// what is missing, then loads.
+    /// what is missing (from the public mirrors, silently), then loads.
     pub fn load_or_download(explicit_dir: Option<&Path>) -> Result<Self> {
+        Self::load_or_download_with(explicit_dir, &super::Downloader::default())
+    }
+
+    /// [`load_or_download`](Self::load_or_download) with a downloader of the
+    /// caller's (other mirrors, a progress bar).
+    ///
+    /// ```no_run
+    /// use lenet::data::{Downloader, Mnist};
+    ///
+    /// let downloader = Downloader { progress: true, ..Downloader::default() };
+    /// let mnist = Mnist::load_or_download_with(None, &downloader)?;
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn load_or_download_with(
+        explicit_dir: Option<&Path>,
+        downloader: &super::Downloader,
+    ) -> Result<Self> {
         let dir = super::data_dir(explicit_dir);
         if !missing_files(&dir).is_empty() {
-            super::download::download_mnist(&dir)?;
+            downloader.fetch_missing(&dir, &super::download::mnist_files())?;
         }
         Self::load(&dir)
     }

@@ -55,7 +55,7 @@ const fn stage(in_channels: usize, out_channels: usize, padding: usize, pool: bo
     }
 }
 
-/// The tutorial's two LeNet5 stages, shared by both architectures.
+/// The tutorial's two LeNet5 stages, shared by every architecture.
 const LENET5_STAGES: [ConvSpec; 2] = [stage(1, 6, 2, true), stage(6, 16, 0, true)];
 const EXTRA_CONV_STAGES: [ConvSpec; 3] =
     [LENET5_STAGES[0], LENET5_STAGES[1], stage(16, 32, 0, false)];

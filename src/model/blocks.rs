@@ -1,4 +1,4 @@
-//! The pieces both architectures are built from: convolution stages and the
+//! The pieces every architecture is built from: convolution stages and the
 //! fully connected classifier.
 
 use burn::module::{Module, Param};

@@ -1,4 +1,4 @@
-//! The two architectures, their shared building blocks, the layer walk and the summary.
+//! The architectures, their shared building blocks, the layer walk and the summary.
 
 mod architecture;
 mod blocks;
@@ -15,4 +15,5 @@ pub use fused::{fused_kernels, set_fused_kernels};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
 pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
+pub(crate) use pytorch::safetensors_normalization;
 pub use summary::{LayerSummary, Summary};

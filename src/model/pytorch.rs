@@ -17,6 +17,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::architecture::Architecture;
 use super::layer::{LayerKind, LayerStep, Tap};
 use super::lenet::{LeNet, LeNetConfig};
+use crate::data::Normalization;
 use crate::{Error, Result};
 
 /// The prefix the tutorial's model gives every key (`self.net = nn.Sequential(...)`).
@@ -297,6 +298,49 @@ fn to_state_dict(model: &LeNet) -> StateDict {
     state
 }
 
+/// The `.safetensors` metadata key holding the training normalisation (JSON).
+const NORMALIZATION_KEY: &str = "lenet.normalization";
+
+/// `serialized` (a safetensors file without metadata) with `metadata` in its
+/// header, in the given order; the header padded with spaces to a multiple of 8
+/// bytes as the format's own writer does.
+fn with_metadata(serialized: &[u8], metadata: &[(&str, String)]) -> std::result::Result<Vec<u8>, String> {
+    let length = serialized
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or("no header")?;
+    let header = serialized.get(8..8 + length).ok_or("short header")?;
+    let data = &serialized[8 + length..];
+    let mut header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    let entries = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+        .collect();
+    header.insert("__metadata__".into(), serde_json::Value::Object(entries));
+    let mut header = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(data);
+    Ok(out)
+}
+
+/// The training normalisation a `.safetensors` file records
+/// ([`LeNet::save_safetensors_with`]), if it records one.
+pub(crate) fn safetensors_normalization(path: &Path) -> Result<Option<Normalization>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| fail(path, format!("not a readable safetensors file: {e}")))?;
+    let Some(json) = header.metadata().as_ref().and_then(|m| m.get(NORMALIZATION_KEY)) else {
+        return Ok(None);
+    };
+    serde_json::from_str(json)
+        .map(Some)
+        .map_err(|e| fail(path, format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}")))
+}
+
 impl LeNet {
     /// Writes the weights as `.safetensors` with the tutorial's PyTorch key names and
     /// shapes, so PyTorch loads them back with
@@ -315,6 +359,34 @@ impl LeNet {
     /// # Ok::<(), lenet::Error>(())
     /// ```
     pub fn save_safetensors(&self, path: &Path) -> Result<()> {
+        self.write_safetensors(path, None)
+    }
+
+    /// [`save_safetensors`](Self::save_safetensors), also recording in the file's
+    /// metadata (`lenet.normalization`) how inputs were normalised in training, so
+    /// that the file alone is enough to predict with
+    /// ([`SavedModel::load`](crate::SavedModel::load) reads it back).
+    ///
+    /// ```
+    /// use lenet::data::Normalization;
+    /// use lenet::{Architecture, LeNetConfig, SavedModel};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 1);
+    /// let dir = std::env::temp_dir().join(format!("lenet-doc-norm-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("alone.safetensors");
+    /// model.save_safetensors_with(&path, Normalization::MNIST)?;
+    /// let saved = SavedModel::load(&path, None, &device)?;
+    /// assert_eq!(saved.normalization, Normalization::MNIST);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn save_safetensors_with(&self, path: &Path, normalization: Normalization) -> Result<()> {
+        self.write_safetensors(path, Some(normalization))
+    }
+
+    fn write_safetensors(&self, path: &Path, normalization: Option<Normalization>) -> Result<()> {
         let state = to_state_dict(self);
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = state
             .into_iter()
@@ -331,12 +403,18 @@ impl LeNet {
             })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| fail(path, e.to_string()))?;
-        // One entry only: a map with several is written in a random order, and the
-        // same weights must give the same bytes. The keys name the architecture.
-        let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+        // The metadata goes in afterwards: `serialize` writes a map of several
+        // entries in a random order, and the same weights must give the same bytes.
+        // The keys name the architecture.
         let serialized =
-            safetensors::serialize(views, Some(metadata)).map_err(|e| fail(path, e.to_string()))?;
-        crate::atomic_file::write_atomic(path, &serialized)
+            safetensors::serialize(views, None).map_err(|e| fail(path, e.to_string()))?;
+        let mut metadata = vec![("format", "pt".to_string())];
+        if let Some(normalization) = normalization {
+            let json = serde_json::to_string(&normalization).expect("plain data serialises");
+            metadata.push((NORMALIZATION_KEY, json));
+        }
+        let bytes = with_metadata(&serialized, &metadata).map_err(|e| fail(path, e))?;
+        crate::atomic_file::write_atomic(path, &bytes)
     }
 
     /// Reads weights written by [`save_safetensors`](Self::save_safetensors) (or by

@@ -9,8 +9,19 @@ use burn::tensor::Device;
 use super::lenet::{LeNet, LeNetConfig};
 use crate::{Error, Result};
 
+/// `path`, with `.bpk` added when it has no extension: what [`LeNet::save`] writes
+/// and [`LeNet::load`] reads, so the two agree on a bare name.
+fn bpk_path(path: &Path) -> std::path::PathBuf {
+    if path.extension().is_some() {
+        path.to_path_buf()
+    } else {
+        path.with_extension("bpk")
+    }
+}
+
 impl LeNet {
-    /// Writes the weights to `path` (`.bpk`, written atomically).
+    /// Writes the weights to `path` (`.bpk`, written atomically; `.bpk` is added
+    /// to a path without an extension, and [`load`](Self::load) does the same).
     ///
     /// ```
     /// use lenet::{Architecture, LeNet, LeNetConfig};
@@ -26,6 +37,7 @@ impl LeNet {
     /// # Ok::<(), lenet::Error>(())
     /// ```
     pub fn save(&self, path: &Path) -> Result<()> {
+        let path = &bpk_path(path);
         self.clone()
             .into_record()
             .save(path)
@@ -38,6 +50,7 @@ impl LeNet {
     /// Builds the model `config` describes on `device` and loads the weights at
     /// `path` into it. Weights of another architecture are an error that says so.
     pub fn load(config: &LeNetConfig, path: &Path, device: &Device) -> Result<LeNet> {
+        let path = &bpk_path(path);
         if !path.is_file() {
             return Err(Error::Checkpoint {
                 path: path.to_path_buf(),

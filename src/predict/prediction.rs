@@ -17,6 +17,10 @@ pub struct Prediction {
     pub class: usize,
     /// Softmax probability of each digit 0–9.
     pub probabilities: [f32; NUM_CLASSES],
+    /// Whether every logit was a finite number. A model that diverged gives NaN
+    /// or infinite logits: then `class` is 0 and means nothing, the probabilities
+    /// are NaN, and [`is_ambiguous`](Self::is_ambiguous) is true.
+    pub valid: bool,
 }
 
 impl Prediction {
@@ -29,8 +33,20 @@ impl Prediction {
     /// assert_eq!(p.class, 3);
     /// assert_eq!(p.top(2)[1].0, 8);
     /// assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// assert!(p.valid && !p.is_ambiguous());
+    ///
+    /// let broken = Prediction::from_logits(&[f32::NAN; 10]);
+    /// assert!(!broken.valid && broken.is_ambiguous());
     /// ```
     pub fn from_logits(logits: &[f32]) -> Self {
+        let valid = logits.iter().all(|l| l.is_finite());
+        if !valid {
+            return Self {
+                class: 0,
+                probabilities: [f32::NAN; NUM_CLASSES],
+                valid,
+            };
+        }
         let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         let mut probabilities = [0f32; NUM_CLASSES];
         for (p, &l) in probabilities.iter_mut().zip(logits) {
@@ -48,6 +64,7 @@ impl Prediction {
         Self {
             class,
             probabilities,
+            valid,
         }
     }
 
@@ -65,9 +82,10 @@ impl Prediction {
         self.probabilities[self.class]
     }
 
-    /// Whether the model is unsure (top probability below [`AMBIGUOUS_BELOW`]).
+    /// Whether the model is unsure (top probability below [`AMBIGUOUS_BELOW`], or
+    /// no valid prediction at all).
     pub fn is_ambiguous(&self) -> bool {
-        self.confidence() < AMBIGUOUS_BELOW
+        !self.valid || self.confidence() < AMBIGUOUS_BELOW
     }
 }
 

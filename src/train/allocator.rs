@@ -25,10 +25,10 @@ const TRIM_THRESHOLD: i32 = 64 << 20;
 
 /// Keeps memory freed by one training step in the process for the next one.
 ///
-/// [`train`](crate::train()), [`resume`](crate::train::resume) and
-/// [`evaluate`](crate::evaluate()) call this themselves; call it before a
-/// training loop of your own (with
-/// [`Stepper`](crate::train::Stepper)) or a benchmark. It changes the
+/// Nothing in the library calls it (it changes the whole process): call it
+/// before [`train`](crate::train()), [`evaluate`](crate::evaluate()), a
+/// training loop of your own (with [`Stepper`](crate::train::Stepper)) or a
+/// benchmark, as the examples do. It changes the
 /// process-wide settings of glibc's `malloc` once (the `mallopt` thresholds
 /// `M_MMAP_THRESHOLD` = 32 MiB and `M_TRIM_THRESHOLD` = 64 MiB) and returns
 /// whether it changed anything. It does nothing, and returns `false`, where the C library
@@ -41,9 +41,22 @@ const TRIM_THRESHOLD: i32 = 64 << 20;
 /// assert_eq!(lenet::train::tune_allocator(), tuned);
 /// ```
 pub fn tune_allocator() -> bool {
-    static TUNED: OnceLock<bool> = OnceLock::new();
     *TUNED.get_or_init(|| wanted() && apply())
 }
+
+/// Whether [`tune_allocator`] has run in this process and changed anything.
+///
+/// ```
+/// assert_eq!(lenet::train::allocator_tuned(), false); // nothing calls it for you
+/// let changed = lenet::train::tune_allocator();
+/// assert_eq!(lenet::train::allocator_tuned(), changed);
+/// ```
+pub fn allocator_tuned() -> bool {
+    TUNED.get().copied().unwrap_or(false)
+}
+
+/// What [`tune_allocator`] did, once it has run.
+static TUNED: OnceLock<bool> = OnceLock::new();
 
 fn wanted() -> bool {
     let opted_out = std::env::var("LENET_MALLOC_TUNING").is_ok_and(|v| v.trim() == "0");

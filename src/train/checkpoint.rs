@@ -24,7 +24,8 @@ use crate::{Error, Result};
 
 /// The pointer file naming the newest complete checkpoint.
 const LATEST: &str = "latest";
-/// Checkpoints kept besides the newest, so one damaged by the disk still has a fallback.
+/// Checkpoints kept (the newest and one before it), so that a run whose `latest`
+/// is lost or names nothing readable falls back to the newest complete one.
 const KEEP: usize = 2;
 
 /// Where a run stands, with what it needs to continue exactly.
@@ -118,6 +119,22 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Whether `name` is a temporary checkpoint directory of this process, or of one
+/// that is no longer running (Linux: no `/proc/<pid>`); never a running
+/// process's, which may be writing it.
+fn stale_temporary(name: &str) -> bool {
+    let Some(pid) = name
+        .strip_prefix(".step-")
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .and_then(|rest| rest.rsplit('.').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    pid == std::process::id()
+        || (cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// Removes all but the newest `KEEP` checkpoints and stale temporary directories.
 fn prune(root: &Path, newest: &str) {
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -126,9 +143,9 @@ fn prune(root: &Path, newest: &str) {
     let mut steps: Vec<String> = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".step-") && name.ends_with(".tmp") {
+        if stale_temporary(&name) {
             let _ = std::fs::remove_dir_all(entry.path());
-        } else if name.starts_with("step-") && name.as_str() <= newest {
+        } else if is_step_name(&name) && name.as_str() <= newest {
             steps.push(name);
         }
     }
@@ -139,14 +156,50 @@ fn prune(root: &Path, newest: &str) {
     }
 }
 
+/// Whether `name` is a checkpoint directory's name (`step-` and digits): a single
+/// path component, so `latest` cannot point outside its run directory.
+fn is_step_name(name: &str) -> bool {
+    name.strip_prefix("step-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `dir` holds a complete checkpoint (its last file, `position.json`,
+/// is there: directories are renamed into place only when complete).
+fn is_complete(dir: &Path) -> bool {
+    dir.join("position.json").is_file()
+}
+
+/// The newest complete `step-*` directory in `root`, if any.
+fn newest_complete(root: &Path) -> Option<PathBuf> {
+    let mut steps: Vec<String> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| is_step_name(name))
+        .collect();
+    steps.sort();
+    steps
+        .iter()
+        .rev()
+        .map(|name| root.join(name))
+        .find(|dir| is_complete(dir))
+}
+
 /// Finds the checkpoint `path` refers to: a run's output directory, its
-/// `checkpoints/` directory, or one `step-*` directory.
+/// `checkpoints/` directory, or one `step-*` directory. In a checkpoints
+/// directory, `latest` names it; where `latest` is missing, unreadable, names
+/// something that is not a `step-*` directory of its own, or one that is not
+/// complete, the newest complete `step-*` directory is taken instead.
 pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     for root in [path.join("checkpoints"), path.to_path_buf()] {
         let pointer = root.join(LATEST);
-        if pointer.is_file() {
-            let name = std::fs::read_to_string(&pointer).map_err(|e| Error::io(&pointer, e))?;
-            let dir = root.join(name.trim());
+        let named = std::fs::read_to_string(&pointer)
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| is_step_name(name))
+            .map(|name| root.join(name))
+            .filter(|dir| is_complete(dir));
+        if let Some(dir) = named.or_else(|| newest_complete(&root)) {
             return Ok((root, dir));
         }
     }

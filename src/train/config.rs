@@ -244,7 +244,7 @@ impl TrainConfig {
             ));
         }
         if self.limit_train == Some(0) {
-            return fail("--limit must be at least 1".into());
+            return fail("the training-image limit must be at least 1".into());
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ mod observer;
 mod step;
 mod trainer;
 
-pub use allocator::tune_allocator;
+pub use allocator::{allocator_tuned, tune_allocator};
 pub use checkpoint::checkpoint_config;
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};
