@@ -45,7 +45,8 @@ pub enum Error {
     /// Some of the four MNIST files are not in the data directory.
     #[error(
         "{}: missing {}; expected the four standard MNIST files ({}), raw or gzip-compressed. \
-         Download them (`lenet::data::download_mnist`), or load a directory that has them",
+         Download them (`lenet::data::download_mnist`), or load a directory that has them \
+         ($LENET_DATA_DIR names the default one)",
         dir.display(),
         missing.join(", "),
         expected.join(", ")

@@ -224,7 +224,21 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
 ) -> Evaluation {
-    let _flush = crate::subnormals::FlushSubnormals::enable();
+    evaluate_flushing(model, split, normalization, batch_size, device, true)
+}
+
+/// [`evaluate`], with subnormals flushed (`flush`) or IEEE.
+pub(crate) fn evaluate_flushing(
+    model: &LeNet,
+    split: &MnistSplit,
+    normalization: Normalization,
+    batch_size: usize,
+    device: &Device,
+    flush: bool,
+) -> Evaluation {
+    // SAFETY: the forward pass's result does not depend on how a subnormal
+    // constant would be folded at compile time (see `subnormals`).
+    let _flush = flush.then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
     let batcher = MnistBatcher::new(normalization);
     let indices: Vec<usize> = (0..split.len()).collect();
     let mut acc = EvalAccumulator::default();

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::config::Config;
 use burn::tensor::Device;
 
 use crate::data::Normalization;
@@ -105,12 +104,7 @@ impl SavedModel {
     ) -> Result<Self> {
         let config_path = weights.with_file_name("config.json");
         let config = if config_path.is_file() {
-            Some(
-                TrainConfig::load(&config_path).map_err(|e| Error::Checkpoint {
-                    path: config_path.clone(),
-                    reason: format!("unreadable training config: {e}"),
-                })?,
-            )
+            Some(TrainConfig::from_file(&config_path)?)
         } else {
             None
         };
@@ -131,9 +125,7 @@ impl SavedModel {
         let format = WeightsFormat::detect(weights)?;
         let recorded = match (&config, format) {
             (Some(config), _) => Some(config.normalization),
-            (None, WeightsFormat::Safetensors) => {
-                crate::model::safetensors_normalization(weights)?
-            }
+            (None, WeightsFormat::Safetensors) => crate::model::safetensors_normalization(weights)?,
             (None, _) => None,
         };
         let model = match (format, expected) {

@@ -18,7 +18,18 @@
 //!
 //! The mode belongs to a thread, and a training step computes on the calling
 //! thread and on rayon's worker threads, so [`FlushSubnormals`] sets it on both
-//! and puts each thread's previous mode back when dropped.
+//! and puts each thread's previous mode back when dropped. (Backends with threads
+//! of their own are not reached: NdArray's matrix products run on
+//! `matrixmultiply`'s threads. Flex, `gemm` and this crate's kernels use rayon.)
+//!
+//! The catch, and why [`FlushSubnormals::enable`] is `unsafe`: Rust and LLVM
+//! assume the default floating-point environment, so a constant they fold at
+//! compile time can come out differently from the same operation at run time
+//! under flushing (a subnormal where the run would have 0), which Rust's rules
+//! call undefined behaviour. Nothing in this crate's arithmetic depends on such
+//! a value; the crate accepts the trade for its own calls, as PyTorch's
+//! `torch.set_flush_denormal` and other frameworks do. `TrainConfig::flush_subnormals
+//! = false` avoids it.
 
 /// Whether this CPU architecture can flush subnormals (x86-64, AArch64).
 pub const SUPPORTED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
@@ -29,7 +40,7 @@ pub const SUPPORTED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarc
 ///
 /// [`train`](crate::train()), [`resume`](crate::train::resume) and
 /// [`evaluate`](crate::evaluate()) hold one while they run (turn it off for
-/// training with `TrainConfig::flush_subnormals`). Guards may be nested and
+/// training, its evaluations included, with `TrainConfig::flush_subnormals`). Guards may be nested and
 /// held on several threads at once; a thread's mode comes back when the last
 /// guard on it is dropped. Drop a guard in the rayon pool it was made in (it is
 /// not `Send`). Code of the caller's that runs on rayon's pool at the same time,
@@ -40,7 +51,8 @@ pub const SUPPORTED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarc
 ///
 /// let tiny = std::hint::black_box(1e-30f32);
 /// {
-///     let _flush = FlushSubnormals::enable();
+///     // SAFETY: nothing below depends on a subnormal constant folded at compile time.
+///     let _flush = unsafe { FlushSubnormals::enable() };
 ///     assert_eq!(subnormals::flushing(), subnormals::SUPPORTED);
 ///     if subnormals::SUPPORTED {
 ///         assert_eq!(std::hint::black_box(tiny * 1e-10), 0.0);
@@ -56,10 +68,21 @@ pub struct FlushSubnormals {
 
 impl FlushSubnormals {
     /// Sets the mode on this thread and on every thread of rayon's current pool.
-    pub fn enable() -> Self {
+    ///
+    /// # Safety
+    ///
+    /// While the guard lives, code on these threads must not depend on a
+    /// floating-point operation giving the same result at run time as the
+    /// compiler's constant folding of it where either would be subnormal (see the
+    /// [module documentation](self)). Threads started meanwhile inherit the mode
+    /// and keep it.
+    pub unsafe fn enable() -> Self {
         if SUPPORTED {
-            hold();
+            // The workers first: were this the first use of rayon's pool, its
+            // threads would otherwise be started now and copy the caller's mode,
+            // already flushing, as the mode to restore.
             rayon::broadcast(|_| hold());
+            hold();
         }
         Self {
             _not_send: std::marker::PhantomData,
@@ -211,7 +234,7 @@ mod tests {
             .unwrap();
         pool.install(|| {
             assert!(!flushing());
-            let guard = FlushSubnormals::enable();
+            let guard = unsafe { FlushSubnormals::enable() };
             let during = rayon::broadcast(|_| flushing());
             assert_eq!(during, vec![true; 3]);
             assert!(flushing());
@@ -224,9 +247,9 @@ mod tests {
 
     #[test]
     fn nested_guards_restore_the_outer_mode() {
-        let outer = FlushSubnormals::enable();
+        let outer = unsafe { FlushSubnormals::enable() };
         {
-            let _inner = FlushSubnormals::enable();
+            let _inner = unsafe { FlushSubnormals::enable() };
             assert!(flushing());
         }
         assert!(flushing(), "the inner guard put back the outer one's mode");
@@ -239,7 +262,7 @@ mod tests {
         let tiny = std::hint::black_box(f32::MIN_POSITIVE);
         let half = std::hint::black_box(0.5f32);
         assert!((tiny * half).is_subnormal());
-        let _flush = FlushSubnormals::enable();
+        let _flush = unsafe { FlushSubnormals::enable() };
         let flushed = std::hint::black_box(tiny) * std::hint::black_box(half);
         assert_eq!(flushed, 0.0);
     }

@@ -369,5 +369,10 @@ fn save_and_load_agree_on_a_bare_name() {
     assert!(dir.path().join("weights.bpk").is_file());
     let again = LeNet::load(&config, &bare, &device()).unwrap();
     let first = |m: &LeNet| m.convolutions().next().unwrap().weight.val();
-    assert!(first(&model).equal(first(&again)).all().into_scalar::<bool>());
+    assert!(
+        first(&model)
+            .equal(first(&again))
+            .all()
+            .into_scalar::<bool>()
+    );
 }

@@ -353,7 +353,10 @@ fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
     ] {
         std::fs::write(&latest, &pointer).unwrap();
         let config = lenet::train::checkpoint_config(&a).unwrap();
-        assert_eq!(config.seed, 5, "latest = {pointer}: another run's checkpoint");
+        assert_eq!(
+            config.seed, 5,
+            "latest = {pointer}: another run's checkpoint"
+        );
     }
     std::fs::remove_file(&latest).unwrap();
     assert_eq!(lenet::train::checkpoint_config(&a).unwrap().seed, 5);
@@ -375,7 +378,10 @@ fn pruning_leaves_a_running_process_temporary_alone() {
     }
     let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(1);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
-    assert!(running.is_dir(), "a running process's temporary was removed");
+    assert!(
+        running.is_dir(),
+        "a running process's temporary was removed"
+    );
     assert!(!gone.exists(), "a dead process's temporary was kept");
 }
 
@@ -386,7 +392,13 @@ fn training_does_not_tune_the_allocator_behind_the_callers_back() {
     let data = toy_mnist(32, 8);
     let config = quick_config(Architecture::LeNet5, None).with_epochs(1);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
-    lenet::evaluate(&lenet::LeNetConfig::new(Architecture::LeNet5).init(&device()), &data.test, lenet::data::Normalization::None, 8, &device());
+    lenet::evaluate(
+        &lenet::LeNetConfig::new(Architecture::LeNet5).init(&device()),
+        &data.test,
+        lenet::data::Normalization::None,
+        8,
+        &device(),
+    );
     assert!(!lenet::train::allocator_tuned());
 }
 
@@ -414,4 +426,24 @@ fn a_safetensors_file_alone_keeps_its_normalisation() {
         std::fs::read(run.path().join("model.safetensors")).unwrap(),
         std::fs::read(&moved).unwrap()
     );
+}
+
+/// A checkpoint written before `flush_subnormals` and `data_dir` existed still
+/// reads (the missing fields take their defaults) and resumes.
+#[test]
+fn a_config_json_from_before_the_newer_fields_still_loads() {
+    let data = toy_mnist(160, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(1);
+    lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let path = dir.path().join("checkpoints/step-00000010/config.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let fields = json.as_object_mut().unwrap();
+    assert!(fields.remove("flush_subnormals").is_some() && fields.remove("data_dir").is_some());
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let old = lenet::train::checkpoint_config(dir.path()).unwrap();
+    assert!(old.flush_subnormals && old.data_dir.is_none());
+    let resumed = lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
+    assert_eq!(resumed.history.epochs.len(), 1);
 }

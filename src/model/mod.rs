@@ -14,6 +14,6 @@ pub use blocks::{Classifier, ConvStage};
 pub use fused::{fused_kernels, set_fused_kernels};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
-pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
 pub(crate) use pytorch::safetensors_normalization;
+pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
 pub use summary::{LayerSummary, Summary};

@@ -7,7 +7,7 @@
 //! layers in the order `nn.Sequential` numbers them. The only conversion is the
 //! linear layers' weight, `[out, in]` in PyTorch and `[in, out]` in Burn.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use burn::module::Param;
@@ -304,7 +304,10 @@ const NORMALIZATION_KEY: &str = "lenet.normalization";
 /// `serialized` (a safetensors file without metadata) with `metadata` in its
 /// header, in the given order; the header padded with spaces to a multiple of 8
 /// bytes as the format's own writer does.
-fn with_metadata(serialized: &[u8], metadata: &[(&str, String)]) -> std::result::Result<Vec<u8>, String> {
+fn with_metadata(
+    serialized: &[u8],
+    metadata: &[(&str, String)],
+) -> std::result::Result<Vec<u8>, String> {
     let length = serialized
         .get(..8)
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
@@ -333,12 +336,19 @@ pub(crate) fn safetensors_normalization(path: &Path) -> Result<Option<Normalizat
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| fail(path, format!("not a readable safetensors file: {e}")))?;
-    let Some(json) = header.metadata().as_ref().and_then(|m| m.get(NORMALIZATION_KEY)) else {
+    let Some(json) = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(NORMALIZATION_KEY))
+    else {
         return Ok(None);
     };
-    serde_json::from_str(json)
-        .map(Some)
-        .map_err(|e| fail(path, format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}")))
+    serde_json::from_str(json).map(Some).map_err(|e| {
+        fail(
+            path,
+            format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}"),
+        )
+    })
 }
 
 impl LeNet {

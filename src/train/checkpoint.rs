@@ -9,7 +9,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{ModuleOptimizer, OptimizerRecord};
 use burn::store::ModuleRecord;
@@ -230,9 +229,7 @@ pub fn checkpoint_config(path: &Path) -> Result<TrainConfig> {
 }
 
 fn config_in(dir: &Path) -> Result<TrainConfig> {
-    let config_path = dir.join("config.json");
-    TrainConfig::load(&config_path)
-        .map_err(|e| checkpoint_error(&config_path, format!("unreadable config: {e}")))
+    TrainConfig::from_file(&dir.join("config.json"))
 }
 
 /// Reads the checkpoint `path` refers to, with the model on `device`.

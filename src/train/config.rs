@@ -222,6 +222,30 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Reads a `config.json` written by [`Config::save`] — also one written by an
+    /// earlier version of this crate, without the fields added since: those take
+    /// their defaults. (Burn's `Config::load` refuses a file with a field missing.)
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let fail = |reason: String| Error::Checkpoint {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| fail(format!("unreadable training config: {e}")))?;
+        let defaults =
+            serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LeNet5)))
+                .expect("plain data serialises");
+        if let (Some(fields), serde_json::Value::Object(defaults)) =
+            (value.as_object_mut(), defaults)
+        {
+            for (key, default) in defaults {
+                fields.entry(key).or_insert(default);
+            }
+        }
+        serde_json::from_value(value).map_err(|e| fail(format!("unreadable training config: {e}")))
+    }
+
     /// Checks the settings make sense before anything is computed.
     pub fn validate(&self) -> Result<()> {
         let fail = |what: String| Err(Error::InvalidArgument(what));

@@ -22,7 +22,7 @@ use super::observer::{StepReport, TrainObserver};
 use super::step::{StepOutcome, Stepper};
 use crate::atomic_file::AtomicFile;
 use crate::data::{IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
-use crate::eval::{Evaluation, evaluate};
+use crate::eval::{Evaluation, evaluate_flushing};
 use crate::model::LeNet;
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -228,10 +228,12 @@ impl Run<'_> {
         mut pos: Position,
         observer: &mut dyn TrainObserver,
     ) -> Result<Trained> {
+        // SAFETY: a training step's results do not depend on how a subnormal
+        // constant would be folded at compile time (see `subnormals`).
         let _flush = self
             .config
             .flush_subnormals
-            .then(crate::subnormals::FlushSubnormals::enable);
+            .then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
         let config = &self.config;
         let autodiff = self.device.clone().autodiff();
         let train_len = config
@@ -359,12 +361,13 @@ impl Run<'_> {
     }
 
     fn evaluate(&self, model: &LeNet) -> Evaluation {
-        evaluate(
+        evaluate_flushing(
             model,
             &self.data.test,
             self.config.normalization,
             self.config.eval_batch_size,
             self.device,
+            self.config.flush_subnormals,
         )
     }
 

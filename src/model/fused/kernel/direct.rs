@@ -166,16 +166,18 @@ impl Simd {
 }
 
 /// Runs the loop `$body` (generic over [`Lanes`]) compiled as `$simd`, with
-/// `$args`; a variant the CPU lacks is never passed in (see [`Simd::available`]).
+/// `$args`; a variant the CPU lacks runs portably instead.
 macro_rules! dispatch {
     ($simd:expr, $body:ident($($args:expr),*)) => {
         match $simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::available` saw AVX2 and FMA on this CPU.
-            Simd::Avx2 => unsafe { avx2::Lanes8::$body($($args),*) },
+            // SAFETY: the CPU has AVX2 and FMA (checked here: the cached answer).
+            Simd::Avx2 if avx2::Lanes8::available() => unsafe { avx2::Lanes8::$body($($args),*) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Simd::available` saw AVX-512F on this CPU.
-            Simd::Avx512 => unsafe { avx512::Lanes16::$body($($args),*) },
+            // SAFETY: the CPU has AVX-512F (checked here).
+            Simd::Avx512 if avx512::Lanes16::available() => unsafe {
+                avx512::Lanes16::$body($($args),*)
+            },
             _ => $body::<Portable>($($args),*),
         }
     };
@@ -281,10 +283,9 @@ impl Lanes for Portable {
 /// `$name` wraps `$register`; `$feature` is what it needs (`target_feature`
 /// names), `$detect` how to see it at run time; the intrinsics follow.
 ///
-/// The type is private to its module and made only inside the
-/// `#[target_feature]` functions the macro writes, which [`dispatch`] enters only
-/// after [`Simd::available`] saw the features: safe code elsewhere in the crate
-/// cannot make one on a CPU without them.
+/// Values of the type are made only inside the `#[target_feature]` functions the
+/// macro writes (its field is private to its module), which [`dispatch`] enters
+/// only after checking that the CPU has the features.
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_lanes {
     (
@@ -429,6 +430,7 @@ fn convolve_with<V: Lanes>(
     plane: &mut Vec<f32>,
     conv: &mut [f32],
 ) {
+    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(convolves(g));
     let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
@@ -584,6 +586,7 @@ fn weight_gradient_with<V: Lanes>(
     grad_output: &[f32],
     plane: &mut Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
+    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
     let k = g.kernel;
     let layout = Plane::new(g, V::WIDTH);
@@ -623,6 +626,7 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
+    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
     let k = g.kernel;
     let lanes = V::WIDTH;
