@@ -79,7 +79,7 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
                 "{}",
                 json!({
                     "path": path.to_string_lossy(),
-                    "class": prediction.class,
+                    "class": prediction.valid.then_some(prediction.class),
                     "confidence": prediction.confidence(),
                     "ambiguous": prediction.is_ambiguous(),
                     "valid": prediction.valid,
@@ -110,7 +110,9 @@ fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
                 .collect();
             inside.sort();
             for file in inside {
-                if image::ImageFormat::from_path(&file).is_ok() {
+                let readable = image::ImageFormat::from_path(&file)
+                    .is_ok_and(|format| format.reading_enabled());
+                if readable {
                     files.push(file);
                 } else {
                     eprintln!("note: skipping {} (not a picture)", file.display());
@@ -134,6 +136,13 @@ fn report_failure(cli: &Cli, path: &Path, error: &lenet::Error) {
 }
 
 fn print_table(path: &Path, digit: &PreparedDigit, prediction: &Prediction) {
+    if !prediction.valid {
+        println!(
+            "{}: no prediction: the model's outputs are not finite numbers (did its training diverge?)",
+            path.display()
+        );
+        return;
+    }
     println!(
         "{}: {} ({:.1}%){}{}",
         path.display(),

@@ -1,4 +1,4 @@
-//! Prints a torchinfo-style summary of both models, then compares them.
+//! Prints a torchinfo-style summary of every model, then compares them.
 //!
 //! cargo run --release --example summary [-- --device flex --batch 1 --json]
 

@@ -24,9 +24,10 @@ pub struct SavedModel {
     /// beside the weights, or a `.safetensors` file's metadata) rather than
     /// assumed to be the tutorial's `[0, 1]`.
     pub normalization_recorded: bool,
-    /// Where the settings came from: the `config.json` beside the weights, or
-    /// `None` when there was none and the caller's architecture and the
-    /// tutorial's `[0, 1]` inputs were assumed.
+    /// The `config.json` beside the weights the settings came from, or `None`
+    /// when there was none (then the architecture came from the caller or the
+    /// file's keys, and the normalisation from a `.safetensors` file's metadata
+    /// or, see `normalization_recorded`, was assumed to be `[0, 1]`).
     pub config_path: Option<PathBuf>,
 }
 

@@ -1,4 +1,4 @@
-//! The two architectures: parameter counts, shapes, layer names, initialisation.
+//! The architectures: parameter counts, shapes, layer names, initialisation.
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};

@@ -339,11 +339,19 @@ fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
     let runs = tempfile::tempdir().unwrap();
     let (a, b) = (runs.path().join("a"), runs.path().join("b"));
     for (dir, seed) in [(&a, 5), (&b, 6)] {
+        // Checkpoints at steps 3, 6, 9 and 10; 9 and 10 are kept.
         let config = quick_config(Architecture::LeNet5, Some(dir))
             .with_epochs(1)
-            .with_seed(seed);
+            .with_seed(seed)
+            .with_checkpoint_every(3);
         lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     }
+    // Mark the older of a's two checkpoints, to see which one a fallback takes.
+    let older = a.join("checkpoints/step-00000009/config.json");
+    let marked = std::fs::read_to_string(&older)
+        .unwrap()
+        .replace("\"seed\": 5", "\"seed\": 7");
+    std::fs::write(&older, marked).unwrap();
     let latest = a.join("checkpoints/latest");
     let other = b.join("checkpoints/step-00000010");
     for pointer in [
@@ -355,11 +363,37 @@ fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
         let config = lenet::train::checkpoint_config(&a).unwrap();
         assert_eq!(
             config.seed, 5,
-            "latest = {pointer}: another run's checkpoint"
+            "latest = {pointer}: not the run's newest checkpoint"
         );
     }
     std::fs::remove_file(&latest).unwrap();
     assert_eq!(lenet::train::checkpoint_config(&a).unwrap().seed, 5);
+    std::fs::write(&latest, "step-00000009").unwrap();
+    assert_eq!(
+        lenet::train::checkpoint_config(&a).unwrap().seed,
+        7,
+        "a good latest wins"
+    );
+}
+
+/// A new run into a directory that holds an earlier run's later checkpoints
+/// removes them, so that no fallback can take one of them for the new run's.
+#[test]
+fn an_earlier_runs_later_checkpoints_do_not_outlive_a_new_run() {
+    let data = toy_mnist(160, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let two_epochs = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(2);
+    lenet::train(&two_epochs, &data, &device(), &mut lenet::train::Silent).unwrap();
+    let root = dir.path().join("checkpoints");
+    assert!(root.join("step-00000020").is_dir());
+    let one_epoch = two_epochs.clone().with_epochs(1).with_seed(9);
+    lenet::train(&one_epoch, &data, &device(), &mut lenet::train::Silent).unwrap();
+    assert!(
+        !root.join("step-00000020").exists(),
+        "the earlier run's step 20 is left"
+    );
+    std::fs::remove_file(root.join("latest")).unwrap();
+    assert_eq!(lenet::train::checkpoint_config(dir.path()).unwrap().seed, 9);
 }
 
 /// Pruning removes this process's leftover temporaries and those of processes

@@ -24,7 +24,9 @@ use crate::{Error, Result};
 /// The pointer file naming the newest complete checkpoint.
 const LATEST: &str = "latest";
 /// Checkpoints kept (the newest and one before it), so that a run whose `latest`
-/// is lost or names nothing readable falls back to the newest complete one.
+/// is lost, or names one that is not complete, falls back to the newest complete
+/// one. (A complete checkpoint whose files were damaged afterwards is an error,
+/// not a fallback.)
 const KEEP: usize = 2;
 
 /// Where a run stands, with what it needs to continue exactly.
@@ -125,16 +127,20 @@ fn stale_temporary(name: &str) -> bool {
     let Some(pid) = name
         .strip_prefix(".step-")
         .and_then(|rest| rest.strip_suffix(".tmp"))
-        .and_then(|rest| rest.rsplit('.').next())
-        .and_then(|pid| pid.parse::<u32>().ok())
+        .and_then(|rest| rest.rsplit_once('.'))
+        .and_then(|(_, pid)| pid.parse::<u32>().ok())
     else {
         return false;
     };
-    pid == std::process::id()
-        || (cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists())
+    // Without /proc (not mounted, another system) every process would look gone.
+    let proc_works = cfg!(target_os = "linux") && Path::new("/proc/self").exists();
+    pid == std::process::id() || (proc_works && !Path::new(&format!("/proc/{pid}")).exists())
 }
 
-/// Removes all but the newest `KEEP` checkpoints and stale temporary directories.
+/// Removes all but the newest `KEEP` checkpoints, stale temporary directories,
+/// and checkpoints past `newest`: steps only grow within a run, so those are
+/// left from an earlier run into the same directory, and a fallback must never
+/// take one of them for this run's.
 fn prune(root: &Path, newest: &str) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
@@ -142,13 +148,14 @@ fn prune(root: &Path, newest: &str) {
     let mut steps: Vec<String> = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if stale_temporary(&name) {
+        let from_an_earlier_run = is_step_name(&name) && step_number(&name) > step_number(newest);
+        if stale_temporary(&name) || from_an_earlier_run {
             let _ = std::fs::remove_dir_all(entry.path());
-        } else if is_step_name(&name) && name.as_str() <= newest {
+        } else if is_step_name(&name) {
             steps.push(name);
         }
     }
-    steps.sort();
+    steps.sort_by_key(|name| step_number(name));
     let excess = steps.len().saturating_sub(KEEP);
     for name in &steps[..excess] {
         let _ = std::fs::remove_dir_all(root.join(name));
@@ -160,6 +167,13 @@ fn prune(root: &Path, newest: &str) {
 fn is_step_name(name: &str) -> bool {
     name.strip_prefix("step-")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The step of a `step-<digits>` name (0 for any other name).
+fn step_number(name: &str) -> u64 {
+    name.strip_prefix("step-")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether `dir` holds a complete checkpoint (its last file, `position.json`,
@@ -176,7 +190,7 @@ fn newest_complete(root: &Path) -> Option<PathBuf> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| is_step_name(name))
         .collect();
-    steps.sort();
+    steps.sort_by_key(|name| step_number(name));
     steps
         .iter()
         .rev()

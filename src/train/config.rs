@@ -222,9 +222,16 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Fields added after checkpoints were first written, which
+    /// [`from_file`](Self::from_file) fills in when a file lacks them.
+    pub const ADDED_FIELDS: [&str; 2] = ["flush_subnormals", "data_dir"];
+
     /// Reads a `config.json` written by [`Config::save`] — also one written by an
-    /// earlier version of this crate, without the fields added since: those take
-    /// their defaults. (Burn's `Config::load` refuses a file with a field missing.)
+    /// earlier version of this crate, without the fields added since
+    /// ([`ADDED_FIELDS`](Self::ADDED_FIELDS)): those take their defaults. Any other
+    /// missing field is an error, so a file that is not a training config is
+    /// never read as one. (Burn's `Config::load` refuses a file with any field
+    /// missing.)
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let fail = |reason: String| Error::Checkpoint {
             path: path.to_path_buf(),
@@ -236,11 +243,13 @@ impl TrainConfig {
         let defaults =
             serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LeNet5)))
                 .expect("plain data serialises");
-        if let (Some(fields), serde_json::Value::Object(defaults)) =
+        if let (Some(fields), serde_json::Value::Object(mut defaults)) =
             (value.as_object_mut(), defaults)
         {
-            for (key, default) in defaults {
-                fields.entry(key).or_insert(default);
+            for key in Self::ADDED_FIELDS {
+                if let Some(default) = defaults.remove(key) {
+                    fields.entry(key).or_insert(default);
+                }
             }
         }
         serde_json::from_value(value).map_err(|e| fail(format!("unreadable training config: {e}")))
