@@ -131,6 +131,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// Weights that do not say which architecture they are for (a `.bpk` without
+    /// the `config.json` beside it), loaded without the caller saying.
+    #[error("{}: no config.json beside the weights: say which architecture they are for", path.display())]
+    ArchitectureNotKnown {
+        /// The weights file.
+        path: PathBuf,
+    },
+
     /// The training loss stopped being a finite number.
     #[error(
         "training diverged: the loss became {loss} at step {step} (epoch {epoch}) with learning \

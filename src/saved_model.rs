@@ -123,28 +123,25 @@ impl SavedModel {
             (Some(config), _) => Some(config.model.architecture),
             (None, asked) => asked,
         };
-        let format = WeightsFormat::detect(weights)?;
-        let recorded = match (&config, format) {
-            (Some(config), _) => Some(config.normalization),
-            (None, WeightsFormat::Safetensors) => crate::model::safetensors_normalization(weights)?,
-            (None, _) => None,
-        };
-        let model = match (format, expected) {
+        // The normalisation a file records itself (only .safetensors do).
+        let (model, in_file) = match (WeightsFormat::detect(weights)?, expected) {
             (WeightsFormat::Burnpack, Some(arch)) => {
-                LeNet::load(&LeNetConfig::new(arch), weights, device)?
+                (LeNet::load(&LeNetConfig::new(arch), weights, device)?, None)
             }
             (WeightsFormat::Burnpack, None) => {
-                return Err(Error::Checkpoint {
+                return Err(Error::ArchitectureNotKnown {
                     path: weights.to_path_buf(),
-                    reason: "no config.json beside the weights: say which architecture \
-                             they are for"
-                        .into(),
                 });
             }
             // PyTorch and safetensors files name their layers: the keys tell the architecture.
-            (WeightsFormat::Pytorch, arch) => crate::model::load_pytorch(weights, arch, device)?,
-            (WeightsFormat::Safetensors, arch) => LeNet::load_safetensors(weights, arch, device)?,
+            (WeightsFormat::Pytorch, arch) => {
+                (crate::model::load_pytorch(weights, arch, device)?, None)
+            }
+            (WeightsFormat::Safetensors, arch) => {
+                crate::model::read_safetensors(weights, arch, device)?
+            }
         };
+        let recorded = config.map(|c| c.normalization).or(in_file);
         Ok(Self {
             architecture: model.architecture(),
             model,

@@ -177,12 +177,10 @@ pub fn with_hint(error: &lenet::Error) -> String {
             checkpoint: Some(_),
             ..
         } => Some("continue with --resume DIR".to_string()),
-        Error::Checkpoint { reason, .. } if reason.contains("say which architecture") => {
-            Some(format!(
-                "--model {}",
-                Architecture::ALL.map(Architecture::name).join("|")
-            ))
-        }
+        Error::ArchitectureNotKnown { .. } => Some(format!(
+            "--model {}",
+            Architecture::ALL.map(Architecture::name).join("|")
+        )),
         _ => None,
     };
     match hint {

@@ -14,6 +14,6 @@ pub use blocks::{Classifier, ConvStage};
 pub use fused::{fused_kernels, set_fused_kernels};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
-pub(crate) use pytorch::safetensors_normalization;
+pub(crate) use pytorch::read_safetensors;
 pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
 pub use summary::{LayerSummary, Summary};

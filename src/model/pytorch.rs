@@ -330,27 +330,6 @@ fn with_metadata(
     Ok(out)
 }
 
-/// The training normalisation a `.safetensors` file records
-/// ([`LeNet::save_safetensors_with`]), if it records one.
-pub(crate) fn safetensors_normalization(path: &Path) -> Result<Option<Normalization>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| fail(path, format!("not a readable safetensors file: {e}")))?;
-    let Some(json) = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(NORMALIZATION_KEY))
-    else {
-        return Ok(None);
-    };
-    serde_json::from_str(json).map(Some).map_err(|e| {
-        fail(
-            path,
-            format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}"),
-        )
-    })
-}
-
 impl LeNet {
     /// Writes the weights as `.safetensors` with the tutorial's PyTorch key names and
     /// shapes, so PyTorch loads them back with
@@ -434,25 +413,52 @@ impl LeNet {
         expected: Option<Architecture>,
         device: &Device,
     ) -> Result<LeNet> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let tensors = safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| fail(path, format!("not a readable safetensors file: {e}")))?;
-        let mut state = StateDict::new();
-        for (name, view) in tensors.tensors() {
-            if view.dtype() != safetensors::Dtype::F32 {
-                return Err(fail(
-                    path,
-                    format!(
-                        "tensor {name} is {:?}; only F32 weights are supported",
-                        view.dtype()
-                    ),
-                ));
-            }
-            let values = f32s(view.data(), 4, |b| {
-                f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            });
-            state.insert(name, (view.shape().to_vec(), values));
-        }
-        from_state_dict(path, state, expected, device)
+        read_safetensors(path, expected, device).map(|(model, _)| model)
     }
+}
+
+/// The model in a `.safetensors` file and the training normalisation its
+/// metadata records ([`LeNet::save_safetensors_with`]), if any, from one read.
+pub(crate) fn read_safetensors(
+    path: &Path,
+    expected: Option<Architecture>,
+    device: &Device,
+) -> Result<(LeNet, Option<Normalization>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let unreadable = |e| fail(path, format!("not a readable safetensors file: {e}"));
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(unreadable)?;
+    let normalization = match header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(NORMALIZATION_KEY))
+    {
+        None => None,
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            fail(
+                path,
+                format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}"),
+            )
+        })?),
+    };
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(unreadable)?;
+    let mut state = StateDict::new();
+    for (name, view) in tensors.tensors() {
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(fail(
+                path,
+                format!(
+                    "tensor {name} is {:?}; only F32 weights are supported",
+                    view.dtype()
+                ),
+            ));
+        }
+        let values = f32s(view.data(), 4, |b| {
+            f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        });
+        state.insert(name, (view.shape().to_vec(), values));
+    }
+    Ok((
+        from_state_dict(path, state, expected, device)?,
+        normalization,
+    ))
 }

@@ -142,24 +142,32 @@ fn stale_temporary(name: &str) -> bool {
 /// left from an earlier run into the same directory, and a fallback must never
 /// take one of them for this run's.
 fn prune(root: &Path, newest: &str) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    let mut steps: Vec<String> = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let from_an_earlier_run = is_step_name(&name) && step_number(&name) > step_number(newest);
-        if stale_temporary(&name) || from_an_earlier_run {
-            let _ = std::fs::remove_dir_all(entry.path());
-        } else if is_step_name(&name) {
-            steps.push(name);
-        }
-    }
-    steps.sort_by_key(|name| step_number(name));
-    let excess = steps.len().saturating_sub(KEEP);
-    for name in &steps[..excess] {
+    for name in names_in(root).filter(|name| stale_temporary(name)) {
         let _ = std::fs::remove_dir_all(root.join(name));
     }
+    let (this_run, earlier_run): (Vec<String>, Vec<String>) = step_names(root)
+        .into_iter()
+        .partition(|name| step_number(name) <= step_number(newest));
+    let excess = this_run.len().saturating_sub(KEEP);
+    for name in this_run[..excess].iter().chain(&earlier_run) {
+        let _ = std::fs::remove_dir_all(root.join(name));
+    }
+}
+
+/// The names of the entries of `root` (none when it cannot be read).
+fn names_in(root: &Path) -> impl Iterator<Item = String> {
+    std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+}
+
+/// The `step-*` directory names in `root`, oldest first.
+fn step_names(root: &Path) -> Vec<String> {
+    let mut steps: Vec<String> = names_in(root).filter(|name| is_step_name(name)).collect();
+    steps.sort_by_key(|name| step_number(name));
+    steps
 }
 
 /// Whether `name` is a checkpoint directory's name (`step-` and digits): a single
@@ -184,14 +192,7 @@ fn is_complete(dir: &Path) -> bool {
 
 /// The newest complete `step-*` directory in `root`, if any.
 fn newest_complete(root: &Path) -> Option<PathBuf> {
-    let mut steps: Vec<String> = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| is_step_name(name))
-        .collect();
-    steps.sort_by_key(|name| step_number(name));
-    steps
+    step_names(root)
         .iter()
         .rev()
         .map(|name| root.join(name))
