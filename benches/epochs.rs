@@ -39,7 +39,7 @@ fn mnist() -> Option<Mnist> {
 /// Trains `epochs` whole epochs (batches in order) and returns the stepper.
 fn trained_for(epochs: usize, mnist: &Mnist, batcher: &MnistBatcher) -> Stepper {
     let device = lenet::device("flex").unwrap().autodiff();
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
     let mut stepper = Stepper::adam(model, 1e-8);
     let order: Vec<usize> = (0..mnist.train.len()).collect();
     for _ in 0..epochs {

@@ -71,8 +71,9 @@ fn images(n: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [n, 1, 28, 28]), device)
 }
 
-#[divan::bench(types = [Flex, FlexLayers, NdArray], args = [Architecture::LeNet5, Architecture::ExtraConv], sample_count = 30)]
-fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: Architecture) {
+#[divan::bench(types = [Flex, FlexLayers, NdArray], args = ["lenet5", "extra-conv", "conv8k3p1-relu-pool-conv16k3-relu-pool-fc10"], sample_count = 30)]
+fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: &str) {
+    let arch: Architecture = arch.parse().expect("a valid spec");
     let Some(device) = B::device() else { return };
     let device = device.autodiff();
     let data = split(640);
@@ -89,7 +90,7 @@ fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: Architecture) {
 #[divan::bench(types = [Flex, FlexLayers, NdArray], args = [1, 1000], sample_count = 30)]
 fn inference_lenet5<B: Backend>(bencher: Bencher, batch: usize) {
     let Some(device) = B::device() else { return };
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
     let input = images(batch, &device);
     bencher.bench_local(|| {
         let logits = model.forward(input.clone());

@@ -22,7 +22,8 @@ mod common;
 #[derive(Debug, Parser)]
 #[command(about = "Train several LeNet depths over several seeds and compare them on MNIST")]
 struct Cli {
-    /// Architectures to compare, comma separated.
+    /// Architectures to compare, comma separated: names or specs
+    /// (lenet5,conv8k3p1-relu-pool-fc10).
     #[arg(
         long,
         value_delimiter = ',',
@@ -93,7 +94,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
     common::create_out_dir(&cli.out)?;
     let mut recipe = cli
         .recipe
-        .config(Architecture::LeNet5)
+        .config(Architecture::LENET5)
         .with_limit_train(cli.limit);
     if let Some(epochs) = cli.epochs {
         recipe = recipe.with_epochs(epochs);
@@ -142,6 +143,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
         &serde_json::to_string_pretty(&serde_json::json!({
             "settings": settings,
             "rows": comparison.rows(),
+            "pairs": comparison.pairs(),
             "disagreements": found,
         }))
         .expect("plain data serialises"),
@@ -175,6 +177,10 @@ fn write_charts(comparison: &Comparison, out: &Path) -> lenet::Result<()> {
     write_chart(
         &comparison.accuracy_vs_params(),
         &out.join("accuracy_vs_params"),
+    )?;
+    write_chart(
+        &comparison.accuracy_vs_mult_adds(),
+        &out.join("accuracy_vs_mult_adds"),
     )?;
     for (model, chart) in comparison
         .models

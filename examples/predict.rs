@@ -19,6 +19,10 @@ struct Cli {
     /// One JSON object per line instead of tables.
     #[arg(long)]
     json: bool,
+    /// With --json: also give the 28×28 values in [0, 1] the model saw (`input`,
+    /// row-major, before its normalisation), to check them against another framework.
+    #[arg(long, requires = "json")]
+    json_input: bool,
     /// Also write each preprocessed 28×28 digit as a PNG into DIR.
     #[arg(long, value_name = "DIR")]
     save_preprocessed: Option<PathBuf>,
@@ -75,18 +79,19 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
             lenet::viz::save_png(&picture, &out)?;
         }
         if cli.json {
-            println!(
-                "{}",
-                json!({
-                    "path": path.to_string_lossy(),
-                    "class": prediction.valid.then_some(prediction.class),
-                    "confidence": prediction.confidence(),
-                    "ambiguous": prediction.is_ambiguous(),
-                    "valid": prediction.valid,
-                    "probabilities": prediction.probabilities,
-                    "inverted": digit.inverted,
-                })
-            );
+            let mut line = json!({
+                "path": path.to_string_lossy(),
+                "class": prediction.valid.then_some(prediction.class),
+                "confidence": prediction.confidence(),
+                "ambiguous": prediction.is_ambiguous(),
+                "valid": prediction.valid,
+                "probabilities": prediction.probabilities,
+                "inverted": digit.inverted,
+            });
+            if cli.json_input {
+                line["input"] = json!(digit.pixels);
+            }
+            println!("{line}");
         } else {
             print_table(path, digit, prediction);
         }

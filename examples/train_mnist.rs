@@ -18,9 +18,10 @@ use lenet::{Architecture, DeviceChoice};
 mod common;
 
 #[derive(Debug, Parser)]
-#[command(about = "Train LeNet5 or one of its variants on MNIST and evaluate it")]
+#[command(about = "Train LeNet5, a variant or your own spec on MNIST and evaluate it")]
 struct Cli {
-    /// Network.
+    /// Network: lenet5, extra-conv, one-conv, or a spec such as
+    /// conv8k3p1-relu-pool-conv16k3-relu-pool-fc10 (see docs/SPECS.md).
     #[arg(long, default_value = "lenet5", value_parser = common::architecture())]
     model: Architecture,
     /// Settings to start from: tutorial (Adam 1e-3, batch 64, 10 epochs) or improved.
@@ -97,7 +98,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
             common::create_out_dir(&cli.out)?;
             let mut config = cli
                 .recipe
-                .config(cli.model)
+                .config(cli.model.clone())
                 .with_seed(cli.seed)
                 .with_limit_train(cli.limit)
                 .with_checkpoint_every(cli.checkpoint_every)

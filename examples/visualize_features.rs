@@ -169,16 +169,16 @@ fn load_model(
 ) -> lenet::Result<(LeNet, Normalization, Architecture)> {
     match &cli.checkpoint {
         Some(path) => {
-            let saved = SavedModel::load(path, cli.model, device)?;
+            let saved = SavedModel::load(path, cli.model.clone(), device)?;
             Ok((saved.model, saved.normalization, saved.architecture))
         }
         None => {
-            let architecture = cli.model.unwrap_or(Architecture::LeNet5);
+            let architecture = cli.model.clone().unwrap_or(Architecture::LENET5);
             eprintln!(
                 "warning: no --checkpoint, so the weights are untrained (random, seed 0): \
                  the maps show what random filters do, not what a trained {architecture} sees"
             );
-            let model = LeNetConfig::new(architecture).init_seeded(device, 0);
+            let model = LeNetConfig::new(architecture.clone()).init_seeded(device, 0);
             Ok((model, Normalization::None, architecture))
         }
     }

@@ -88,14 +88,14 @@ pub fn weights(data: &[u8]) {
     };
     let architecture = match pick % 4 {
         0 => None,
-        n => Some(Architecture::ALL[usize::from(n - 1) % Architecture::ALL.len()]),
+        n => Some(Architecture::NAMED[usize::from(n - 1) % Architecture::NAMED.len()].clone()),
     };
     let dir = scratch("weights");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("weights");
     std::fs::write(&path, bytes).unwrap();
     let device = lenet::device("flex").unwrap();
-    match SavedModel::load(&path, architecture, &device) {
+    match SavedModel::load(&path, architecture.clone(), &device) {
         Ok(saved) => {
             if let Some(asked) = architecture {
                 assert_eq!(saved.architecture, asked);

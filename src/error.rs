@@ -93,12 +93,30 @@ pub enum Error {
     },
 
     /// An architecture name that does not exist.
-    #[error("unknown model `{name}`; available: {available}")]
+    #[error(
+        "unknown model `{name}`; available: {available}, or a spec such as \
+         conv6k5p2-relu-pool-fc10"
+    )]
     UnknownArchitecture {
         /// The name that was asked for.
         name: String,
         /// The accepted names, comma separated.
         available: String,
+    },
+
+    /// An architecture spec (or a list of layers built in code) that is not a
+    /// network: an unknown token, a zero size, a kernel larger than its input, a
+    /// last layer that is not the classes' `fc`.
+    #[error("invalid architecture `{spec}`: token {position} `{token}`: {reason}")]
+    InvalidSpec {
+        /// The whole spec.
+        spec: String,
+        /// 1-based position of the token among those written.
+        position: usize,
+        /// The token.
+        token: String,
+        /// What is wrong with it.
+        reason: String,
     },
 
     /// A picture cannot be read as a digit.

@@ -212,7 +212,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 ///
 /// let device = lenet::device("auto")?;
 /// let mnist = Mnist::load("data/mnist".as_ref())?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
 /// let eval = lenet::evaluate(&model, &mnist.test, Normalization::None, 1000, &device);
 /// println!("{eval}");
 /// # Ok::<(), lenet::Error>(())

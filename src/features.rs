@@ -53,6 +53,7 @@ fn kind_from_word(word: &str) -> Option<LayerKind> {
         "conv" | "conv2d" => Some(LayerKind::Conv2d),
         "relu" => Some(LayerKind::Relu),
         "pool" | "maxpool" | "maxpool2d" => Some(LayerKind::MaxPool2d),
+        "avgpool" | "avgpool2d" => Some(LayerKind::AvgPool2d),
         "linear" | "fc" => Some(LayerKind::Linear),
         _ => None,
     }
@@ -61,7 +62,7 @@ fn kind_from_word(word: &str) -> Option<LayerKind> {
 impl FromStr for LayerSelection {
     type Err = Error;
 
-    /// `all`; or comma-separated kinds (`conv`, `relu`, `pool`, `fc`); or
+    /// `all`; or comma-separated kinds (`conv`, `relu`, `pool`, `avgpool`, `fc`); or
     /// comma-separated layer names (`conv1,relu1,pool2`, `flatten`, `fc3`).
     fn from_str(text: &str) -> Result<Self> {
         let words: Vec<String> = text
@@ -192,7 +193,7 @@ impl Tap for Keep<'_> {
 /// use lenet::{Architecture, LeNetConfig};
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+/// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
 /// let maps = lenet::extract_feature_maps(&model, Tensor::ones([1, 1, 28, 28], &device));
 /// assert_eq!(maps.get("conv1").unwrap().item_shape(), &[6, 28, 28]);
 /// assert_eq!(maps.get("pool2").unwrap().item_shape(), &[16, 5, 5]);
@@ -278,7 +279,7 @@ impl LeNet {
     /// use lenet::{Architecture, LeNetConfig};
     ///
     /// let device = lenet::device("flex")?;
-    /// let model = LeNetConfig::new(Architecture::ExtraConv).init_seeded(&device, 0);
+    /// let model = LeNetConfig::new(Architecture::EXTRA_CONV).init_seeded(&device, 0);
     /// let kernels = model.conv_kernels();
     /// assert_eq!(kernels[2].shape, [32, 16, 5, 5]);
     /// assert_eq!(kernels[0].bias.len(), 6);

@@ -1,9 +1,11 @@
 //! # lenet — the LeNet5 tutorial, in Rust, done right
 //!
 //! The networks of the classic PyTorch LeNet5 tutorial as [Burn](https://burn.dev)
-//! modules — [`Architecture::LeNet5`] (61,706 parameters),
-//! [`Architecture::ExtraConv`] (one more convolution, 30,378 parameters) and
-//! [`Architecture::OneConv`] (one fewer, 152,410 parameters) — with a
+//! modules — [`Architecture::LENET5`] (61,706 parameters),
+//! [`Architecture::EXTRA_CONV`] (one more convolution, 30,378 parameters) and
+//! [`Architecture::ONE_CONV`] (one fewer, 152,410 parameters), and any
+//! LeNet-style network written as a one-line spec
+//! (`"conv8k3p1-relu-pool-fc10".parse::<Architecture>()`) — with a
 //! real MNIST loader, a torchinfo-style [`Summary`], and one walk over named layers
 //! ([`LeNet::forward_observed`]) that lets you look at what every layer sees.
 //!
@@ -16,14 +18,14 @@
 //!
 //! let device = lenet::device("auto")?;
 //! device.seed(42);
-//! let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+//! let model = LeNetConfig::new(Architecture::LENET5).init(&device);
 //!
 //! let logits = model.forward(Tensor::zeros([8, 1, 28, 28], &device));
 //! assert_eq!(logits.dims(), [8, 10]);
 //!
 //! let summary = Summary::of(&model);
 //! assert_eq!(summary.total_params, 61_706);
-//! assert_eq!(summary.total_mult_adds, 416_520);
+//! assert_eq!(summary.total_mult_adds, 423_038); // as torchinfo counts them
 //! # Ok::<(), lenet::Error>(())
 //! ```
 //!
@@ -36,7 +38,7 @@
 //!
 //! let device = lenet::device("auto")?;
 //! let mnist = Mnist::load_or_download(None)?; // or Mnist::load(dir)
-//! let config = Recipe::Tutorial.config(Architecture::LeNet5).with_seed(0);
+//! let config = Recipe::Tutorial.config(Architecture::LENET5).with_seed(0);
 //! let trained = lenet::train(&config, &mnist, &device, &mut Silent)?;
 //! println!("{}", trained.evaluation); // accuracy, per-class F1, confusion matrix
 //!
@@ -77,7 +79,8 @@ pub use error::{Error, Result};
 pub use eval::{Evaluation, evaluate};
 pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with};
 pub use model::{
-    Architecture, Layer, LayerKind, LayerName, LayerStep, LeNet, LeNetConfig, NoTap, Summary, Tap,
+    Architecture, Layer, LayerKind, LayerName, LayerSpec, LayerStep, LeNet, LeNetConfig, NoTap,
+    PlannedLayer, Summary, Tap,
 };
 pub use saved_model::{SavedModel, WeightsFormat};
 pub use train::{TrainConfig, Trained, resume, train};

@@ -74,7 +74,7 @@ impl SavedModel {
     /// Wraps a model in memory with the normalisation it was trained with.
     pub fn new(model: LeNet, normalization: Normalization) -> Self {
         Self {
-            architecture: model.architecture(),
+            architecture: model.architecture().clone(),
             model,
             normalization,
             normalization_recorded: true,
@@ -120,14 +120,15 @@ impl SavedModel {
                     ),
                 });
             }
-            (Some(config), _) => Some(config.model.architecture),
+            (Some(config), _) => Some(config.model.architecture.clone()),
             (None, asked) => asked,
         };
         // The normalisation a file records itself (only .safetensors do).
-        let (model, in_file) = match (WeightsFormat::detect(weights)?, expected) {
-            (WeightsFormat::Burnpack, Some(arch)) => {
-                (LeNet::load(&LeNetConfig::new(arch), weights, device)?, None)
-            }
+        let (model, in_file) = match (WeightsFormat::detect(weights)?, expected.as_ref()) {
+            (WeightsFormat::Burnpack, Some(arch)) => (
+                LeNet::load(&LeNetConfig::new(arch.clone()), weights, device)?,
+                None,
+            ),
             (WeightsFormat::Burnpack, None) => {
                 return Err(Error::ArchitectureNotKnown {
                     path: weights.to_path_buf(),
@@ -143,7 +144,7 @@ impl SavedModel {
         };
         let recorded = config.map(|c| c.normalization).or(in_file);
         Ok(Self {
-            architecture: model.architecture(),
+            architecture: model.architecture().clone(),
             model,
             normalization: recorded.unwrap_or(Normalization::None),
             normalization_recorded: recorded.is_some(),

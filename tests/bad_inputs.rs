@@ -150,7 +150,7 @@ fn malformed_idx_files_through_mnist_info() {
 fn checkpoint(dir: &Path) -> PathBuf {
     let device = lenet::device("flex").unwrap();
     let path = dir.join("lenet5.bpk");
-    LeNetConfig::new(Architecture::LeNet5)
+    LeNetConfig::new(Architecture::LENET5)
         .init_seeded(&device, 0)
         .save(&path)
         .unwrap();
@@ -208,7 +208,7 @@ fn bad_checkpoints_through_evaluate() {
     let device = lenet::device("flex").unwrap();
     // The other architecture.
     let extra = dir.path().join("extra.bpk");
-    LeNetConfig::new(Architecture::ExtraConv)
+    LeNetConfig::new(Architecture::EXTRA_CONV)
         .init_seeded(&device, 0)
         .save(&extra)
         .unwrap();

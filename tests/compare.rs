@@ -33,7 +33,8 @@ fn compared() -> &'static Path {
         let output = Command::new(support::example_bin("compare_models"))
             .args([
                 "--models",
-                "lenet5,extra-conv",
+                // The two named networks and a spec of one's own.
+                "lenet5,extra-conv,conv4k3p1-relu-pool-fc10",
                 "--seeds",
                 "2",
                 "--epochs",
@@ -67,7 +68,9 @@ fn compare_models_writes_the_table_charts_and_runs() {
         serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
             .unwrap();
     let rows = json["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["model"], "conv4k3p1-relu-pool-fc10");
+    assert_eq!(rows[2]["params"], 4 * 9 + 4 + 4 * 14 * 14 * 10 + 10);
     for row in rows {
         assert_eq!(row["seeds"], serde_json::json!([0, 1]));
         let accuracies = row["test_accuracies"].as_array().unwrap();
@@ -79,11 +82,56 @@ fn compare_models_writes_the_table_charts_and_runs() {
         assert!(row["train_seconds"]["mean"].as_f64().unwrap() > 0.0);
     }
     assert!(json["disagreements"].is_array());
+    // Every pair, with Welch's test over the two seeds.
+    let pairs = json["pairs"].as_array().unwrap();
+    let names: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p["a"].as_str().unwrap(), p["b"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("lenet5", "extra-conv"),
+            ("lenet5", "conv4k3p1-relu-pool-fc10"),
+            ("extra-conv", "conv4k3p1-relu-pool-fc10")
+        ]
+    );
+    for (pair, (a, b)) in pairs.iter().zip([(0, 1), (0, 2), (1, 2)]) {
+        assert_eq!(pair["test"], "welch");
+        let mean = |i: usize| rows[i]["test_accuracy"]["mean"].as_f64().unwrap();
+        let difference = pair["difference"].as_f64().unwrap();
+        assert!((difference - (mean(a) - mean(b))).abs() < 1e-12);
+        let ci: Vec<f64> = pair["ci95"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(ci[0] <= difference && difference <= ci[1], "{pair}");
+        let p = pair["p_value"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{pair}");
+    }
+    // A most accurate model is on both Pareto fronts, and the smallest on the first.
+    let acc = |k: usize| rows[k]["test_accuracy"]["mean"].as_f64().unwrap();
+    let top = (0..3).map(acc).fold(f64::MIN, f64::max);
+    for front in ["pareto_params", "pareto_mult_adds"] {
+        assert!(
+            (0..3).any(|k| acc(k) == top && rows[k][front] == true),
+            "{front}: {rows:?}"
+        );
+    }
+    assert_eq!(rows[2]["pareto_params"], true, "the fewest parameters");
+    assert!(
+        table.contains("Pareto front") && table.contains("95% CI"),
+        "{table}"
+    );
 
     for stem in [
         "training_curves",
         "accuracy_vs_params",
+        "accuracy_vs_mult_adds",
         "confusion_lenet5",
+        "confusion_conv4k3p1-relu-pool-fc10",
         "confusion_extra-conv",
     ] {
         let png = image::open(out.join(format!("{stem}.png"))).unwrap();
@@ -95,7 +143,7 @@ fn compare_models_writes_the_table_charts_and_runs() {
     // Like the report's, the confusion pictures count every seed's test images.
     let svg = std::fs::read_to_string(out.join("confusion_lenet5.svg")).unwrap();
     assert!(svg.contains("(2 seeds)"), "the heatmap says what it sums");
-    for model in ["lenet5", "extra-conv"] {
+    for model in ["lenet5", "extra-conv", "conv4k3p1-relu-pool-fc10"] {
         for seed in 0..2 {
             let run = out.join(format!("runs/{model}/seed-{seed}"));
             for file in ["model.bpk", "metrics.json", "history.csv"] {

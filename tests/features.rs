@@ -41,7 +41,7 @@ fn shapes_are_the_real_ones_for_both_models() {
         ("relu4", &[84]),
         ("fc3", &[10]),
     ];
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device(), 1);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device(), 1);
     let maps = lenet::extract_feature_maps(&model, digits(2));
     let got: Vec<(&str, &[usize])> = maps
         .layers
@@ -51,7 +51,7 @@ fn shapes_are_the_real_ones_for_both_models() {
     assert_eq!(got, expected_lenet5);
     assert_eq!(maps.input.shape, vec![2, 1, 28, 28]);
 
-    let model = LeNetConfig::new(Architecture::ExtraConv).init_seeded(&device(), 1);
+    let model = LeNetConfig::new(Architecture::EXTRA_CONV).init_seeded(&device(), 1);
     let maps = lenet::extract_feature_maps(&model, digits(1));
     assert_eq!(maps.get("conv3").unwrap().item_shape(), &[32, 1, 1]);
     assert_eq!(maps.get("relu3").unwrap().item_shape(), &[32, 1, 1]);
@@ -61,8 +61,8 @@ fn shapes_are_the_real_ones_for_both_models() {
 
 #[test]
 fn activations_are_what_each_layer_computes() {
-    for arch in Architecture::ALL {
-        let model = LeNetConfig::new(arch).init_seeded(&device(), 2);
+    for arch in Architecture::NAMED {
+        let model = LeNetConfig::new(arch.clone()).init_seeded(&device(), 2);
         let images = digits(3);
         let logits = model
             .forward(images.clone())
@@ -90,7 +90,7 @@ fn activations_are_what_each_layer_computes() {
         // Each pool output is the max of its 2×2 window of the ReLU before it.
         for (pool, relu) in [("pool1", "relu1"), ("pool2", "relu2")] {
             let (Some(pool), Some(relu)) = (maps.get(pool), maps.get(relu)) else {
-                assert_eq!(arch, Architecture::OneConv, "only one-conv lacks pool2");
+                assert_eq!(arch, Architecture::ONE_CONV, "only one-conv lacks pool2");
                 continue;
             };
             let [n, c, h, w] = [pool.shape[0], pool.shape[1], pool.shape[2], pool.shape[3]];
@@ -112,10 +112,10 @@ fn activations_are_what_each_layer_computes() {
             }
         }
         // Flatten is the last convolution stage's output, unchanged.
-        let before = match arch {
-            Architecture::LeNet5 => "pool2",
-            Architecture::ExtraConv => "relu3",
-            Architecture::OneConv => "pool1",
+        let before = match arch.name() {
+            "lenet5" => "pool2",
+            "extra-conv" => "relu3",
+            _ => "pool1",
         };
         assert_eq!(
             maps.get("flatten").unwrap().values,
@@ -126,7 +126,7 @@ fn activations_are_what_each_layer_computes() {
 
 #[test]
 fn layers_can_be_selected_by_name_or_kind() {
-    let model = LeNetConfig::new(Architecture::ExtraConv).init_seeded(&device(), 3);
+    let model = LeNetConfig::new(Architecture::EXTRA_CONV).init_seeded(&device(), 3);
     let all = lenet::extract_feature_maps(&model, digits(1));
     let convs = lenet::extract_feature_maps_with(&model, digits(1), &"conv".parse().unwrap());
     let names: Vec<&str> = convs.layers.iter().map(|m| m.name.as_str()).collect();
@@ -149,7 +149,7 @@ fn layers_can_be_selected_by_name_or_kind() {
 
 #[test]
 fn kernels_are_the_conv_weights() {
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device(), 4);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device(), 4);
     let kernels = model.conv_kernels();
     assert_eq!(kernels.len(), 2);
     assert_eq!(kernels[1].shape, [16, 6, 5, 5]);
@@ -167,7 +167,7 @@ fn kernels_are_the_conv_weights() {
 
 #[test]
 fn pictures_have_readable_sizes_and_show_something() {
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device(), 5);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device(), 5);
     let maps = lenet::extract_feature_maps(&model, digits(1));
     let conv1 = lenet::viz::layer_grid(maps.get("conv1").unwrap(), 0);
     assert!(

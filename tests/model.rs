@@ -38,20 +38,20 @@ fn random_images(n: usize, device: &burn::tensor::Device) -> Tensor<4> {
 fn parameter_counts_match_the_tutorial() {
     let device = device();
     assert_eq!(
-        LeNetConfig::new(Architecture::LeNet5)
+        LeNetConfig::new(Architecture::LENET5)
             .init(&device)
             .num_params(),
         61_706
     );
     assert_eq!(
-        LeNetConfig::new(Architecture::ExtraConv)
+        LeNetConfig::new(Architecture::EXTRA_CONV)
             .init(&device)
             .num_params(),
         30_378
     );
     // 156 + (1176·120 + 120) + (120·84 + 84) + (84·10 + 10)
     assert_eq!(
-        LeNetConfig::new(Architecture::OneConv)
+        LeNetConfig::new(Architecture::ONE_CONV)
             .init(&device)
             .num_params(),
         152_410
@@ -61,8 +61,8 @@ fn parameter_counts_match_the_tutorial() {
 #[test]
 fn output_is_one_logit_per_class() {
     let device = device();
-    for arch in Architecture::ALL {
-        let model = LeNetConfig::new(arch).init(&device);
+    for arch in Architecture::NAMED {
+        let model = LeNetConfig::new(arch.clone()).init(&device);
         for n in [1, 3] {
             let logits = model.forward(random_images(n, &device));
             assert_eq!(logits.dims(), [n, 10], "{arch}");
@@ -88,25 +88,25 @@ fn layer_walk_names_match_pytorch_sequential_indices() {
     ];
     for (arch, expected, convs, linears) in [
         (
-            Architecture::LeNet5,
+            Architecture::LENET5,
             &expected_lenet5[..],
             vec![0, 3],
             vec![7, 9, 11],
         ),
         (
-            Architecture::ExtraConv,
+            Architecture::EXTRA_CONV,
             &expected_extra[..],
             vec![0, 3, 6],
             vec![9, 11, 13],
         ),
         (
-            Architecture::OneConv,
+            Architecture::ONE_CONV,
             &expected_one[..],
             vec![0],
             vec![4, 6, 8],
         ),
     ] {
-        let model = LeNetConfig::new(arch).init(&device);
+        let model = LeNetConfig::new(arch.clone()).init(&device);
         let mut record = Record::default();
         model.forward_observed(random_images(1, &device), &mut record);
         let names: Vec<&str> = record.0.iter().map(|r| r.0.as_str()).collect();
@@ -130,7 +130,7 @@ fn layer_walk_names_match_pytorch_sequential_indices() {
 #[test]
 fn shapes_are_the_models_real_ones() {
     let device = device();
-    let model = LeNetConfig::new(Architecture::ExtraConv).init(&device);
+    let model = LeNetConfig::new(Architecture::EXTRA_CONV).init(&device);
     let mut record = Record::default();
     model.forward_observed(random_images(2, &device), &mut record);
     let shape_of = |name: &str| record.0.iter().find(|r| r.0 == name).unwrap().3.clone();
@@ -146,7 +146,7 @@ fn shapes_are_the_models_real_ones() {
 #[test]
 fn observed_forward_equals_forward_and_layers_compute_what_they_say() {
     let device = device();
-    let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+    let model = LeNetConfig::new(Architecture::LENET5).init(&device);
     let images = random_images(2, &device);
     let plain = model
         .forward(images.clone())
@@ -203,7 +203,7 @@ fn observed_forward_equals_forward_and_layers_compute_what_they_say() {
 fn initialisation_follows_pytorch_defaults() {
     let device = device();
     device.seed(3);
-    let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+    let model = LeNetConfig::new(Architecture::LENET5).init(&device);
     // PyTorch: weights and biases uniform in ±1/sqrt(fan_in).
     let check = |name: &str, values: Vec<f32>, fan_in: usize| {
         let bound = 1.0 / (fan_in as f32).sqrt();
@@ -253,7 +253,7 @@ fn initialisation_follows_pytorch_defaults() {
 fn the_same_seed_gives_the_same_weights() {
     let device = device();
     let outputs = |seed| {
-        let model = LeNetConfig::new(Architecture::ExtraConv).init_seeded(&device, seed);
+        let model = LeNetConfig::new(Architecture::EXTRA_CONV).init_seeded(&device, seed);
         model
             .forward(random_images(1, &device))
             .into_data()
@@ -269,7 +269,7 @@ fn the_same_seed_gives_the_same_weights() {
 #[test]
 fn seeded_weights_are_the_same_on_every_backend() {
     let ndarray = lenet::device("ndarray").unwrap();
-    let config = LeNetConfig::new(Architecture::LeNet5);
+    let config = LeNetConfig::new(Architecture::LENET5);
     let a = config.init_seeded(&device(), 9).conv_kernels();
     let b = config.init_seeded(&ndarray, 9).conv_kernels();
     assert_eq!(a, b);
@@ -277,16 +277,16 @@ fn seeded_weights_are_the_same_on_every_backend() {
 
 #[test]
 fn architectures_parse_by_name_and_unknown_names_list_the_choices() {
-    for arch in Architecture::ALL {
+    for arch in Architecture::NAMED {
         assert_eq!(arch.name().parse::<Architecture>().unwrap(), arch);
     }
     assert_eq!(
         "LeNet5".parse::<Architecture>().unwrap(),
-        Architecture::LeNet5
+        Architecture::LENET5
     );
     assert_eq!(
         "extra_conv".parse::<Architecture>().unwrap(),
-        Architecture::ExtraConv
+        Architecture::EXTRA_CONV
     );
     let err = "resnet".parse::<Architecture>().unwrap_err().to_string();
     assert!(
@@ -298,17 +298,17 @@ fn architectures_parse_by_name_and_unknown_names_list_the_choices() {
 #[test]
 fn config_round_trips_through_json() {
     use burn::config::Config;
-    let config = LeNetConfig::new(Architecture::ExtraConv);
+    let config = LeNetConfig::new(Architecture::EXTRA_CONV);
     let json = serde_json::to_string(&config).unwrap();
     let back: LeNetConfig = serde_json::from_str(&json).unwrap();
-    assert_eq!(back.architecture, Architecture::ExtraConv);
-    assert_eq!(back.num_classes, 10);
+    assert_eq!(back.architecture, Architecture::EXTRA_CONV);
+    assert_eq!(back.num_classes(), 10);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
     config.save(&path).unwrap();
     assert_eq!(
         LeNetConfig::load(&path).unwrap().architecture,
-        Architecture::ExtraConv
+        Architecture::EXTRA_CONV
     );
 }
 
@@ -336,8 +336,8 @@ fn unknown_or_disabled_devices_are_errors_listing_the_available_ones() {
 fn ndarray_and_flex_agree_on_the_same_weights() {
     let flex = device();
     let ndarray = lenet::device("ndarray").unwrap();
-    for arch in Architecture::ALL {
-        let model = LeNetConfig::new(arch).init(&flex);
+    for arch in Architecture::NAMED {
+        let model = LeNetConfig::new(arch.clone()).init(&flex);
         let on_ndarray = model.clone().to_device(&ndarray);
         let a = model
             .forward(random_images(3, &flex))
@@ -362,7 +362,7 @@ fn ndarray_and_flex_agree_on_the_same_weights() {
 #[test]
 fn save_and_load_agree_on_a_bare_name() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LeNetConfig::new(Architecture::LeNet5);
+    let config = LeNetConfig::new(Architecture::LENET5);
     let model = config.init_seeded(&device(), 1);
     let bare = dir.path().join("weights");
     model.save(&bare).unwrap();

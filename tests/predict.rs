@@ -21,7 +21,7 @@ fn trained() -> Option<&'static (SavedModel, Mnist)> {
             let dir = support::real_mnist_dir("predict tests (they need a trained model)")?;
             let mnist = Mnist::load(&dir).unwrap();
             let device = lenet::device("flex").unwrap();
-            let config = Recipe::Tutorial.config(Architecture::LeNet5).with_epochs(1);
+            let config = Recipe::Tutorial.config(Architecture::LENET5).with_epochs(1);
             let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
             Some((SavedModel::new(trained.model, Normalization::None), mnist))
         })

@@ -79,11 +79,11 @@ fn every_layer_matches_pytorch_on_every_backend() {
         return;
     };
     for (file, name, arch) in [
-        ("lenet5_state_dict.pth", "lenet5", Architecture::LeNet5),
+        ("lenet5_state_dict.pth", "lenet5", Architecture::LENET5),
         (
             "lenet5_extra_conv_state_dict.pth",
             "lenet5_extra_conv",
-            Architecture::ExtraConv,
+            Architecture::EXTRA_CONV,
         ),
     ] {
         let reference = reference(&dir, name);
@@ -91,7 +91,7 @@ fn every_layer_matches_pytorch_on_every_backend() {
             support::every_backend("every_layer_matches_pytorch_on_every_backend")
         {
             let model = load_pytorch(&dir.join(file), None, &device).unwrap();
-            assert_eq!(model.architecture(), arch, "recognised from the keys");
+            assert_eq!(model.architecture(), &arch, "recognised from the keys");
             let input = Tensor::<4>::from_data(
                 TensorData::new(reference.input.clone(), [4, 1, 28, 28]),
                 &device,
@@ -127,7 +127,7 @@ fn the_wrong_architecture_or_a_broken_file_is_a_clear_error() {
     let device = lenet::device("flex").unwrap();
     let err = load_pytorch(
         &dir.join("lenet5_extra_conv_state_dict.pth"),
-        Some(Architecture::LeNet5),
+        Some(&Architecture::LENET5),
         &device,
     )
     .unwrap_err()
@@ -153,7 +153,7 @@ fn the_wrong_architecture_or_a_broken_file_is_a_clear_error() {
 
 #[test]
 fn keys_come_from_the_layer_walk() {
-    let keys: Vec<String> = pytorch_keys(Architecture::ExtraConv)
+    let keys: Vec<String> = pytorch_keys(&Architecture::EXTRA_CONV)
         .into_iter()
         .map(|k| k.key)
         .collect();
@@ -168,18 +168,18 @@ fn keys_come_from_the_layer_walk() {
 fn safetensors_round_trip_keeps_pytorch_names_and_values() {
     let device = lenet::device("flex").unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    for arch in Architecture::ALL {
-        let model = lenet::LeNetConfig::new(arch).init_seeded(&device, 3);
+    for arch in Architecture::NAMED {
+        let model = lenet::LeNetConfig::new(arch.clone()).init_seeded(&device, 3);
         let path = tmp.path().join(format!("{arch}.safetensors"));
         model.save_safetensors(&path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let mut names: Vec<&str> = file.names();
         names.sort();
-        let mut expected: Vec<String> = pytorch_keys(arch).into_iter().map(|k| k.key).collect();
+        let mut expected: Vec<String> = pytorch_keys(&arch).into_iter().map(|k| k.key).collect();
         expected.sort();
         assert_eq!(names, expected);
-        let fc1 = pytorch_keys(arch)
+        let fc1 = pytorch_keys(&arch)
             .into_iter()
             .find(|k| k.shape.len() == 2)
             .unwrap();
@@ -194,7 +194,7 @@ fn safetensors_round_trip_keeps_pytorch_names_and_values() {
             std::fs::read(&again).unwrap() == bytes,
             "the same weights give the same bytes"
         );
-        let back = LeNet::load_safetensors(&path, Some(arch), &device).unwrap();
+        let back = LeNet::load_safetensors(&path, Some(&arch), &device).unwrap();
         let x = Tensor::<4>::ones([2, 1, 28, 28], &device);
         let a = model
             .forward(x.clone())

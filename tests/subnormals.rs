@@ -61,7 +61,7 @@ fn tiny_mnist() -> lenet::data::Mnist {
 fn every_thread_flushes_while_training_and_none_after() {
     let data = tiny_mnist();
     let config = Recipe::Tutorial
-        .config(Architecture::LeNet5)
+        .config(Architecture::LENET5)
         .with_epochs(1)
         .with_batch_size(16);
     let device = lenet::device("flex").unwrap();
@@ -114,7 +114,7 @@ fn train_dead_conv1(flush: bool) -> usize {
     // SAFETY: the test does not depend on constant folding of subnormals.
     let _flush = flush.then(|| unsafe { FlushSubnormals::enable() });
     let device = lenet::device("flex").unwrap().autodiff();
-    let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 3);
+    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 3);
     let mut stepper = Stepper::adam(model, 1e-8);
     let batcher = MnistBatcher::new(Normalization::None);
     let images: Vec<u8> = support::patterned_images(2)

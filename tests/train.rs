@@ -86,7 +86,7 @@ fn device() -> burn::tensor::Device {
 #[test]
 fn same_seed_same_weights_and_history() {
     let data = toy_mnist(160, 40);
-    let config = quick_config(Architecture::LeNet5, None);
+    let config = quick_config(Architecture::LENET5, None);
     let a = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     let b = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     assert!(
@@ -116,7 +116,7 @@ fn same_seed_same_weights_and_history() {
 #[test]
 fn training_learns_and_the_history_is_per_epoch() {
     let data = toy_mnist(320, 100);
-    let config = quick_config(Architecture::ExtraConv, None).with_epochs(3);
+    let config = quick_config(Architecture::EXTRA_CONV, None).with_epochs(3);
     let trained = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     let h = &trained.history.epochs;
     assert_eq!(h.iter().map(|e| e.epoch).collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -133,14 +133,14 @@ fn training_learns_and_the_history_is_per_epoch() {
 #[test]
 fn an_interrupted_run_resumed_ends_with_the_same_weights() {
     let data = toy_mnist(160, 40); // 10 steps per epoch
-    for arch in Architecture::ALL {
+    for arch in Architecture::NAMED {
         let straight_dir = tempfile::tempdir().unwrap();
-        let config = quick_config(arch, Some(straight_dir.path())).with_checkpoint_every(4);
+        let config = quick_config(arch.clone(), Some(straight_dir.path())).with_checkpoint_every(4);
         let straight = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
 
         // Stop mid-epoch (step 7), resume, stop at an epoch boundary (step 10), resume.
         let dir = tempfile::tempdir().unwrap();
-        let config = quick_config(arch, Some(dir.path())).with_checkpoint_every(4);
+        let config = quick_config(arch.clone(), Some(dir.path())).with_checkpoint_every(4);
         let err = lenet::train(
             &config,
             &data,
@@ -189,7 +189,7 @@ fn an_interrupted_run_resumed_ends_with_the_same_weights() {
 fn checkpoints_are_complete_and_old_ones_are_pruned() {
     let data = toy_mnist(160, 40);
     let dir = tempfile::tempdir().unwrap();
-    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_checkpoint_every(3);
+    let config = quick_config(Architecture::LENET5, Some(dir.path())).with_checkpoint_every(3);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     let root = dir.path().join("checkpoints");
     let mut names: Vec<String> = std::fs::read_dir(&root)
@@ -206,7 +206,7 @@ fn checkpoints_are_complete_and_old_ones_are_pruned() {
         assert!(root.join("step-00000020").join(file).is_file(), "{file}");
     }
     let model = LeNet::load(
-        &LeNetConfig::new(Architecture::LeNet5),
+        &LeNetConfig::new(Architecture::LENET5),
         &root.join("step-00000020/model.bpk"),
         &device(),
     )
@@ -218,7 +218,7 @@ fn checkpoints_are_complete_and_old_ones_are_pruned() {
 fn divergence_stops_with_the_step_and_a_suggestion_and_keeps_checkpoints() {
     let data = toy_mnist(160, 40);
     let dir = tempfile::tempdir().unwrap();
-    let config = quick_config(Architecture::LeNet5, Some(dir.path()))
+    let config = quick_config(Architecture::LENET5, Some(dir.path()))
         .with_learning_rate(1e12)
         .with_checkpoint_every(1);
     let err = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap_err();
@@ -241,7 +241,7 @@ fn divergence_stops_with_the_step_and_a_suggestion_and_keeps_checkpoints() {
     let root = dir.path().join("checkpoints");
     let latest = std::fs::read_to_string(root.join("latest")).unwrap();
     LeNet::load(
-        &LeNetConfig::new(Architecture::LeNet5),
+        &LeNetConfig::new(Architecture::LENET5),
         &root.join(latest.trim()).join("model.bpk"),
         &device(),
     )
@@ -252,11 +252,11 @@ fn divergence_stops_with_the_step_and_a_suggestion_and_keeps_checkpoints() {
 fn a_checkpoint_of_the_other_architecture_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("extra.bpk");
-    LeNetConfig::new(Architecture::ExtraConv)
+    LeNetConfig::new(Architecture::EXTRA_CONV)
         .init(&device())
         .save(&path)
         .unwrap();
-    let err = LeNet::load(&LeNetConfig::new(Architecture::LeNet5), &path, &device()).unwrap_err();
+    let err = LeNet::load(&LeNetConfig::new(Architecture::LENET5), &path, &device()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("extra.bpk") && text.contains("lenet5"),
@@ -265,7 +265,7 @@ fn a_checkpoint_of_the_other_architecture_is_a_clear_error() {
     let garbage = dir.path().join("garbage.bpk");
     std::fs::write(&garbage, b"not a model").unwrap();
     let err =
-        LeNet::load(&LeNetConfig::new(Architecture::LeNet5), &garbage, &device()).unwrap_err();
+        LeNet::load(&LeNetConfig::new(Architecture::LENET5), &garbage, &device()).unwrap_err();
     assert!(err.to_string().contains("garbage.bpk"), "{err}");
 }
 
@@ -273,10 +273,10 @@ fn a_checkpoint_of_the_other_architecture_is_a_clear_error() {
 fn invalid_settings_are_refused_before_training() {
     let data = toy_mnist(16, 16);
     for config in [
-        quick_config(Architecture::LeNet5, None).with_epochs(0),
-        quick_config(Architecture::LeNet5, None).with_batch_size(0),
-        quick_config(Architecture::LeNet5, None).with_learning_rate(-1.0),
-        quick_config(Architecture::LeNet5, None).with_learning_rate(f64::NAN),
+        quick_config(Architecture::LENET5, None).with_epochs(0),
+        quick_config(Architecture::LENET5, None).with_batch_size(0),
+        quick_config(Architecture::LENET5, None).with_learning_rate(-1.0),
+        quick_config(Architecture::LENET5, None).with_learning_rate(f64::NAN),
     ] {
         let err = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
@@ -287,7 +287,7 @@ fn invalid_settings_are_refused_before_training() {
 fn the_improved_recipe_trains_with_augmentation_and_a_schedule() {
     let data = toy_mnist(64, 32);
     let config = Recipe::Improved
-        .config(Architecture::LeNet5)
+        .config(Architecture::LENET5)
         .with_epochs(1)
         .with_batch_size(16)
         .with_eval_batch_size(32);
@@ -306,7 +306,7 @@ fn the_improved_recipe_trains_with_augmentation_and_a_schedule() {
 #[test]
 fn the_thread_count_does_not_change_a_single_bit() {
     let data = toy_mnist(640, 40);
-    let config = quick_config(Architecture::LeNet5, None)
+    let config = quick_config(Architecture::LENET5, None)
         .with_epochs(1)
         .with_batch_size(64);
     let on_threads = |threads: usize| {
@@ -340,7 +340,7 @@ fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
     let (a, b) = (runs.path().join("a"), runs.path().join("b"));
     for (dir, seed) in [(&a, 5), (&b, 6)] {
         // Checkpoints at steps 3, 6, 9 and 10; 9 and 10 are kept.
-        let config = quick_config(Architecture::LeNet5, Some(dir))
+        let config = quick_config(Architecture::LENET5, Some(dir))
             .with_epochs(1)
             .with_seed(seed)
             .with_checkpoint_every(3);
@@ -382,7 +382,7 @@ fn latest_never_leaves_its_run_and_a_lost_one_falls_back() {
 fn an_earlier_runs_later_checkpoints_do_not_outlive_a_new_run() {
     let data = toy_mnist(160, 40);
     let dir = tempfile::tempdir().unwrap();
-    let two_epochs = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(2);
+    let two_epochs = quick_config(Architecture::LENET5, Some(dir.path())).with_epochs(2);
     lenet::train(&two_epochs, &data, &device(), &mut lenet::train::Silent).unwrap();
     let root = dir.path().join("checkpoints");
     assert!(root.join("step-00000020").is_dir());
@@ -410,7 +410,7 @@ fn pruning_leaves_a_running_process_temporary_alone() {
     for temp in [&running, &gone] {
         std::fs::create_dir(temp).unwrap();
     }
-    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(1);
+    let config = quick_config(Architecture::LENET5, Some(dir.path())).with_epochs(1);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     assert!(
         running.is_dir(),
@@ -424,10 +424,10 @@ fn pruning_leaves_a_running_process_temporary_alone() {
 #[test]
 fn training_does_not_tune_the_allocator_behind_the_callers_back() {
     let data = toy_mnist(32, 8);
-    let config = quick_config(Architecture::LeNet5, None).with_epochs(1);
+    let config = quick_config(Architecture::LENET5, None).with_epochs(1);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     lenet::evaluate(
-        &lenet::LeNetConfig::new(Architecture::LeNet5).init(&device()),
+        &lenet::LeNetConfig::new(Architecture::LENET5).init(&device()),
         &data.test,
         lenet::data::Normalization::None,
         8,
@@ -441,7 +441,7 @@ fn training_does_not_tune_the_allocator_behind_the_callers_back() {
 #[test]
 fn a_safetensors_file_alone_keeps_its_normalisation() {
     let data = toy_mnist(32, 8);
-    let config = quick_config(Architecture::LeNet5, None)
+    let config = quick_config(Architecture::LENET5, None)
         .with_epochs(1)
         .with_normalization(lenet::data::Normalization::MNIST);
     let trained = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
@@ -468,7 +468,7 @@ fn a_safetensors_file_alone_keeps_its_normalisation() {
 fn a_config_json_from_before_the_newer_fields_still_loads() {
     let data = toy_mnist(160, 40);
     let dir = tempfile::tempdir().unwrap();
-    let config = quick_config(Architecture::LeNet5, Some(dir.path())).with_epochs(1);
+    let config = quick_config(Architecture::LENET5, Some(dir.path())).with_epochs(1);
     lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
     let path = dir.path().join("checkpoints/step-00000010/config.json");
     let mut json: serde_json::Value =

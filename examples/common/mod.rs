@@ -56,8 +56,9 @@ impl DataArgs {
     }
 }
 
-/// `--model`'s parser: the names `--help` lists, and the spellings
-/// `Architecture::from_str` also accepts (`LeNet5`, `self_lenet`, …).
+/// `--model`'s parser: the names `--help` lists, the spellings
+/// `Architecture::from_str` also accepts (`LeNet5`, `self_lenet`, …), and any
+/// spec (`conv8k3p1-relu-pool-fc10`).
 pub fn architecture() -> ArchitectureParser {
     ArchitectureParser
 }
@@ -88,7 +89,7 @@ impl clap::builder::TypedValueParser for ArchitectureParser {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        let names = Architecture::ALL.map(|a| clap::builder::PossibleValue::new(a.name()));
+        let names = Architecture::NAMES.map(clap::builder::PossibleValue::new);
         Some(Box::new(names.into_iter()))
     }
 }
@@ -132,7 +133,7 @@ impl ModelArgs {
     /// had to be assumed.
     pub fn load(&self) -> lenet::Result<SavedModel> {
         let device = self.device.device()?;
-        let saved = SavedModel::load(&self.checkpoint, self.model, &device)?;
+        let saved = SavedModel::load(&self.checkpoint, self.model.clone(), &device)?;
         if !saved.normalization_recorded {
             eprintln!(
                 "note: no config.json beside {}; assuming inputs in [0, 1] (the tutorial's ToTensor)",
@@ -177,10 +178,9 @@ pub fn with_hint(error: &lenet::Error) -> String {
             checkpoint: Some(_),
             ..
         } => Some("continue with --resume DIR".to_string()),
-        Error::ArchitectureNotKnown { .. } => Some(format!(
-            "--model {}",
-            Architecture::ALL.map(Architecture::name).join("|")
-        )),
+        Error::ArchitectureNotKnown { .. } => {
+            Some(format!("--model {}", Architecture::NAMES.join("|")))
+        }
         _ => None,
     };
     match hint {

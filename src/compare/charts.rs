@@ -2,8 +2,8 @@
 //! them (the report, `compare_models`' PNG and SVG files), so that they cannot
 //! drift apart.
 
-use super::Comparison;
-use crate::viz::{AccuracyPoint, AccuracyVsParams, ConfusionHeatmap, RunGroup, TrainingCurves};
+use super::{Comparison, ComparisonRow};
+use crate::viz::{AccuracyPoint, AccuracyVsCost, ConfusionHeatmap, RunGroup, TrainingCurves};
 
 impl Comparison {
     /// Every run's per-epoch curves, grouped by model (shaded: the range over seeds).
@@ -29,27 +29,47 @@ impl Comparison {
     }
 
     /// Test accuracy (mean ± sd over seeds) against parameter count, a point per
-    /// model.
+    /// model, the Pareto front marked.
     ///
     /// ```
     /// # use lenet::compare::Comparison;
     /// # fn show(comparison: &Comparison) {
     /// for point in comparison.accuracy_vs_params().points {
-    ///     println!("{}: {} params, {:.2}%", point.label, point.params, 100.0 * point.mean);
+    ///     println!("{}: {} params, {:.2}%", point.label, point.cost, 100.0 * point.mean);
     /// }
     /// # }
     /// ```
-    pub fn accuracy_vs_params(&self) -> AccuracyVsParams {
-        AccuracyVsParams {
+    pub fn accuracy_vs_params(&self) -> AccuracyVsCost {
+        self.accuracy_vs("parameters", |r| (r.params as u64, r.pareto_params))
+    }
+
+    /// Test accuracy against multiply-adds per image, the Pareto front marked.
+    pub fn accuracy_vs_mult_adds(&self) -> AccuracyVsCost {
+        self.accuracy_vs("multiply-adds per image", |r| {
+            (r.mult_adds, r.pareto_mult_adds)
+        })
+    }
+
+    fn accuracy_vs(
+        &self,
+        cost: &str,
+        of: impl Fn(&ComparisonRow) -> (u64, bool),
+    ) -> AccuracyVsCost {
+        AccuracyVsCost {
+            cost: cost.to_string(),
             points: self
                 .rows()
                 .iter()
                 .zip(&self.models)
-                .map(|(row, m)| AccuracyPoint {
-                    label: m.architecture.title().to_string(),
-                    params: row.params,
-                    mean: row.test_accuracy.mean,
-                    sd: row.test_accuracy.sd,
+                .map(|(row, m)| {
+                    let (cost, pareto) = of(row);
+                    AccuracyPoint {
+                        label: m.architecture.title().to_string(),
+                        cost,
+                        mean: row.test_accuracy.mean,
+                        sd: row.test_accuracy.sd,
+                        pareto,
+                    }
                 })
                 .collect(),
         }

@@ -7,10 +7,12 @@ mod charts;
 mod disagreement;
 mod report;
 mod results;
+mod significance;
 
 pub use disagreement::{Disagreement, disagreement_sheet, disagreements};
 pub use report::{ReportExtras, comparison_report};
 pub use results::{CompareRun, Comparison, ComparisonRow, MeanSd, ModelResults};
+pub use significance::{PairComparison, SignificanceTest, mcnemar, welch};
 
 use burn::tensor::Device;
 
@@ -27,9 +29,9 @@ use crate::{Error, Result};
 /// use lenet::Architecture;
 ///
 /// let config = CompareConfig::new(
-///     vec![Architecture::LeNet5, Architecture::ExtraConv],
+///     vec![Architecture::LENET5, Architecture::EXTRA_CONV],
 ///     3,
-///     Recipe::Tutorial.config(Architecture::LeNet5).with_epochs(10),
+///     Recipe::Tutorial.config(Architecture::LENET5).with_epochs(10),
 /// );
 /// assert_eq!(config.seeds, vec![0, 1, 2]);
 /// ```
@@ -54,9 +56,9 @@ impl CompareConfig {
     }
 
     /// The training configuration of one run.
-    pub fn run_config(&self, architecture: Architecture, seed: u64) -> TrainConfig {
+    pub fn run_config(&self, architecture: &Architecture, seed: u64) -> TrainConfig {
         let mut config = self.train.clone().with_seed(seed);
-        config.model.architecture = architecture;
+        config.model.architecture = architecture.clone();
         config.output_dir = None;
         config
     }
@@ -73,9 +75,9 @@ impl CompareConfig {
 ///
 /// let mnist = Mnist::load("data/mnist".as_ref())?;
 /// let config = CompareConfig::new(
-///     Architecture::ALL.to_vec(),
+///     Architecture::NAMED.to_vec(),
 ///     3,
-///     Recipe::Tutorial.config(Architecture::LeNet5),
+///     Recipe::Tutorial.config(Architecture::LENET5),
 /// );
 /// let device = lenet::device("auto")?;
 /// let comparison = compare(&config, &mnist, &device, &mut |_, _| {
@@ -88,7 +90,7 @@ pub fn compare(
     config: &CompareConfig,
     data: &Mnist,
     device: &Device,
-    observer: &mut dyn FnMut(Architecture, u64) -> Box<dyn TrainObserver>,
+    observer: &mut dyn FnMut(&Architecture, u64) -> Box<dyn TrainObserver>,
 ) -> Result<Comparison> {
     if config.architectures.is_empty() || config.seeds.is_empty() {
         return Err(Error::InvalidArgument(
@@ -96,7 +98,7 @@ pub fn compare(
         ));
     }
     let mut models = Vec::new();
-    for &architecture in &config.architectures {
+    for architecture in &config.architectures {
         let mut runs = Vec::new();
         for &seed in &config.seeds {
             let run_config = config.run_config(architecture, seed);
@@ -107,7 +109,7 @@ pub fn compare(
         }
         let summary = Summary::of(&runs[0].trained.model);
         models.push(ModelResults {
-            architecture,
+            architecture: architecture.clone(),
             summary,
             runs,
         });

@@ -83,9 +83,41 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             .collect(),
     );
     if comparison.models.len() > 1 {
-        summary.chart(
+        let pairs = report.section("Can the models be told apart?");
+        pairs.paragraph(
+            "For every pair: the difference of mean test accuracy (a − b, in points) with its \
+             95% confidence interval and p-value. Welch's t-test over seeds measures the noise \
+             that retraining one architecture makes; where a model has a single seed, McNemar's \
+             exact test over the test images compares the two trained networks instead. A \
+             difference whose interval contains 0 is not distinguishable at 5%.",
+        );
+        pairs.table(
+            &["a", "b", "difference", "95% CI", "p", "test", "verdict"],
+            comparison
+                .pairs()
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.a.clone(),
+                        p.b.clone(),
+                        format!("{:+.2}", 100.0 * p.difference),
+                        format!("[{:+.2}, {:+.2}]", 100.0 * p.ci95[0], 100.0 * p.ci95[1]),
+                        format!("{:.3}", p.p_value),
+                        format!("{:?}", p.test),
+                        super::results::verdict(p),
+                    ]
+                })
+                .collect(),
+        );
+        pairs.chart(
             &comparison.accuracy_vs_params(),
-            "One point per model; error bars are ± one standard deviation over seeds.",
+            "One point per model; error bars are ± one standard deviation over seeds; \
+             the line joins the Pareto front (no other model is as accurate with fewer \
+             parameters).",
+        )?;
+        pairs.chart(
+            &comparison.accuracy_vs_mult_adds(),
+            "The same against multiply-adds per image: what a prediction costs.",
         )?;
     }
 

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::significance::{PairComparison, SignificanceTest, mcnemar, welch};
 use crate::data::{MnistSplit, NUM_CLASSES};
 use crate::model::summary::thousands;
 use crate::model::{Architecture, Summary};
@@ -84,6 +85,19 @@ pub struct ComparisonRow {
     pub train_seconds: MeanSd,
     /// F1 of each digit, averaged over seeds.
     pub per_class_f1: Vec<f64>,
+    /// On the Pareto front of accuracy against parameters: no other model is as
+    /// accurate (mean) with fewer parameters, or more accurate with as few.
+    pub pareto_params: bool,
+    /// On the Pareto front of accuracy against multiply-adds.
+    pub pareto_mult_adds: bool,
+}
+
+/// Whether `(cost, accuracy)` point `i` is dominated by none of `points`.
+fn on_front(points: &[(u64, f64)], i: usize) -> bool {
+    let (cost, accuracy) = points[i];
+    !points
+        .iter()
+        .any(|&(c, a)| c <= cost && a >= accuracy && (c < cost || a > accuracy))
 }
 
 /// The result of [`compare`](super::compare).
@@ -98,7 +112,8 @@ pub struct Comparison {
 impl Comparison {
     /// The table's rows.
     pub fn rows(&self) -> Vec<ComparisonRow> {
-        self.models
+        let mut rows: Vec<ComparisonRow> = self
+            .models
             .iter()
             .map(|m| {
                 let runs = &m.runs;
@@ -128,9 +143,72 @@ impl Comparison {
                     test_loss: MeanSd::of(&losses),
                     train_seconds: MeanSd::of(&seconds),
                     per_class_f1,
+                    pareto_params: false,
+                    pareto_mult_adds: false,
                 }
             })
-            .collect()
+            .collect::<Vec<_>>();
+        let by_params: Vec<(u64, f64)> = rows
+            .iter()
+            .map(|r| (r.params as u64, r.test_accuracy.mean))
+            .collect();
+        let by_mult_adds: Vec<(u64, f64)> = rows
+            .iter()
+            .map(|r| (r.mult_adds, r.test_accuracy.mean))
+            .collect();
+        for (i, row) in rows.iter_mut().enumerate() {
+            row.pareto_params = on_front(&by_params, i);
+            row.pareto_mult_adds = on_front(&by_mult_adds, i);
+        }
+        rows
+    }
+
+    /// Every pair of models (in table order, `a` before `b`): the difference of
+    /// their mean test accuracy, its 95% interval and p-value — Welch's t-test
+    /// over seeds when both have two or more, else McNemar's exact test over the
+    /// test images of their first seeds (see [`SignificanceTest`]).
+    pub fn pairs(&self) -> Vec<PairComparison> {
+        let accuracies = |m: &ModelResults| -> Vec<f64> {
+            m.runs
+                .iter()
+                .map(|r| r.trained.evaluation.accuracy)
+                .collect()
+        };
+        let mut pairs = Vec::new();
+        for (i, a) in self.models.iter().enumerate() {
+            for b in &self.models[i + 1..] {
+                let (acc_a, acc_b) = (accuracies(a), accuracies(b));
+                let ((difference, ci95, p_value), test) = if acc_a.len() >= 2 && acc_b.len() >= 2 {
+                    (welch(&acc_a, &acc_b), SignificanceTest::Welch)
+                } else {
+                    let (pa, pb) = (
+                        &a.runs[0].trained.evaluation.predictions,
+                        &b.runs[0].trained.evaluation.predictions,
+                    );
+                    let (mut only_a, mut only_b) = (0, 0);
+                    for ((&x, &y), &label) in pa.iter().zip(pb).zip(&self.test_labels) {
+                        match (x == label, y == label) {
+                            (true, false) => only_a += 1,
+                            (false, true) => only_b += 1,
+                            _ => {}
+                        }
+                    }
+                    (
+                        mcnemar(only_a, only_b, self.test_labels.len()),
+                        SignificanceTest::Mcnemar,
+                    )
+                };
+                pairs.push(PairComparison {
+                    a: a.architecture.name().to_string(),
+                    b: b.architecture.name().to_string(),
+                    difference,
+                    ci95,
+                    p_value,
+                    test,
+                });
+            }
+        }
+        pairs
     }
 
     /// The comparison as Markdown: the main table, then per-class F1.
@@ -161,6 +239,43 @@ impl Comparison {
                 100.0 * r.test_accuracy.mean,
                 100.0 * r.test_accuracy.sd,
                 each.join(", ")
+            );
+        }
+        let pairs = self.pairs();
+        if !pairs.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nPairs: difference of mean test accuracy (a − b, points), Welch's t-test over \
+                 seeds (McNemar's exact test over the test images where a model has one seed):\n"
+            );
+            let _ = writeln!(out, "| a | b | difference | 95% CI | p | test | verdict |");
+            let _ = writeln!(out, "|---|---|---:|---|---:|---|---|");
+            for p in &pairs {
+                let test = match p.test {
+                    SignificanceTest::Welch => "Welch",
+                    SignificanceTest::Mcnemar => "McNemar",
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:+.2} | [{:+.2}, {:+.2}] | {:.3} | {test} | {} |",
+                    p.a,
+                    p.b,
+                    100.0 * p.difference,
+                    100.0 * p.ci95[0],
+                    100.0 * p.ci95[1],
+                    p.p_value,
+                    verdict(p)
+                );
+            }
+            let front: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.pareto_params)
+                .map(|r| r.model.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "\nPareto front (accuracy against parameters): {}",
+                front.join(", ")
             );
         }
         let _ = writeln!(out, "\nF1 per digit (mean over seeds):\n");
@@ -199,7 +314,7 @@ impl Comparison {
                 test.len()
             )));
         }
-        let architecture = trained.config.model.architecture;
+        let architecture = trained.config.model.architecture.clone();
         let summary = Summary::of(&trained.model);
         Ok(Comparison {
             models: vec![ModelResults {
@@ -209,5 +324,16 @@ impl Comparison {
             }],
             test_labels: test.labels().to_vec(),
         })
+    }
+}
+
+/// "a better than b", "b better than a", or "not distinguishable at 5%".
+pub(crate) fn verdict(pair: &PairComparison) -> String {
+    if !pair.distinguishable() {
+        "not distinguishable at 5%".to_string()
+    } else if pair.difference > 0.0 {
+        format!("{} better", pair.a)
+    } else {
+        format!("{} better", pair.b)
     }
 }

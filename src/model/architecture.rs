@@ -1,119 +1,546 @@
-//! The architectures as data: what differs between LeNet5, its extra-conv
-//! variant and its one-conv variant is a list of convolution specs, nothing else.
+//! Architectures as values: a validated list of [`LayerSpec`]s, from code or from
+//! a one-line spec. LeNet5, its extra-conv variant and its one-conv variant are
+//! three such lists with names.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::layer::{LayerKind, LayerName};
+use super::spec::{LayerSpec, UNKNOWN_LAYER};
 use crate::{Error, Result};
-
-/// Which network to build.
-///
-/// ```
-/// use lenet::Architecture;
-///
-/// let arch: Architecture = "extra-conv".parse()?;
-/// assert_eq!(arch, Architecture::ExtraConv);
-/// assert_eq!(arch.name(), "extra-conv");
-/// # Ok::<(), lenet::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Architecture {
-    /// Conv(1→6, 5×5, pad 2) ReLU MaxPool · Conv(6→16, 5×5) ReLU MaxPool ·
-    /// Linear 400→120→84→10. 61,706 parameters.
-    #[serde(rename = "lenet5")]
-    LeNet5,
-    /// LeNet5 plus Conv(16→32, 5×5) ReLU after the second pool, which shrinks the
-    /// feature map to 1×1: Linear 32→120→84→10. 30,378 parameters.
-    #[serde(rename = "extra-conv")]
-    ExtraConv,
-    /// LeNet5 with its second convolution removed — the tutorial's "one layer fewer":
-    /// Conv(1→6, 5×5, pad 2) ReLU MaxPool · Linear 1176→120→84→10. 152,410
-    /// parameters, almost all in the first linear layer.
-    #[serde(rename = "one-conv")]
-    OneConv,
-}
-
-/// One convolution stage: conv, ReLU, then an optional 2×2 max-pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ConvSpec {
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub kernel: usize,
-    pub padding: usize,
-    pub pool: bool,
-}
-
-const fn stage(in_channels: usize, out_channels: usize, padding: usize, pool: bool) -> ConvSpec {
-    ConvSpec {
-        in_channels,
-        out_channels,
-        kernel: 5,
-        padding,
-        pool,
-    }
-}
-
-/// The tutorial's two LeNet5 stages, shared by every architecture.
-const LENET5_STAGES: [ConvSpec; 2] = [stage(1, 6, 2, true), stage(6, 16, 0, true)];
-const EXTRA_CONV_STAGES: [ConvSpec; 3] =
-    [LENET5_STAGES[0], LENET5_STAGES[1], stage(16, 32, 0, false)];
-const ONE_CONV_STAGES: [ConvSpec; 1] = [LENET5_STAGES[0]];
-
-/// Hidden widths of the classifier, the same for every architecture.
-pub(crate) const HIDDEN_WIDTHS: [usize; 2] = [120, 84];
 
 /// Side length of the square input images.
 pub const INPUT_SIZE: usize = 28;
 
+/// Channels of the input images (grey).
+pub const INPUT_CHANNELS: usize = 1;
+
+/// The most parameters an architecture may have: far beyond any LeNet, and small
+/// enough that a typo (`fc120000`) is an error, not an allocation that fails.
+pub const MAX_PARAMS: usize = 50_000_000;
+
+/// The most values one layer's output may hold, per image.
+pub const MAX_LAYER_VALUES: usize = 4_000_000;
+
+/// Which network to build: a list of layers, checked once when it is made.
+///
+/// Written as a one-line spec that mirrors PyTorch's `nn.Sequential` layer by
+/// layer, tokens joined by `-` (see [`LayerSpec`]); a `Flatten` goes before the
+/// first `fc` by itself. The input is 1×28×28; the last layer is `fc<classes>`.
+/// `lenet5`, `extra-conv` and `one-conv` are names for three specs.
+///
+/// ```
+/// use lenet::Architecture;
+///
+/// let lenet5: Architecture = "lenet5".parse()?;
+/// assert_eq!(lenet5, Architecture::LENET5);
+/// assert_eq!(lenet5.spec(), "conv6k5p2-relu-pool-conv16k5-relu-pool-fc120-relu-fc84-relu-fc10");
+/// // The same list written out is the same architecture, with its name.
+/// assert_eq!(lenet5.spec().parse::<Architecture>()?.name(), "lenet5");
+///
+/// let mine: Architecture = "conv8k3p1-relu-pool-fc10".parse()?;
+/// assert_eq!(mine.name(), "conv8k3p1-relu-pool-fc10");
+/// assert_eq!(mine.num_params(), 8 * 9 + 8 + 8 * 14 * 14 * 10 + 10);
+/// assert_eq!(mine.num_classes(), 10);
+///
+/// let error = "conv8k3-relu-pool-conv8k30-fc10".parse::<Architecture>().unwrap_err();
+/// assert!(error.to_string().contains("token 4 `conv8k30`"), "{error}");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Architecture {
+    /// `lenet5` and the like, or the spec itself.
+    name: Cow<'static, str>,
+    layers: Cow<'static, [LayerSpec]>,
+}
+
+const fn conv(channels: usize, padding: usize) -> LayerSpec {
+    LayerSpec::Conv2d {
+        channels,
+        kernel: 5,
+        padding,
+        stride: 1,
+    }
+}
+const RELU: LayerSpec = LayerSpec::Relu;
+const POOL: LayerSpec = LayerSpec::MaxPool2d { kernel: 2 };
+const FLATTEN: LayerSpec = LayerSpec::Flatten;
+const fn fc(features: usize) -> LayerSpec {
+    LayerSpec::Linear { features }
+}
+
+const LENET5_LAYERS: [LayerSpec; 12] = [
+    conv(6, 2),
+    RELU,
+    POOL,
+    conv(16, 0),
+    RELU,
+    POOL,
+    FLATTEN,
+    fc(120),
+    RELU,
+    fc(84),
+    RELU,
+    fc(10),
+];
+const EXTRA_CONV_LAYERS: [LayerSpec; 14] = [
+    conv(6, 2),
+    RELU,
+    POOL,
+    conv(16, 0),
+    RELU,
+    POOL,
+    conv(32, 0),
+    RELU,
+    FLATTEN,
+    fc(120),
+    RELU,
+    fc(84),
+    RELU,
+    fc(10),
+];
+const ONE_CONV_LAYERS: [LayerSpec; 9] = [
+    conv(6, 2),
+    RELU,
+    POOL,
+    FLATTEN,
+    fc(120),
+    RELU,
+    fc(84),
+    RELU,
+    fc(10),
+];
+
+/// The shape of one layer's output for one image: maps `[C, H, W]` before the
+/// flatten, features `[F]` after it.
+pub type Shape = Vec<usize>;
+
+/// One layer of an [`Architecture`] with everything that follows from the list
+/// alone: name, PyTorch index, shapes, parameters and multiply-adds per image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedLayer {
+    /// Stable name (`conv1`, `relu2`, `flatten`, `fc3`).
+    pub name: LayerName,
+    /// Position in the list: the index in PyTorch's `nn.Sequential` (`net.<index>`).
+    pub index: usize,
+    /// The layer.
+    pub spec: LayerSpec,
+    /// Shape of its input, per image.
+    pub input_shape: Shape,
+    /// Shape of its output, per image.
+    pub output_shape: Shape,
+    /// Learned values (weights and biases).
+    pub params: usize,
+    /// Multiply-adds for one image, counted as torchinfo does: convolutions and
+    /// linear layers only, one per use of a weight or a bias.
+    pub mult_adds: u64,
+}
+
+impl PlannedLayer {
+    /// The weight's shape as PyTorch stores it (`[out, in, k, k]` or `[out, in]`),
+    /// for layers that have one.
+    pub fn weight_shape(&self) -> Option<Vec<usize>> {
+        match self.spec {
+            LayerSpec::Conv2d {
+                channels, kernel, ..
+            } => Some(vec![channels, self.input_shape[0], kernel, kernel]),
+            LayerSpec::Linear { features } => Some(vec![features, self.input_shape[0]]),
+            _ => None,
+        }
+    }
+
+    /// A short description of the layer's sizes, e.g. `1→6, 5×5, pad 2`.
+    pub fn details(&self) -> String {
+        match self.spec {
+            LayerSpec::Conv2d {
+                channels,
+                kernel,
+                padding,
+                stride,
+            } => {
+                let mut text = format!("{}→{channels}, {kernel}×{kernel}", self.input_shape[0]);
+                if stride != 1 {
+                    text.push_str(&format!(", stride {stride}"));
+                }
+                if padding > 0 {
+                    text.push_str(&format!(", pad {padding}"));
+                }
+                text
+            }
+            LayerSpec::MaxPool2d { kernel } | LayerSpec::AvgPool2d { kernel } => {
+                format!("{kernel}×{kernel}, stride {kernel}")
+            }
+            LayerSpec::Linear { features } => format!("{}→{features}", self.input_shape[0]),
+            LayerSpec::Relu | LayerSpec::Flatten => String::new(),
+        }
+    }
+}
+
 impl Architecture {
-    /// Every architecture, in the order help texts list them.
-    pub const ALL: [Architecture; 3] = [
-        Architecture::LeNet5,
-        Architecture::ExtraConv,
-        Architecture::OneConv,
+    /// LeNet5 as the tutorial builds it: Conv(1→6, 5×5, pad 2) ReLU MaxPool ·
+    /// Conv(6→16, 5×5) ReLU MaxPool · Linear 400→120→84→10. 61,706 parameters.
+    pub const LENET5: Architecture = Architecture::named(Self::NAMES[0], &LENET5_LAYERS);
+    /// LeNet5 plus Conv(16→32, 5×5) ReLU after the second pool, which shrinks the
+    /// feature map to 1×1: Linear 32→120→84→10. 30,378 parameters.
+    pub const EXTRA_CONV: Architecture = Architecture::named(Self::NAMES[1], &EXTRA_CONV_LAYERS);
+    /// LeNet5 with its second convolution removed — the tutorial's "one layer
+    /// fewer": Conv(1→6, 5×5, pad 2) ReLU MaxPool · Linear 1176→120→84→10.
+    /// 152,410 parameters, almost all in the first linear layer.
+    pub const ONE_CONV: Architecture = Architecture::named(Self::NAMES[2], &ONE_CONV_LAYERS);
+
+    /// The names of [`NAMED`](Self::NAMED), in its order.
+    pub const NAMES: [&'static str; 3] = ["lenet5", "extra-conv", "one-conv"];
+
+    /// The architectures with names, in the order help texts list them.
+    pub const NAMED: [Architecture; 3] = [
+        Architecture::LENET5,
+        Architecture::EXTRA_CONV,
+        Architecture::ONE_CONV,
     ];
 
-    /// The name used on command lines and in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Architecture::LeNet5 => "lenet5",
-            Architecture::ExtraConv => "extra-conv",
-            Architecture::OneConv => "one-conv",
+    const fn named(name: &'static str, layers: &'static [LayerSpec]) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            layers: Cow::Borrowed(layers),
         }
     }
 
-    /// A title for tables and pictures.
-    pub fn title(self) -> &'static str {
-        match self {
-            Architecture::LeNet5 => "LeNet5",
-            Architecture::ExtraConv => "LeNet5 + extra conv",
-            Architecture::OneConv => "LeNet5 − one conv",
-        }
+    /// An architecture from layers built in code, checked as a spec is. A
+    /// [`LayerSpec::Flatten`] is put before the first linear layer when missing;
+    /// a list equal to a named one gets its name.
+    ///
+    /// ```
+    /// use lenet::{Architecture, LayerSpec};
+    ///
+    /// let layers = vec![
+    ///     LayerSpec::Conv2d { channels: 4, kernel: 3, padding: 1, stride: 1 },
+    ///     LayerSpec::Relu,
+    ///     LayerSpec::MaxPool2d { kernel: 2 },
+    ///     LayerSpec::Linear { features: 10 },
+    /// ];
+    /// let arch = Architecture::new(layers)?;
+    /// assert_eq!(arch.spec(), "conv4k3p1-relu-pool-fc10");
+    /// assert_eq!(arch.layers().len(), 5); // with the flatten
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn new(layers: Vec<LayerSpec>) -> Result<Self> {
+        let spec = layers
+            .iter()
+            .filter(|l| **l != LayerSpec::Flatten)
+            .map(LayerSpec::to_string)
+            .collect::<Vec<_>>()
+            .join("-");
+        Self::checked(
+            &spec,
+            layers
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l))
+                .collect(),
+        )
     }
 
-    pub(crate) fn conv_stages(self) -> &'static [ConvSpec] {
-        match self {
-            Architecture::LeNet5 => &LENET5_STAGES,
-            Architecture::ExtraConv => &EXTRA_CONV_STAGES,
-            Architecture::OneConv => &ONE_CONV_STAGES,
+    /// `layers`, each with its 1-based position among the tokens the user wrote
+    /// (for messages), flattened, checked and named.
+    fn checked(spec: &str, written: Vec<(usize, LayerSpec)>) -> Result<Self> {
+        let invalid = |position: usize, token: String, reason: String| Error::InvalidSpec {
+            spec: spec.to_string(),
+            position,
+            token,
+            reason,
+        };
+        let Some(&(last_position, last)) = written.last() else {
+            return Err(invalid(0, String::new(), "there are no layers".into()));
+        };
+        if !matches!(last, LayerSpec::Linear { .. }) {
+            return Err(invalid(
+                last_position,
+                last.to_string(),
+                "the last layer must be fc<classes> (fc10 for the digits)".into(),
+            ));
         }
-    }
-
-    /// Length of the flattened feature vector that enters the classifier,
-    /// followed through the stages from a 28×28 input.
-    pub(crate) fn flattened_len(self) -> usize {
-        let mut side = INPUT_SIZE;
-        let mut channels = 1;
-        for spec in self.conv_stages() {
-            side = side + 2 * spec.padding - spec.kernel + 1;
-            if spec.pool {
-                side /= 2;
+        let mut layers = Vec::with_capacity(written.len() + 1);
+        let mut flat = false;
+        for &(position, layer) in &written {
+            match layer {
+                LayerSpec::Flatten if flat => {
+                    return Err(invalid(
+                        position,
+                        layer.to_string(),
+                        "the features are already flat here".into(),
+                    ));
+                }
+                LayerSpec::Flatten => flat = true,
+                LayerSpec::Linear { .. } if !flat => {
+                    layers.push((position, LayerSpec::Flatten));
+                    flat = true;
+                }
+                spatial if spatial.is_spatial() && flat => {
+                    return Err(invalid(
+                        position,
+                        layer.to_string(),
+                        "a convolution or pool cannot come after the flatten before the \
+                         first fc: its input is a vector by then"
+                            .into(),
+                    ));
+                }
+                _ => {}
             }
-            channels = spec.out_channels;
+            layers.push((position, layer));
         }
-        channels * side * side
+        let mut shape = vec![INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE];
+        let mut params = 0usize;
+        for &(position, layer) in &layers {
+            let step = next_shape(&layer, &shape)
+                .and_then(|(out, p)| {
+                    let values: usize = out.iter().product();
+                    if values > MAX_LAYER_VALUES {
+                        return Err(format!(
+                            "its output {} holds {values} values per image; at most \
+                             {MAX_LAYER_VALUES} are allowed",
+                            show(&out)
+                        ));
+                    }
+                    params = params.saturating_add(p);
+                    if params > MAX_PARAMS {
+                        return Err(format!(
+                            "the network reaches {params} parameters here; at most \
+                             {MAX_PARAMS} are allowed"
+                        ));
+                    }
+                    Ok(out)
+                })
+                .map_err(|reason| invalid(position, layer.to_string(), reason))?;
+            shape = step;
+        }
+        let layers: Vec<LayerSpec> = layers.into_iter().map(|(_, l)| l).collect();
+        let named = Self::NAMED.into_iter().find(|n| *n.layers == *layers);
+        Ok(named.unwrap_or_else(|| {
+            let mut arch = Self {
+                name: Cow::Owned(String::new()),
+                layers: Cow::Owned(layers),
+            };
+            arch.name = Cow::Owned(arch.spec());
+            arch
+        }))
+    }
+
+    /// The name used on command lines, in files and in tables: `lenet5`,
+    /// `extra-conv`, `one-conv`, or the spec of any other list.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A title for tables and pictures (the name of an unnamed spec).
+    pub fn title(&self) -> &str {
+        match &*self.name {
+            "lenet5" => "LeNet5",
+            "extra-conv" => "LeNet5 + extra conv",
+            "one-conv" => "LeNet5 − one conv",
+            spec => spec,
+        }
+    }
+
+    /// The one-line spec, tokens joined by `-` (the flatten left out).
+    pub fn spec(&self) -> String {
+        self.layers
+            .iter()
+            .filter(|l| **l != LayerSpec::Flatten)
+            .map(LayerSpec::to_string)
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// Every layer in order, the flatten included: index `i` is PyTorch's `net.<i>`.
+    pub fn layers(&self) -> &[LayerSpec] {
+        &self.layers
+    }
+
+    /// Position of the flatten in [`layers`](Self::layers).
+    pub(crate) fn flatten_index(&self) -> usize {
+        self.layers
+            .iter()
+            .position(|l| *l == LayerSpec::Flatten)
+            .expect("checked: a flatten precedes the first fc")
+    }
+
+    /// Every layer with its name, index, shapes, parameters and multiply-adds per
+    /// image — all from the list, nothing run.
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    ///
+    /// let plan = Architecture::LENET5.plan();
+    /// assert_eq!(plan[3].name.to_string(), "conv2");
+    /// assert_eq!(plan[3].output_shape, vec![16, 10, 10]);
+    /// assert_eq!(plan[7].name.to_string(), "fc1"); // PyTorch's net.7
+    /// assert_eq!(plan[7].weight_shape(), Some(vec![120, 400]));
+    /// ```
+    pub fn plan(&self) -> Vec<PlannedLayer> {
+        let mut counts = [0usize; LayerKind::ALL.len()];
+        let mut shape = vec![INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE];
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(index, &spec)| {
+                let (output_shape, params) =
+                    next_shape(&spec, &shape).expect("checked when the architecture was made");
+                let kind = spec.kind();
+                counts[kind as usize] += 1;
+                let outputs: u64 = output_shape.iter().map(|&d| d as u64).product();
+                // torchinfo's count: every weight and bias once per output value.
+                let mult_adds = match spec {
+                    LayerSpec::Conv2d { kernel, .. } => {
+                        outputs * (shape[0] * kernel * kernel + 1) as u64
+                    }
+                    LayerSpec::Linear { .. } => outputs * (shape[0] + 1) as u64,
+                    _ => 0,
+                };
+                let layer = PlannedLayer {
+                    name: LayerName {
+                        kind,
+                        ordinal: counts[kind as usize],
+                    },
+                    index,
+                    spec,
+                    input_shape: std::mem::take(&mut shape),
+                    output_shape,
+                    params,
+                    mult_adds,
+                };
+                shape = layer.output_shape.clone();
+                layer
+            })
+            .collect()
+    }
+
+    /// Learned values in the whole network.
+    pub fn num_params(&self) -> usize {
+        self.plan().iter().map(|l| l.params).sum()
+    }
+
+    /// Multiply-adds of one forward pass for one image.
+    pub fn mult_adds(&self) -> u64 {
+        self.plan().iter().map(|l| l.mult_adds).sum()
+    }
+
+    /// Outputs of the last layer: how many classes the network tells apart.
+    pub fn num_classes(&self) -> usize {
+        match self.layers.last() {
+            Some(LayerSpec::Linear { features }) => *features,
+            _ => unreachable!("checked: the last layer is linear"),
+        }
+    }
+
+    /// The same network with `classes` outputs in its last layer (e.g. 26 for
+    /// letters); unchanged when it has them already.
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    ///
+    /// let letters = Architecture::LENET5.with_classes(26)?;
+    /// assert_eq!(letters.num_classes(), 26);
+    /// assert!(letters.spec().ends_with("fc84-relu-fc26"));
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn with_classes(&self, classes: usize) -> Result<Self> {
+        if classes == self.num_classes() {
+            return Ok(self.clone());
+        }
+        let mut layers = self.layers.to_vec();
+        *layers.last_mut().expect("checked: not empty") = LayerSpec::Linear { features: classes };
+        Self::new(layers)
+    }
+
+    /// An error unless the last layer has `classes` outputs (the data's classes).
+    pub fn expect_classes(&self, classes: usize) -> Result<()> {
+        if self.num_classes() == classes {
+            return Ok(());
+        }
+        let tokens = self.layers.iter().filter(|l| **l != LayerSpec::Flatten);
+        Err(Error::InvalidSpec {
+            spec: self.spec(),
+            position: tokens.count(),
+            token: self.layers.last().expect("not empty").to_string(),
+            reason: format!(
+                "the last layer gives {} classes but the data has {classes} (end with fc{classes})",
+                self.num_classes()
+            ),
+        })
+    }
+}
+
+/// `spec`'s output shape and parameter count for an input of `shape`, or why
+/// it cannot take that input.
+fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, usize), String> {
+    match (*spec, shape) {
+        (
+            LayerSpec::Conv2d {
+                channels,
+                kernel,
+                padding,
+                stride,
+            },
+            &[c, h, _],
+        ) => {
+            let padded = h.saturating_add(2 * padding);
+            if kernel > padded {
+                return Err(format!(
+                    "its kernel {kernel}×{kernel} is larger than its input {h}×{h}{}",
+                    if padding > 0 {
+                        format!(" padded by {padding}")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            let side = (padded - kernel) / stride + 1;
+            let params = channels
+                .saturating_mul(c.saturating_mul(kernel * kernel))
+                .saturating_add(channels);
+            Ok((vec![channels, side, side], params))
+        }
+        (LayerSpec::MaxPool2d { kernel } | LayerSpec::AvgPool2d { kernel }, &[c, h, w]) => {
+            if kernel > h {
+                return Err(format!(
+                    "its window {kernel}×{kernel} is larger than its input {h}×{w}"
+                ));
+            }
+            Ok((vec![c, h / kernel, w / kernel], 0))
+        }
+        (LayerSpec::Relu, shape) => Ok((shape.to_vec(), 0)),
+        (LayerSpec::Flatten, shape) => Ok((vec![shape.iter().product()], 0)),
+        (LayerSpec::Linear { features }, &[inputs]) => Ok((
+            vec![features],
+            features.saturating_mul(inputs).saturating_add(features),
+        )),
+        (spec, shape) => Err(format!(
+            "{spec} cannot take an input of shape {}",
+            show(shape)
+        )),
+    }
+}
+
+fn show(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(usize::to_string).collect();
+    parts.join("×")
+}
+
+impl PartialEq for Architecture {
+    fn eq(&self, other: &Self) -> bool {
+        self.layers == other.layers
+    }
+}
+
+impl Eq for Architecture {}
+
+impl Hash for Architecture {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.layers.hash(state);
     }
 }
 
@@ -126,23 +553,63 @@ impl fmt::Display for Architecture {
 impl FromStr for Architecture {
     type Err = Error;
 
-    /// Accepts the names above, case-insensitively, plus a few spellings people use
-    /// (`LeNet5`, `lenet`, `extra_conv`, `self_lenet` as the tutorial's file calls it).
-    fn from_str(name: &str) -> Result<Self> {
-        let key: String = name
+    /// A name (case-insensitive, with a few spellings people use: `LeNet5`,
+    /// `lenet`, `extra_conv`, `self_lenet` as the tutorial's file calls it) or a
+    /// spec such as `conv8k3p1-relu-pool-fc10`.
+    fn from_str(text: &str) -> Result<Self> {
+        let key: String = text
             .trim()
             .to_ascii_lowercase()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect();
         match key.as_str() {
-            "lenet5" | "lenet" => Ok(Architecture::LeNet5),
-            "extraconv" | "lenet5extraconv" | "selflenet" => Ok(Architecture::ExtraConv),
-            "oneconv" | "lenet5oneconv" | "fewerconv" => Ok(Architecture::OneConv),
-            _ => Err(Error::UnknownArchitecture {
-                name: name.to_string(),
-                available: Self::ALL.map(Architecture::name).join(", "),
-            }),
+            "lenet5" | "lenet" => return Ok(Architecture::LENET5),
+            "extraconv" | "lenet5extraconv" | "selflenet" => return Ok(Architecture::EXTRA_CONV),
+            "oneconv" | "lenet5oneconv" | "fewerconv" => return Ok(Architecture::ONE_CONV),
+            _ => {}
         }
+        let spec = text.trim();
+        let mut written = Vec::new();
+        for (i, token) in spec.split('-').enumerate() {
+            let position = i + 1;
+            match token.parse::<LayerSpec>() {
+                Ok(layer) => written.push((position, layer)),
+                // One word that is no layer is most likely a misspelt name.
+                Err(reason) if !spec.contains('-') && reason.starts_with(UNKNOWN_LAYER) => {
+                    return Err(Error::UnknownArchitecture {
+                        name: text.to_string(),
+                        available: Self::NAMES.join(", "),
+                    });
+                }
+                Err(reason) => {
+                    return Err(Error::InvalidSpec {
+                        spec: spec.to_string(),
+                        position,
+                        token: token.to_string(),
+                        reason: if token.is_empty() {
+                            "an empty token (two dashes in a row?)".into()
+                        } else {
+                            reason
+                        },
+                    });
+                }
+            }
+        }
+        Self::checked(spec, written)
+    }
+}
+
+impl Serialize for Architecture {
+    /// As its name: `"lenet5"`, or the spec of an unnamed list.
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Architecture {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -8,9 +8,8 @@
 
 use std::fmt;
 
+use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
-use burn::nn::pool::MaxPool2d;
-use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +22,8 @@ pub enum LayerKind {
     Relu,
     /// 2-D max pooling.
     MaxPool2d,
+    /// 2-D average pooling.
+    AvgPool2d,
     /// `[N, C, H, W]` → `[N, C·H·W]`.
     Flatten,
     /// Fully connected layer.
@@ -30,11 +31,12 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    /// Every kind, in the order they first appear in LeNet5.
-    pub const ALL: [LayerKind; 5] = [
+    /// Every kind.
+    pub const ALL: [LayerKind; 6] = [
         LayerKind::Conv2d,
         LayerKind::Relu,
         LayerKind::MaxPool2d,
+        LayerKind::AvgPool2d,
         LayerKind::Flatten,
         LayerKind::Linear,
     ];
@@ -45,6 +47,7 @@ impl LayerKind {
             LayerKind::Conv2d => "Conv2d",
             LayerKind::Relu => "ReLU",
             LayerKind::MaxPool2d => "MaxPool2d",
+            LayerKind::AvgPool2d => "AvgPool2d",
             LayerKind::Flatten => "Flatten",
             LayerKind::Linear => "Linear",
         }
@@ -56,6 +59,7 @@ impl LayerKind {
             LayerKind::Conv2d => "conv",
             LayerKind::Relu => "relu",
             LayerKind::MaxPool2d => "pool",
+            LayerKind::AvgPool2d => "avgpool",
             LayerKind::Flatten => "flatten",
             LayerKind::Linear => "fc",
         }
@@ -92,15 +96,24 @@ impl fmt::Display for LayerName {
     }
 }
 
-/// A borrowed view of one layer, with what it needs to describe itself.
+/// A borrowed view of one layer: the module for layers with weights, the
+/// sizes for the others.
 #[derive(Debug, Clone, Copy)]
 pub enum Layer<'a> {
     /// A convolution and its weights.
     Conv2d(&'a Conv2d),
     /// A ReLU (no parameters).
     Relu,
-    /// A max pool (no parameters).
-    MaxPool2d(&'a MaxPool2d),
+    /// A max pool over `kernel`×`kernel` windows, stride `kernel`.
+    MaxPool2d {
+        /// Window side and stride.
+        kernel: usize,
+    },
+    /// An average pool over `kernel`×`kernel` windows, stride `kernel`.
+    AvgPool2d {
+        /// Window side and stride.
+        kernel: usize,
+    },
     /// The flatten step between the convolutions and the classifier.
     Flatten,
     /// A fully connected layer and its weights.
@@ -113,65 +126,10 @@ impl Layer<'_> {
         match self {
             Layer::Conv2d(_) => LayerKind::Conv2d,
             Layer::Relu => LayerKind::Relu,
-            Layer::MaxPool2d(_) => LayerKind::MaxPool2d,
+            Layer::MaxPool2d { .. } => LayerKind::MaxPool2d,
+            Layer::AvgPool2d { .. } => LayerKind::AvgPool2d,
             Layer::Flatten => LayerKind::Flatten,
             Layer::Linear(_) => LayerKind::Linear,
-        }
-    }
-
-    /// Number of learned parameters (weights and biases).
-    pub fn num_params(&self) -> usize {
-        use burn::module::Module;
-        match self {
-            Layer::Conv2d(conv) => conv.num_params(),
-            Layer::Linear(linear) => linear.num_params(),
-            _ => 0,
-        }
-    }
-
-    /// Multiply-accumulate operations to produce `output_dims` (the layer's output
-    /// shape, batch included). Only convolutions and linear layers count, as in
-    /// torchinfo; comparisons in ReLU and pooling are not multiply-adds.
-    pub fn mult_adds(&self, output_dims: &[usize]) -> u64 {
-        let outputs: u64 = output_dims.iter().map(|&d| d as u64).product();
-        match self {
-            Layer::Conv2d(conv) => {
-                let [_, in_per_group, kh, kw] = conv.weight.lazy_shape().dims::<4>();
-                outputs * (in_per_group * kh * kw) as u64
-            }
-            Layer::Linear(linear) => {
-                let [d_in, _] = linear.weight.lazy_shape().dims::<2>();
-                outputs * d_in as u64
-            }
-            _ => 0,
-        }
-    }
-
-    /// A short description of the layer's hyper-parameters, e.g. `1→6, 5×5, pad 2`.
-    pub fn details(&self) -> String {
-        match self {
-            Layer::Conv2d(conv) => {
-                let [out, in_per_group, kh, kw] = conv.weight.lazy_shape().dims::<4>();
-                let mut text = format!("{}→{out}, {kh}×{kw}", in_per_group * conv.groups);
-                if conv.stride != [1, 1] {
-                    text.push_str(&format!(", stride {}", conv.stride[0]));
-                }
-                if let PaddingConfig2d::Explicit(top, ..) = conv.padding
-                    && top > 0
-                {
-                    text.push_str(&format!(", pad {top}"));
-                }
-                text
-            }
-            Layer::MaxPool2d(pool) => format!(
-                "{}×{}, stride {}",
-                pool.kernel_size[0], pool.kernel_size[1], pool.stride[0]
-            ),
-            Layer::Linear(linear) => {
-                let [d_in, d_out] = linear.weight.lazy_shape().dims::<2>();
-                format!("{d_in}→{d_out}")
-            }
-            Layer::Relu | Layer::Flatten => String::new(),
         }
     }
 }
@@ -204,7 +162,7 @@ pub struct LayerStep<'a> {
 /// }
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
 /// let mut shapes = Shapes(Vec::new());
 /// model.forward_observed(Tensor::zeros([1, 1, 28, 28], &device), &mut shapes);
 /// assert_eq!(shapes.0[0], ("conv1".to_string(), vec![1, 6, 28, 28]));

@@ -1,12 +1,17 @@
-//! The model: convolution stages, flatten, classifier — walked once per forward pass.
+//! The model: the weights for an [`Architecture`]'s layers, and the walk over
+//! its list that is every forward pass.
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
+use burn::nn::{Linear, Relu};
 use burn::tensor::{Device, Tensor};
 
-use super::architecture::{Architecture, HIDDEN_WIDTHS, INPUT_SIZE};
-use super::blocks::{Classifier, ConvStage};
+use super::architecture::{Architecture, INPUT_CHANNELS, INPUT_SIZE};
+use super::init;
 use super::layer::{Layer, NoTap, Tap, Walk};
+use super::spec::LayerSpec;
 use crate::rng::Rng;
 
 /// How to build a [`LeNet`]; saved next to every checkpoint so the weights always
@@ -17,36 +22,56 @@ use crate::rng::Rng;
 /// use lenet::{Architecture, LeNetConfig};
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
 /// assert_eq!(model.num_params(), 61_706);
+///
+/// let mine = LeNetConfig::new("conv8k3p1-relu-pool-conv16k3-relu-pool-fc10".parse()?);
+/// assert_eq!(mine.init(&device).num_params(), mine.architecture.num_params());
 /// # Ok::<(), lenet::Error>(())
 /// ```
 #[derive(Config, Debug)]
 pub struct LeNetConfig {
-    /// Which network.
+    /// Which network: its layers, the last of which gives the number of classes.
     pub architecture: Architecture,
-    /// Number of output classes (10 digits).
-    #[config(default = 10)]
-    pub num_classes: usize,
 }
 
 impl LeNetConfig {
+    /// How many classes the network tells apart (its last layer's outputs).
+    pub fn num_classes(&self) -> usize {
+        self.architecture.num_classes()
+    }
+
     /// Builds the model with PyTorch's default initialisation, on `device`, from
     /// Burn's random generator (call `device.seed(..)` first for repeatable weights
     /// in a single-threaded program; see [`init_seeded`](Self::init_seeded)).
     pub fn init(&self, device: &Device) -> LeNet {
-        let arch = self.architecture;
-        let mut widths = vec![arch.flattened_len()];
-        widths.extend(HIDDEN_WIDTHS);
-        widths.push(self.num_classes);
+        let mut convs = Vec::new();
+        let mut linears = Vec::new();
+        for layer in self.architecture.plan() {
+            match layer.spec {
+                LayerSpec::Conv2d {
+                    channels,
+                    kernel,
+                    padding,
+                    stride,
+                } => convs.push(init::conv2d(
+                    layer.input_shape[0],
+                    channels,
+                    kernel,
+                    padding,
+                    stride,
+                    device,
+                )),
+                LayerSpec::Linear { features } => {
+                    linears.push(init::linear(layer.input_shape[0], features, device))
+                }
+                _ => {}
+            }
+        }
         LeNet {
-            stages: arch
-                .conv_stages()
-                .iter()
-                .map(|spec| ConvStage::new(spec, device))
-                .collect(),
-            classifier: Classifier::new(&widths, device),
-            architecture: arch,
+            convs,
+            linears,
+            architecture: self.architecture.clone(),
         }
     }
 
@@ -58,7 +83,7 @@ impl LeNetConfig {
     /// use lenet::{Architecture, LeNetConfig};
     ///
     /// let device = lenet::device("flex")?;
-    /// let config = LeNetConfig::new(Architecture::LeNet5);
+    /// let config = LeNetConfig::new(Architecture::LENET5);
     /// let a = config.init_seeded(&device, 7).convolutions().next().unwrap().weight.val();
     /// let b = config.init_seeded(&device, 7).convolutions().next().unwrap().weight.val();
     /// assert!(a.equal(b).all().into_scalar::<bool>());
@@ -67,10 +92,12 @@ impl LeNetConfig {
     pub fn init_seeded(&self, device: &Device, seed: u64) -> LeNet {
         let mut model = self.init(device);
         let mut rng = Rng::derive(seed, &[INIT_STREAM]);
-        for stage in &mut model.stages {
-            stage.redraw(&mut rng, device);
+        for conv in &mut model.convs {
+            init::redraw_conv2d(conv, &mut rng, device);
         }
-        model.classifier.redraw(&mut rng, device);
+        for linear in &mut model.linears {
+            init::redraw_linear(linear, &mut rng, device);
+        }
         model
     }
 }
@@ -78,9 +105,9 @@ impl LeNetConfig {
 /// Keeps the initialisation stream apart from shuffling and augmentation.
 const INIT_STREAM: u64 = 0x1417;
 
-/// LeNet5 or its extra-conv variant, as a Burn module.
+/// Any LeNet-style network — LeNet5, its variants, any spec — as a Burn module.
 ///
-/// Input `[N, 1, 28, 28]` (f32), output logits `[N, num_classes]`.
+/// Input `[N, 1, 28, 28]` (f32), output logits `[N, classes]`.
 ///
 /// ```
 /// use burn::module::Module; // num_params
@@ -88,7 +115,7 @@ const INIT_STREAM: u64 = 0x1417;
 /// use lenet::{Architecture, LeNetConfig};
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::ExtraConv).init(&device);
+/// let model = LeNetConfig::new(Architecture::EXTRA_CONV).init(&device);
 /// let logits = model.forward(Tensor::zeros([2, 1, 28, 28], &device));
 /// assert_eq!(logits.dims(), [2, 10]);
 /// assert_eq!(model.num_params(), 30_378);
@@ -96,62 +123,143 @@ const INIT_STREAM: u64 = 0x1417;
 /// ```
 #[derive(Module, Debug)]
 pub struct LeNet {
-    stages: Vec<ConvStage>,
-    classifier: Classifier,
+    /// One per `conv` layer of the architecture, in order.
+    convs: Vec<Conv2d>,
+    /// One per `fc` layer, in order.
+    linears: Vec<Linear>,
     #[module(skip)]
     architecture: Architecture,
 }
 
 impl LeNet {
     /// Which network this is.
-    pub fn architecture(&self) -> Architecture {
-        self.architecture
+    pub fn architecture(&self) -> &Architecture {
+        &self.architecture
     }
 
     /// The logits for a batch of images `[N, 1, 28, 28]`.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 1, 28, 28]`
+    /// - output: `[N, classes]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.forward_observed(images, &mut NoTap)
     }
 
     /// The forward pass, handing every layer's output to `tap` in order
     /// (see [`Tap`]). [`forward`](Self::forward), feature maps and the summary
-    /// are all this one walk.
+    /// are all this one walk over [`Architecture::layers`].
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 1, 28, 28]`
+    /// - output: `[N, classes]`
     pub fn forward_observed<T: Tap>(&self, images: Tensor<4>, tap: &mut T) -> Tensor<2> {
+        let layers = self.architecture.layers();
+        let flatten = self.architecture.flatten_index();
         let mut walk = Walk::new(tap);
+        let mut convs = self.convs.iter();
         let mut x = images;
-        for stage in &self.stages {
-            x = stage.forward_observed(x, &mut walk);
+        let mut i = 0;
+        while i < flatten {
+            let spec = layers[i];
+            i += 1;
+            x = match spec {
+                LayerSpec::Conv2d { .. } => {
+                    let conv = convs.next().expect("one Conv2d per conv layer");
+                    #[cfg(feature = "flex")]
+                    if !T::OBSERVES
+                        && let Some((fused, output)) = fused_stage(conv, &layers[i..flatten], &x)
+                    {
+                        walk.pass(Layer::Conv2d(conv));
+                        for spec in &layers[i..i + fused] {
+                            walk.pass(view(spec));
+                        }
+                        i += fused;
+                        x = output;
+                        continue;
+                    }
+                    walk.step(Layer::Conv2d(conv), conv.forward(x))
+                }
+                LayerSpec::Relu => walk.step(Layer::Relu, Relu::new().forward(x)),
+                LayerSpec::MaxPool2d { kernel } => walk.step(
+                    view(&spec),
+                    MaxPool2dConfig::new([kernel, kernel]).init().forward(x),
+                ),
+                LayerSpec::AvgPool2d { kernel } => walk.step(
+                    view(&spec),
+                    AvgPool2dConfig::new([kernel, kernel]).init().forward(x),
+                ),
+                LayerSpec::Flatten | LayerSpec::Linear { .. } => {
+                    unreachable!("checked: only maps before the flatten")
+                }
+            };
         }
-        let x = walk.step(Layer::Flatten, x.flatten::<2>(1, 3));
-        self.classifier.forward_observed(x, &mut walk)
+        let mut x = walk.step(Layer::Flatten, x.flatten::<2>(1, 3));
+        let mut linears = self.linears.iter();
+        for spec in &layers[flatten + 1..] {
+            x = match spec {
+                LayerSpec::Linear { .. } => {
+                    let linear = linears.next().expect("one Linear per fc layer");
+                    walk.step(Layer::Linear(linear), linear.forward(x))
+                }
+                LayerSpec::Relu => walk.step(Layer::Relu, Relu::new().forward(x)),
+                _ => unreachable!("checked: only fc and relu after the flatten"),
+            };
+        }
+        x
     }
 
     /// The convolution layers, in order (`conv1`, `conv2`, ...): their weights
     /// `[out, in, k, k]` and biases are what the network learned to look for.
-    pub fn convolutions(&self) -> impl Iterator<Item = &burn::nn::conv::Conv2d> {
-        self.stages.iter().map(|stage| &stage.conv)
+    pub fn convolutions(&self) -> impl Iterator<Item = &Conv2d> {
+        self.convs.iter()
     }
 
     /// The fully connected layers, in order (`fc1`, `fc2`, ...).
-    pub fn linears(&self) -> impl Iterator<Item = &burn::nn::Linear> {
-        self.classifier.layers.iter()
+    pub fn linears(&self) -> impl Iterator<Item = &Linear> {
+        self.linears.iter()
     }
 
-    pub(crate) fn convolutions_mut(&mut self) -> impl Iterator<Item = &mut burn::nn::conv::Conv2d> {
-        self.stages.iter_mut().map(|stage| &mut stage.conv)
+    pub(crate) fn convolutions_mut(&mut self) -> impl Iterator<Item = &mut Conv2d> {
+        self.convs.iter_mut()
     }
 
-    pub(crate) fn linears_mut(&mut self) -> impl Iterator<Item = &mut burn::nn::Linear> {
-        self.classifier.layers.iter_mut()
+    pub(crate) fn linears_mut(&mut self) -> impl Iterator<Item = &mut Linear> {
+        self.linears.iter_mut()
     }
 
     /// The device the weights live on.
     pub fn device(&self) -> Device {
-        self.stages[0].conv.weight.lazy_device()
+        self.linears[0].weight.lazy_device()
     }
 
     /// The input shape the model expects for a batch of `batch` images.
     pub fn input_shape(batch: usize) -> [usize; 4] {
-        [batch, 1, INPUT_SIZE, INPUT_SIZE]
+        [batch, INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE]
     }
+}
+
+/// The borrowed view of a layer without weights.
+fn view(spec: &LayerSpec) -> Layer<'static> {
+    match *spec {
+        LayerSpec::Relu => Layer::Relu,
+        LayerSpec::MaxPool2d { kernel } => Layer::MaxPool2d { kernel },
+        LayerSpec::AvgPool2d { kernel } => Layer::AvgPool2d { kernel },
+        LayerSpec::Flatten => Layer::Flatten,
+        LayerSpec::Conv2d { .. } | LayerSpec::Linear { .. } => {
+            unreachable!("layers with weights are viewed with their module")
+        }
+    }
+}
+
+/// `conv` with the ReLU and 2×2 max-pool that follow it in `next` run as one
+/// fused operation, when the fast path covers them: how many of `next` it ran,
+/// and the output. A convolution not followed by a ReLU is not fused.
+#[cfg(feature = "flex")]
+fn fused_stage(conv: &Conv2d, next: &[LayerSpec], x: &Tensor<4>) -> Option<(usize, Tensor<4>)> {
+    if next.first() != Some(&LayerSpec::Relu) {
+        return None;
+    }
+    let pool = next.get(1) == Some(&LayerSpec::MaxPool2d { kernel: 2 });
+    super::fused::conv_stage(conv, pool, x).map(|output| (1 + usize::from(pool), output))
 }

@@ -1,19 +1,23 @@
-//! The architectures, their shared building blocks, the layer walk and the summary.
+//! Architectures as lists of layers, the module that holds their weights, the
+//! walk over the list, the summary and the weight files.
 
 mod architecture;
-mod blocks;
 mod fused;
+mod init;
 mod layer;
 mod lenet;
 mod pytorch;
+mod spec;
 pub(crate) mod summary;
 mod weights;
 
-pub use architecture::{Architecture, INPUT_SIZE};
-pub use blocks::{Classifier, ConvStage};
+pub use architecture::{
+    Architecture, INPUT_CHANNELS, INPUT_SIZE, MAX_LAYER_VALUES, MAX_PARAMS, PlannedLayer, Shape,
+};
 pub use fused::{fused_kernels, set_fused_kernels};
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
 pub(crate) use pytorch::read_safetensors;
 pub use pytorch::{PYTORCH_PREFIX, PytorchKey, load_pytorch, pytorch_keys};
+pub use spec::LayerSpec;
 pub use summary::{LayerSummary, Summary};

@@ -15,7 +15,7 @@ use burn::store::pytorch_reader::{self, PytorchReader};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::architecture::Architecture;
-use super::layer::{LayerKind, LayerStep, Tap};
+use super::layer::LayerKind;
 use super::lenet::{LeNet, LeNetConfig};
 use crate::data::Normalization;
 use crate::{Error, Result};
@@ -32,51 +32,33 @@ pub struct PytorchKey {
     pub shape: Vec<usize>,
 }
 
-/// Records, for each layer with weights, its walk index and PyTorch shapes.
-#[derive(Default)]
-struct Weighted(Vec<(usize, LayerKind, Vec<usize>, usize)>);
-
-impl Tap for Weighted {
-    fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, _output: &Tensor<D>) {
-        let (shape, bias) = match step.layer {
-            super::Layer::Conv2d(conv) => {
-                let dims = conv.weight.lazy_shape().dims::<4>().to_vec();
-                let out = dims[0];
-                (dims, out)
-            }
-            super::Layer::Linear(linear) => {
-                let [d_in, d_out] = linear.weight.lazy_shape().dims::<2>();
-                (vec![d_out, d_in], d_out)
-            }
-            _ => return,
-        };
-        self.0.push((step.index, step.layer.kind(), shape, bias));
-    }
+/// The layers with weights: walk index, kind, PyTorch's weight shape, bias length.
+fn weighted_layers(architecture: &Architecture) -> Vec<(usize, LayerKind, Vec<usize>, usize)> {
+    architecture
+        .plan()
+        .into_iter()
+        .filter_map(|layer| {
+            let shape = layer.weight_shape()?;
+            Some((layer.index, layer.spec.kind(), shape.clone(), shape[0]))
+        })
+        .collect()
 }
 
-fn weighted_layers(model: &LeNet) -> Vec<(usize, LayerKind, Vec<usize>, usize)> {
-    let mut weighted = Weighted::default();
-    let input = Tensor::<4>::zeros(LeNet::input_shape(1), &model.device());
-    model.forward_observed(input, &mut weighted);
-    weighted.0
-}
-
-/// The state_dict keys and shapes of `architecture` in the tutorial's PyTorch model.
+/// The state_dict keys and shapes of `architecture` as a PyTorch `nn.Sequential`
+/// named `net` holds them — read from the layer list, nothing run.
 ///
 /// ```
 /// use lenet::Architecture;
 /// use lenet::model::pytorch_keys;
 ///
-/// let keys = pytorch_keys(Architecture::LeNet5);
+/// let keys = pytorch_keys(&Architecture::LENET5);
 /// assert_eq!(keys[0].key, "net.0.weight");
 /// assert_eq!(keys[0].shape, vec![6, 1, 5, 5]);
 /// assert_eq!(keys[4].key, "net.7.weight");
 /// assert_eq!(keys[4].shape, vec![120, 400]);
 /// ```
-pub fn pytorch_keys(architecture: Architecture) -> Vec<PytorchKey> {
-    let device = crate::device::host_device();
-    let model = LeNetConfig::new(architecture).init(&device);
-    weighted_layers(&model)
+pub fn pytorch_keys(architecture: &Architecture) -> Vec<PytorchKey> {
+    weighted_layers(architecture)
         .into_iter()
         .flat_map(|(index, _, shape, bias)| {
             [
@@ -103,10 +85,17 @@ fn fail(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Loads a state_dict saved by `torch.save(model.state_dict(), path)` from the
-/// tutorial's model. The architecture is recognised from the keys and shapes; when
-/// `expected` is given, a file of the other architecture is an error that says so.
-pub fn load_pytorch(path: &Path, expected: Option<Architecture>, device: &Device) -> Result<LeNet> {
+/// Loads a state_dict saved by `torch.save(model.state_dict(), path)` from an
+/// `nn.Sequential` named `net` (or a bare one). With `expected`, its keys and
+/// shapes must be that architecture's; without, they must be those of a named
+/// architecture (`lenet5`, `extra-conv`, `one-conv`), which is recognised from
+/// them — the keys alone do not say where the ReLUs and pools of any other
+/// spec are.
+pub fn load_pytorch(
+    path: &Path,
+    expected: Option<&Architecture>,
+    device: &Device,
+) -> Result<LeNet> {
     let reader = PytorchReader::new(path)
         .map_err(|e| fail(path, format!("not a readable PyTorch checkpoint: {e}")))?;
     let mut state = StateDict::new();
@@ -143,7 +132,7 @@ fn f32s(bytes: &[u8], size: usize, convert: impl Fn(&[u8]) -> f32) -> Vec<f32> {
 fn from_state_dict(
     path: &Path,
     mut state: StateDict,
-    expected: Option<Architecture>,
+    expected: Option<&Architecture>,
     device: &Device,
 ) -> Result<LeNet> {
     // Accept a bare nn.Sequential's keys ("0.weight") as well as the tutorial's ("net.0.weight").
@@ -153,17 +142,17 @@ fn from_state_dict(
             .map(|(k, v)| (format!("{PYTORCH_PREFIX}{k}"), v))
             .collect();
     }
-    let keys: BTreeSet<&str> = state.keys().map(String::as_str).collect();
-    let matches = |arch: Architecture| {
+    let matches = |arch: &Architecture| {
         let wanted = pytorch_keys(arch);
         wanted
             .iter()
             .all(|k| state.get(&k.key).is_some_and(|(s, _)| *s == k.shape))
-            && wanted.len() == keys.len()
+            && wanted.len() == state.len()
     };
-    let found = Architecture::ALL.into_iter().find(|&a| matches(a));
+    let found = Architecture::NAMED.into_iter().find(|a| matches(a));
     let architecture = match (found, expected) {
-        (Some(found), Some(asked)) if found != asked => {
+        (_, Some(asked)) if matches(asked) => asked.clone(),
+        (Some(found), Some(asked)) => {
             return Err(fail(
                 path,
                 format!(
@@ -171,18 +160,21 @@ fn from_state_dict(
                 ),
             ));
         }
-        (Some(found), _) => found,
+        (Some(found), None) => found,
         (None, asked) => {
             return Err(fail(
                 path,
-                describe_mismatch(&state, asked.unwrap_or(Architecture::LeNet5)),
+                describe_mismatch(
+                    &state,
+                    asked.unwrap_or(&Architecture::LENET5),
+                    asked.is_some(),
+                ),
             ));
         }
     };
-    let mut model = LeNetConfig::new(architecture).init(device);
-    let layers = weighted_layers(&model);
+    let mut model = LeNetConfig::new(architecture.clone()).init(device);
     let (mut conv_i, mut linear_i) = (0, 0);
-    for (index, kind, shape, _) in layers {
+    for (index, kind, shape, _) in weighted_layers(&architecture) {
         let weight_key = format!("{PYTORCH_PREFIX}{index}.weight");
         let bias_key = format!("{PYTORCH_PREFIX}{index}.bias");
         let (_, weight) = &state[&weight_key];
@@ -193,7 +185,7 @@ fn from_state_dict(
                 let conv = model
                     .convolutions_mut()
                     .nth(conv_i)
-                    .expect("walk and model agree");
+                    .expect("plan and model agree");
                 conv.weight = Param::from_data(
                     TensorData::new(weight.clone(), [shape[0], shape[1], shape[2], shape[3]]),
                     device,
@@ -206,7 +198,7 @@ fn from_state_dict(
                 let linear = model
                     .linears_mut()
                     .nth(linear_i)
-                    .expect("walk and model agree");
+                    .expect("plan and model agree");
                 linear.weight = Param::from_data(
                     TensorData::new(transpose(weight, out, inp), [inp, out]),
                     device,
@@ -233,7 +225,7 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 /// Why `state` is not `architecture`: the first missing key, unexpected key or
 /// wrong shape, by name.
-fn describe_mismatch(state: &StateDict, architecture: Architecture) -> String {
+fn describe_mismatch(state: &StateDict, architecture: &Architecture, asked: bool) -> String {
     let wanted = pytorch_keys(architecture);
     let mut problems = Vec::new();
     for key in &wanted {
@@ -250,17 +242,24 @@ fn describe_mismatch(state: &StateDict, architecture: Architecture) -> String {
     for key in state.keys().filter(|k| !known.contains(k.as_str())) {
         problems.push(format!("unexpected key {key}"));
     }
-    format!(
-        "not a state_dict of the tutorial's {} (nor of any architecture this crate knows): {}",
-        architecture,
-        problems.join("; ")
-    )
+    if asked {
+        format!(
+            "not a state_dict of {architecture}: {}",
+            problems.join("; ")
+        )
+    } else {
+        format!(
+            "not a state_dict of a named architecture (say which spec it is for if it is \
+             another): compared with {architecture}: {}",
+            problems.join("; ")
+        )
+    }
 }
 
 /// The model's weights as a PyTorch state_dict: keys, PyTorch shapes, values.
 fn to_state_dict(model: &LeNet) -> StateDict {
     let mut state = StateDict::new();
-    let layers = weighted_layers(model);
+    let layers = weighted_layers(model.architecture());
     let mut convs = model.convolutions();
     let mut linears = model.linears();
     let values = |t: Tensor<1>| {
@@ -300,6 +299,10 @@ fn to_state_dict(model: &LeNet) -> StateDict {
 
 /// The `.safetensors` metadata key holding the training normalisation (JSON).
 const NORMALIZATION_KEY: &str = "lenet.normalization";
+/// The `.safetensors` metadata key holding the architecture's spec, so that a
+/// file of any spec rebuilds itself (the keys alone do not say where the ReLUs
+/// and pools are).
+const ARCHITECTURE_KEY: &str = "lenet.architecture";
 
 /// `serialized` (a safetensors file without metadata) with `metadata` in its
 /// header, in the given order; the header padded with spaces to a multiple of 8
@@ -339,7 +342,7 @@ impl LeNet {
     /// use lenet::{Architecture, LeNet, LeNetConfig};
     ///
     /// let device = lenet::device("flex")?;
-    /// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 1);
+    /// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 1);
     /// let path = std::env::temp_dir().join(format!("lenet-doc-{}.safetensors", std::process::id()));
     /// model.save_safetensors(&path)?;
     /// let back = LeNet::load_safetensors(&path, None, &device)?;
@@ -361,7 +364,7 @@ impl LeNet {
     /// use lenet::{Architecture, LeNetConfig, SavedModel};
     ///
     /// let device = lenet::device("flex")?;
-    /// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 1);
+    /// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 1);
     /// let dir = std::env::temp_dir().join(format!("lenet-doc-norm-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("alone.safetensors");
@@ -397,7 +400,10 @@ impl LeNet {
         // The keys name the architecture.
         let serialized =
             safetensors::serialize(views, None).map_err(|e| fail(path, e.to_string()))?;
-        let mut metadata = vec![("format", "pt".to_string())];
+        let mut metadata = vec![
+            ("format", "pt".to_string()),
+            (ARCHITECTURE_KEY, self.architecture().spec()),
+        ];
         if let Some(normalization) = normalization {
             let json = serde_json::to_string(&normalization).expect("plain data serialises");
             metadata.push((NORMALIZATION_KEY, json));
@@ -410,7 +416,7 @@ impl LeNet {
     /// PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`).
     pub fn load_safetensors(
         path: &Path,
-        expected: Option<Architecture>,
+        expected: Option<&Architecture>,
         device: &Device,
     ) -> Result<LeNet> {
         read_safetensors(path, expected, device).map(|(model, _)| model)
@@ -421,17 +427,23 @@ impl LeNet {
 /// metadata records ([`LeNet::save_safetensors_with`]), if any, from one read.
 pub(crate) fn read_safetensors(
     path: &Path,
-    expected: Option<Architecture>,
+    expected: Option<&Architecture>,
     device: &Device,
 ) -> Result<(LeNet, Option<Normalization>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let unreadable = |e| fail(path, format!("not a readable safetensors file: {e}"));
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(unreadable)?;
-    let normalization = match header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(NORMALIZATION_KEY))
-    {
+    let metadata = |key: &str| header.metadata().as_ref().and_then(|m| m.get(key));
+    let recorded = match metadata(ARCHITECTURE_KEY) {
+        None => None,
+        Some(spec) => Some(spec.parse::<Architecture>().map_err(|e| {
+            fail(
+                path,
+                format!("unreadable {ARCHITECTURE_KEY} in the metadata: {e}"),
+            )
+        })?),
+    };
+    let normalization = match metadata(NORMALIZATION_KEY) {
         None => None,
         Some(json) => Some(serde_json::from_str(json).map_err(|e| {
             fail(
@@ -457,6 +469,7 @@ pub(crate) fn read_safetensors(
         });
         state.insert(name, (view.shape().to_vec(), values));
     }
+    let expected = expected.or(recorded.as_ref());
     Ok((
         from_state_dict(path, state, expected, device)?,
         normalization,

@@ -1,12 +1,11 @@
-//! A torchinfo-style table of the model, measured by running it.
+//! A torchinfo-style table of a model, from its architecture's layer list.
 
 use std::fmt;
 
-use burn::module::Module;
-use burn::tensor::Tensor;
 use serde::Serialize;
 
-use super::layer::{LayerKind, LayerStep, Tap};
+use super::architecture::Architecture;
+use super::layer::LayerKind;
 use super::lenet::LeNet;
 
 /// Bytes in one f32 value.
@@ -25,7 +24,7 @@ pub struct LayerSummary {
     pub index: usize,
     /// Hyper-parameters, e.g. `1→6, 5×5, pad 2`.
     pub details: String,
-    /// Output shape, batch first, as the model produced it.
+    /// Output shape, batch first.
     pub output_shape: Vec<usize>,
     /// Learned parameters in this layer.
     pub params: usize,
@@ -33,8 +32,9 @@ pub struct LayerSummary {
     pub mult_adds: u64,
 }
 
-/// What a model is made of, measured by running it on a zero batch — shapes come
-/// from the real model, never from a hand-written table.
+/// What a model is made of: shapes, parameters and multiply-adds of every layer,
+/// followed through the architecture's list ([`Architecture::plan`]) — nothing is
+/// run and nothing is written by hand.
 ///
 /// `Display` prints a table like torchsummary/torchinfo; the value also
 /// serialises to JSON.
@@ -43,11 +43,15 @@ pub struct LayerSummary {
 /// use lenet::{Architecture, LeNetConfig, Summary};
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init(&device);
+/// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
 /// let summary = Summary::of(&model);
 /// assert_eq!(summary.total_params, 61_706);
 /// assert_eq!(summary.layers[0].output_shape, vec![1, 6, 28, 28]);
 /// println!("{summary}");
+///
+/// // Any architecture, without building a model.
+/// let mine = Summary::of_architecture(&"conv8k3p1-relu-pool-fc10".parse()?, 1);
+/// assert_eq!(mine.total_params, 15_770);
 /// # Ok::<(), lenet::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,22 +73,39 @@ pub struct Summary {
 impl Summary {
     /// Summarises `model` for one input image.
     pub fn of(model: &LeNet) -> Self {
-        Self::with_batch(model, 1)
+        Self::of_architecture(model.architecture(), 1)
     }
 
     /// Summarises `model` for a batch of `batch` images (shapes and multiply-adds
     /// scale with it; parameters do not).
     pub fn with_batch(model: &LeNet, batch: usize) -> Self {
-        let input_shape = LeNet::input_shape(batch.max(1));
-        let input = Tensor::<4>::zeros(input_shape, &model.device());
-        let mut recorder = Recorder::default();
-        model.forward_observed(input, &mut recorder);
-        let total_params = model.num_params();
+        Self::of_architecture(model.architecture(), batch)
+    }
+
+    /// Summarises `architecture` for a batch of `batch` images.
+    pub fn of_architecture(architecture: &Architecture, batch: usize) -> Self {
+        let batch = batch.max(1);
+        let layers: Vec<LayerSummary> = architecture
+            .plan()
+            .into_iter()
+            .map(|layer| LayerSummary {
+                name: layer.name.to_string(),
+                kind: layer.spec.kind(),
+                index: layer.index,
+                details: layer.details(),
+                output_shape: std::iter::once(batch)
+                    .chain(layer.output_shape.iter().copied())
+                    .collect(),
+                params: layer.params,
+                mult_adds: layer.mult_adds * batch as u64,
+            })
+            .collect();
+        let total_params = layers.iter().map(|l| l.params).sum();
         Self {
-            model: model.architecture().title().to_string(),
-            input_shape,
-            total_mult_adds: recorder.layers.iter().map(|l| l.mult_adds).sum(),
-            layers: recorder.layers,
+            model: architecture.title().to_string(),
+            input_shape: LeNet::input_shape(batch),
+            total_mult_adds: layers.iter().map(|l| l.mult_adds).sum(),
+            layers,
             total_params,
             trainable_params: total_params,
         }
@@ -119,27 +140,6 @@ impl Summary {
     /// Input, activations and parameters together.
     pub fn total_bytes(&self) -> u64 {
         self.input_bytes() + self.activation_bytes() + self.param_bytes()
-    }
-}
-
-/// Records name, shape, parameters and multiply-adds of each layer.
-#[derive(Default)]
-struct Recorder {
-    layers: Vec<LayerSummary>,
-}
-
-impl Tap for Recorder {
-    fn observe<const D: usize>(&mut self, step: &LayerStep<'_>, output: &Tensor<D>) {
-        let output_shape = output.dims().to_vec();
-        self.layers.push(LayerSummary {
-            name: step.name.to_string(),
-            kind: step.layer.kind(),
-            index: step.index,
-            details: step.layer.details(),
-            mult_adds: step.layer.mult_adds(&output_shape),
-            params: step.layer.num_params(),
-            output_shape,
-        });
     }
 }
 

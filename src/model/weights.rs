@@ -27,7 +27,7 @@ impl LeNet {
     /// use lenet::{Architecture, LeNet, LeNetConfig};
     ///
     /// let device = lenet::device("flex")?;
-    /// let config = LeNetConfig::new(Architecture::LeNet5);
+    /// let config = LeNetConfig::new(Architecture::LENET5);
     /// let model = config.init(&device);
     /// let path = std::env::temp_dir().join(format!("lenet-doc-{}.bpk", std::process::id()));
     /// model.save(&path)?;

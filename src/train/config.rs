@@ -101,7 +101,7 @@ impl Recipe {
     /// use lenet::Architecture;
     /// use lenet::train::Recipe;
     ///
-    /// let config = Recipe::Tutorial.config(Architecture::LeNet5);
+    /// let config = Recipe::Tutorial.config(Architecture::LENET5);
     /// assert_eq!((config.epochs, config.batch_size, config.learning_rate), (10, 64, 1e-3));
     /// assert_eq!(config.adam_epsilon, 1e-8);
     /// ```
@@ -153,11 +153,11 @@ impl FromStr for Recipe {
 /// use lenet::train::Recipe;
 ///
 /// let quick = Recipe::Tutorial
-///     .config(Architecture::ExtraConv)
+///     .config(Architecture::EXTRA_CONV)
 ///     .with_epochs(1)
 ///     .with_limit_train(Some(2_000))
 ///     .with_seed(3);
-/// assert_eq!(quick.model.architecture, Architecture::ExtraConv);
+/// assert_eq!(quick.model.architecture, Architecture::EXTRA_CONV);
 /// ```
 #[derive(Config, Debug)]
 pub struct TrainConfig {
@@ -241,7 +241,7 @@ impl TrainConfig {
         let mut value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| fail(format!("unreadable training config: {e}")))?;
         let defaults =
-            serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LeNet5)))
+            serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LENET5)))
                 .expect("plain data serialises");
         if let (Some(fields), serde_json::Value::Object(mut defaults)) =
             (value.as_object_mut(), defaults)
@@ -279,6 +279,9 @@ impl TrainConfig {
         if self.limit_train == Some(0) {
             return fail("the training-image limit must be at least 1".into());
         }
-        Ok(())
+        // MNIST's ten digits: the network's last layer must give ten classes.
+        self.model
+            .architecture
+            .expect_classes(crate::data::NUM_CLASSES)
     }
 }

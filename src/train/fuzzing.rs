@@ -26,7 +26,7 @@ pub fn read_checkpoint(which: u8, bytes: &[u8]) -> Result<()> {
     let dir = scratch_dir();
     let device = crate::device("flex")?;
     // The smaller network: its weights and optimizer state are the smaller seeds.
-    let config: TrainConfig = Recipe::Tutorial.config(Architecture::ExtraConv);
+    let config: TrainConfig = Recipe::Tutorial.config(Architecture::EXTRA_CONV);
     let io = |path: PathBuf, e| Error::io(&path, e);
     for name in CHECKPOINT_FILES {
         let _ = std::fs::remove_file(dir.join(name));

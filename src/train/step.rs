@@ -26,7 +26,7 @@ pub struct StepOutcome {
 /// use lenet::{Architecture, LeNetConfig};
 ///
 /// let device = lenet::device("flex")?.autodiff();
-/// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+/// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
 /// let mut stepper = Stepper::adam(model, 1e-8);
 /// let split = MnistSplit::from_raw(Split::Train, vec![0; 4 * 784], vec![1, 2, 3, 4])?;
 /// let batch = MnistBatcher::new(Normalization::None).batch_from_split(&split, &[0, 1, 2, 3], &device);

@@ -157,7 +157,7 @@ fn write_file(path: &Path, text: String) -> Result<()> {
 ///
 /// let device = lenet::device("auto")?;
 /// let mnist = Mnist::load("data/mnist".as_ref())?;
-/// let config = Recipe::Tutorial.config(Architecture::LeNet5);
+/// let config = Recipe::Tutorial.config(Architecture::LENET5);
 /// let trained = lenet::train(&config, &mnist, &device, &mut Silent)?;
 /// println!("{:.2}%", 100.0 * trained.evaluation.accuracy);
 /// # Ok::<(), lenet::Error>(())

@@ -335,40 +335,49 @@ impl Chart for ConfusionHeatmap {
     }
 }
 
-/// Test accuracy (mean ± sd over seeds) against the number of parameters.
+/// Test accuracy (mean ± sd over seeds) against what a model costs (parameters
+/// or multiply-adds), with the Pareto front joined by a line.
 ///
 /// ```
-/// use lenet::viz::{AccuracyPoint, AccuracyVsParams, Chart};
+/// use lenet::viz::{AccuracyPoint, AccuracyVsCost, Chart};
 ///
-/// let chart = AccuracyVsParams {
+/// let chart = AccuracyVsCost {
+///     cost: "parameters".into(),
 ///     points: vec![
-///         AccuracyPoint { label: "LeNet5".into(), params: 61_706, mean: 0.988, sd: 0.003 },
-///         AccuracyPoint { label: "extra conv".into(), params: 30_378, mean: 0.988, sd: 0.001 },
+///         AccuracyPoint { label: "LeNet5".into(), cost: 61_706, mean: 0.988, sd: 0.003, pareto: false },
+///         AccuracyPoint { label: "extra conv".into(), cost: 30_378, mean: 0.988, sd: 0.001, pareto: true },
 ///     ],
 /// };
 /// assert!(chart.to_svg()?.contains("LeNet5"));
 /// # Ok::<(), lenet::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct AccuracyVsParams {
+pub struct AccuracyVsCost {
+    /// What the x axis counts, e.g. `parameters`.
+    pub cost: String,
     /// One point per model.
     pub points: Vec<AccuracyPoint>,
 }
 
-/// One model in [`AccuracyVsParams`].
+/// One model in [`AccuracyVsCost`].
 #[derive(Debug, Clone)]
 pub struct AccuracyPoint {
     /// The model's title.
     pub label: String,
-    /// Its parameter count.
-    pub params: usize,
+    /// Its cost (parameters, multiply-adds).
+    pub cost: u64,
     /// Mean test accuracy, 0..1.
     pub mean: f64,
     /// Standard deviation over seeds, 0..1.
     pub sd: f64,
+    /// Whether it is on the Pareto front (no model as accurate for less).
+    pub pareto: bool,
 }
 
-impl Chart for AccuracyVsParams {
+/// The Pareto front's line: behind the points, not a model's colour.
+const FRONT_GREY: RGBColor = RGBColor(140, 140, 140);
+
+impl Chart for AccuracyVsCost {
     fn size(&self) -> (u32, u32) {
         (760, 500)
     }
@@ -383,30 +392,57 @@ impl Chart for AccuracyVsParams {
             (lo, hi) = (0.0, 100.0);
         }
         let pad = ((hi - lo) * 0.25).max(0.05);
-        let min_params = self.points.iter().map(|p| p.params).min().unwrap_or(1) as f64;
-        let max_params = self.points.iter().map(|p| p.params).max().unwrap_or(10) as f64;
+        let min_cost = self.points.iter().map(|p| p.cost).min().unwrap_or(1).max(1) as f64;
+        let max_cost = self
+            .points
+            .iter()
+            .map(|p| p.cost)
+            .max()
+            .unwrap_or(10)
+            .max(1) as f64;
+        let caption = format!("Test accuracy against {}", self.cost);
         let mut chart = ChartBuilder::on(root)
-            .caption("Test accuracy against parameters", (FONT, 22))
+            .caption(caption, (FONT, 22))
             .margin(18)
             .x_label_area_size(44)
             .y_label_area_size(70)
             .build_cartesian_2d(
-                ((min_params / 1.6)..(max_params * 1.6)).log_scale(),
+                ((min_cost / 1.6)..(max_cost * 1.6)).log_scale(),
                 (lo - pad)..(hi + pad),
             )
             .map_err(plot_error)?;
         chart
             .configure_mesh()
-            .x_desc("parameters (log scale)")
+            .x_desc(format!("{} (log scale)", self.cost))
             .y_desc("test accuracy (%), mean ± sd")
-            .x_label_formatter(&|x| format!("{:.0}k", x / 1000.0))
+            .x_label_formatter(&|x| {
+                if *x >= 1e6 {
+                    format!("{:.1}M", x / 1e6)
+                } else {
+                    format!("{:.0}k", x / 1000.0)
+                }
+            })
             .y_label_formatter(&|y| format!("{y:.2}"))
             .label_style((FONT, 14))
             .draw()
             .map_err(plot_error)?;
+        let mut front: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .filter(|p| p.pareto)
+            .map(|p| (p.cost as f64, 100.0 * p.mean))
+            .collect();
+        front.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if front.len() > 1 {
+            chart
+                .draw_series(LineSeries::new(front, FRONT_GREY.stroke_width(2)))
+                .map_err(plot_error)?
+                .label("Pareto front")
+                .legend(move |at| legend_line(at, FRONT_GREY));
+        }
         for (i, p) in self.points.iter().enumerate() {
             let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
-            let x = p.params as f64;
+            let x = p.cost as f64;
             let (mean, sd) = (100.0 * p.mean, 100.0 * p.sd);
             chart
                 .draw_series(std::iter::once(ErrorBar::new_vertical(

@@ -85,7 +85,7 @@ fn grid(tiles: Vec<RgbImage>, columns: usize) -> RgbImage {
 /// use lenet::{Architecture, LeNetConfig};
 ///
 /// let device = lenet::device("flex")?;
-/// let model = LeNetConfig::new(Architecture::LeNet5).init_seeded(&device, 0);
+/// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
 /// let ramp: Vec<f32> = (0..784).map(|i| i as f32 / 784.0).collect();
 /// let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(ramp, [1, 1, 28, 28]), &device);
 /// let maps = lenet::extract_feature_maps(&model, x);
@@ -283,7 +283,7 @@ pub fn overview_sheet(maps: &FeatureMaps, image: usize, title: &str) -> RgbImage
     for map in &maps.layers {
         if matches!(
             map.kind,
-            LayerKind::Conv2d | LayerKind::Relu | LayerKind::MaxPool2d
+            LayerKind::Conv2d | LayerKind::Relu | LayerKind::MaxPool2d | LayerKind::AvgPool2d
         ) && map.item_shape().len() == 3
         {
             page.gap(2 * GAP);

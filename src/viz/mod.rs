@@ -12,7 +12,7 @@ mod png;
 mod text;
 
 pub use charts::{
-    AccuracyPoint, AccuracyVsParams, Chart, ConfusionHeatmap, RunGroup, TrainingCurves,
+    AccuracyPoint, AccuracyVsCost, Chart, ConfusionHeatmap, RunGroup, TrainingCurves,
 };
 pub use colormap::{diverging, viridis};
 pub use digit_grid::digit_grid;

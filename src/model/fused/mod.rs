@@ -61,7 +61,6 @@ mod fast {
     use burn::backend::flex::FlexTensor;
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2d;
-    use burn::nn::pool::MaxPool2d;
     use burn::tensor::{DType, Device, GradientCheckpointingStrategy, Tensor, TensorData};
 
     use kernel::Geometry;
@@ -71,15 +70,11 @@ mod fast {
     /// gradient checkpointing (what [`Device::autodiff`] gives).
     type Training = Autodiff<Flex, NoCheckpointing>;
 
-    /// Runs conv → ReLU → (`pool` if any) on `x` as one operation, or returns `None`
-    /// when the fast path does not apply (another backend or dtype; a convolution with
-    /// stride, dilation, groups, asymmetric padding or no bias; a pool other than 2×2
-    /// with stride 2), and the caller runs Burn's layers.
-    pub(crate) fn conv_stage(
-        conv: &Conv2d,
-        pool: Option<&MaxPool2d>,
-        x: &Tensor<4>,
-    ) -> Option<Tensor<4>> {
+    /// Runs conv → ReLU → (a 2×2 max-pool with stride 2 if `pool`) on `x` as one
+    /// operation, or returns `None` when the fast path does not apply (another
+    /// backend or dtype; a convolution with stride, dilation, groups, asymmetric
+    /// padding or no bias), and the caller runs Burn's layers.
+    pub(crate) fn conv_stage(conv: &Conv2d, pool: bool, x: &Tensor<4>) -> Option<Tensor<4>> {
         if !super::fused_kernels() {
             return None;
         }
@@ -110,18 +105,8 @@ mod fast {
     }
 
     /// The stage's sizes, if `conv` and `x` are a case the kernel handles.
-    fn geometry_of(conv: &Conv2d, pool: Option<&MaxPool2d>, x: &Tensor<4>) -> Option<Geometry> {
+    fn geometry_of(conv: &Conv2d, pool: bool, x: &Tensor<4>) -> Option<Geometry> {
         if x.device().without_autodiff() != Device::flex() || x.dtype() != DType::F32 {
-            return None;
-        }
-        let pool_fits = pool.is_none_or(|p| {
-            p.kernel_size == [2, 2]
-                && p.stride == [2, 2]
-                && p.dilation == [1, 1]
-                && matches!(p.padding, PaddingConfig2d::Valid)
-                && !p.ceil_mode
-        });
-        if !pool_fits {
             return None;
         }
         let padding = match conv.padding {
@@ -144,7 +129,7 @@ mod fast {
             out_channels,
             kernel: kh,
             padding,
-            pool: pool.is_some(),
+            pool,
         };
         (plain && kh == kw && in_per_group == in_channels && batch > 0 && geometry.is_valid())
             .then_some(geometry)
