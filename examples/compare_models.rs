@@ -31,6 +31,10 @@ struct Cli {
         value_parser = common::architecture()
     )]
     models: Vec<Architecture>,
+    /// Instead of --models, sweep depth (1–4 conv stages) × width (×½, ×1, ×2
+    /// channels) × kernel (3, 5): 24 LeNet-style networks with LeNet5's classifier.
+    #[arg(long, conflicts_with = "models")]
+    grid: bool,
     /// Seeds per architecture (0, 1, …).
     #[arg(long, default_value_t = 3)]
     seeds: usize,
@@ -99,7 +103,12 @@ fn run(cli: Cli) -> lenet::Result<()> {
     if let Some(epochs) = cli.epochs {
         recipe = recipe.with_epochs(epochs);
     }
-    let config = CompareConfig::new(cli.models.clone(), cli.seeds, recipe);
+    let architectures = if cli.grid {
+        lenet::compare::Grid::default().architectures()?
+    } else {
+        cli.models.clone()
+    };
+    let config = CompareConfig::new(architectures, cli.seeds, recipe);
     let total = config.architectures.len() * config.seeds.len();
     let settings = format!(
         "{} recipe, {} epochs, batch {}, lr {}, seeds {:?}, {} training images per epoch, device {}",

@@ -85,10 +85,11 @@ impl SavedModel {
     /// Loads `weights`: Burn `.bpk`, PyTorch `.pth` or `.safetensors`, told apart by
     /// their content. The architecture and normalisation come from the `config.json`
     /// beside the file when there is one (`architecture`, when given, must agree);
-    /// otherwise a `.pth`/`.safetensors` names its architecture through its keys, a
-    /// `.bpk` needs `architecture`, a `.safetensors` written by this crate records
-    /// its normalisation in its metadata, and elsewhere inputs are taken to be the
-    /// tutorial's [0, 1] (`normalization_recorded` says which).
+    /// otherwise a `.safetensors` written by this crate records its spec and its
+    /// normalisation in its metadata, a `.pth` or another `.safetensors` of a named
+    /// architecture is recognised from its keys (any other spec must be given), a
+    /// `.bpk` needs `architecture`, and where no normalisation is recorded inputs
+    /// are taken to be the tutorial's [0, 1] (`normalization_recorded` says which).
     ///
     /// ```no_run
     /// use lenet::SavedModel;
@@ -134,7 +135,8 @@ impl SavedModel {
                     path: weights.to_path_buf(),
                 });
             }
-            // PyTorch and safetensors files name their layers: the keys tell the architecture.
+            // PyTorch and safetensors files name their layers: the keys (or the
+            // crate's metadata) tell the architecture.
             (WeightsFormat::Pytorch, arch) => {
                 (crate::model::load_pytorch(weights, arch, device)?, None)
             }

@@ -360,3 +360,58 @@ fn help_lists_every_architecture() {
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("invalid value"), "{stderr}");
 }
+
+/// A spec trains, and its checkpoint rebuilds itself: `evaluate` needs no
+/// `--model`, and neither does the `.safetensors` moved away from `config.json`.
+#[test]
+fn a_spec_trains_and_its_checkpoint_rebuilds_itself() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 96, 40);
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let spec = "conv4k3p1-relu-pool-conv8k3-relu-avgpool-fc16-relu-fc10";
+    let result = run(
+        "train_mnist",
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--out",
+            run_dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--model",
+            spec,
+            "--device",
+            "flex",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["model"], spec);
+    let config = std::fs::read_to_string(run_dir.join("config.json")).unwrap();
+    assert!(config.contains(spec), "{config}");
+
+    let from_bpk = evaluate_json(&run_dir.join("model.bpk"), data.path());
+    let alone = out.path().join("alone.safetensors");
+    std::fs::copy(run_dir.join("model.safetensors"), &alone).unwrap();
+    let from_safetensors = evaluate_json(&alone, data.path());
+    assert_eq!(from_bpk["model"], spec);
+    assert_eq!(from_safetensors["model"], spec);
+    assert_eq!(from_bpk["test_accuracy"], metrics["test_accuracy"]);
+    assert_eq!(from_safetensors["test_accuracy"], from_bpk["test_accuracy"]);
+}
+
+#[test]
+fn a_bad_spec_exits_non_zero_naming_the_token() {
+    for example in ["train_mnist", "summary"] {
+        let result = run(example, &["--model", "conv6k5-relu-pool-conv16k15-fc10"]);
+        assert!(!result.status.success(), "{example}");
+        let stderr = text(&result.stderr);
+        assert!(
+            stderr.contains("token 4 `conv16k15`") && stderr.contains("larger than its input"),
+            "{example}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

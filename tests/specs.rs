@@ -302,3 +302,40 @@ fn spec_and_names_are_the_same_values() {
     assert_eq!(plan[7].name.to_string(), "fc1");
     assert_eq!(plan[6].name.to_string(), "flatten");
 }
+
+#[test]
+fn the_sweep_grid_is_every_depth_width_and_kernel() {
+    use lenet::compare::Grid;
+    let all = Grid::default().architectures().unwrap();
+    assert_eq!(all.len(), 24);
+    let distinct: std::collections::HashSet<&Architecture> = all.iter().collect();
+    assert_eq!(distinct.len(), 24, "no two alike");
+    // Four stages halve 28×28 to 1×1; the widest has 128 channels there.
+    let deepest = all.last().unwrap();
+    assert_eq!(
+        deepest.spec(),
+        "conv12k5p2-relu-pool-conv32k5p2-relu-pool-conv64k5p2-relu-pool-conv128k5p2-relu-pool-fc120-relu-fc84-relu-fc10"
+    );
+    let flatten = deepest
+        .plan()
+        .into_iter()
+        .find(|l| l.name.to_string() == "flatten")
+        .unwrap();
+    assert_eq!(flatten.input_shape, vec![128, 1, 1]);
+    for bad in [
+        Grid {
+            depths: vec![5],
+            ..Grid::default()
+        },
+        Grid {
+            kernels: vec![4],
+            ..Grid::default()
+        },
+        Grid {
+            widths: vec![0.0],
+            ..Grid::default()
+        },
+    ] {
+        assert!(bad.architectures().is_err(), "{bad:?}");
+    }
+}

@@ -5,11 +5,13 @@
 
 mod charts;
 mod disagreement;
+mod grid;
 mod report;
 mod results;
 mod significance;
 
 pub use disagreement::{Disagreement, disagreement_sheet, disagreements};
+pub use grid::{BASE_CHANNELS, Grid};
 pub use report::{ReportExtras, comparison_report};
 pub use results::{CompareRun, Comparison, ComparisonRow, MeanSd, ModelResults};
 pub use significance::{PairComparison, SignificanceTest, mcnemar, welch};

@@ -111,9 +111,9 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
         );
         pairs.chart(
             &comparison.accuracy_vs_params(),
-            "One point per model; error bars are ± one standard deviation over seeds; \
-             the line joins the Pareto front (no other model is as accurate with fewer \
-             parameters).",
+            "One point per model (more than six are numbered in the table's order); error \
+             bars are ± one standard deviation over seeds; the line joins the Pareto front \
+             (no other model is as accurate with fewer parameters).",
         )?;
         pairs.chart(
             &comparison.accuracy_vs_mult_adds(),

@@ -336,7 +336,8 @@ impl Chart for ConfusionHeatmap {
 }
 
 /// Test accuracy (mean ± sd over seeds) against what a model costs (parameters
-/// or multiply-adds), with the Pareto front joined by a line.
+/// or multiply-adds), with the Pareto front joined by a line. Up to six models are
+/// named in a legend; more (a sweep) are numbered in the order of `points`.
 ///
 /// ```
 /// use lenet::viz::{AccuracyPoint, AccuracyVsCost, Chart};
@@ -373,6 +374,10 @@ pub struct AccuracyPoint {
     /// Whether it is on the Pareto front (no model as accurate for less).
     pub pareto: bool,
 }
+
+/// Above this many models the chart numbers its points (1 = the table's first
+/// row) instead of naming them in a legend that would cover it.
+const MAX_LEGEND_ENTRIES: usize = 6;
 
 /// The Pareto front's line: behind the points, not a model's colour.
 const FRONT_GREY: RGBColor = RGBColor(140, 140, 140);
@@ -433,13 +438,16 @@ impl Chart for AccuracyVsCost {
             .map(|p| (p.cost as f64, 100.0 * p.mean))
             .collect();
         front.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if front.len() > 1 {
+        let front_drawn = front.len() > 1;
+        if front_drawn {
             chart
                 .draw_series(LineSeries::new(front, FRONT_GREY.stroke_width(2)))
                 .map_err(plot_error)?
                 .label("Pareto front")
                 .legend(move |at| legend_line(at, FRONT_GREY));
         }
+        // A legend names a few models; a sweep's points carry their row number instead.
+        let numbered = self.points.len() > MAX_LEGEND_ENTRIES;
         for (i, p) in self.points.iter().enumerate() {
             let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
             let x = p.cost as f64;
@@ -454,11 +462,25 @@ impl Chart for AccuracyVsCost {
                     12,
                 )))
                 .map_err(plot_error)?;
-            chart
+            let point = chart
                 .draw_series(std::iter::once(Circle::new((x, mean), 7, colour.filled())))
-                .map_err(plot_error)?
-                .label(format!("{}: {:.2} ± {:.2}%", p.label, mean, sd))
-                .legend(move |at| legend_line(at, colour));
+                .map_err(plot_error)?;
+            if numbered {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        (i + 1).to_string(),
+                        (x, mean),
+                        (FONT, 13).into_font().color(&BLACK),
+                    )))
+                    .map_err(plot_error)?;
+            } else {
+                point
+                    .label(format!("{}: {:.2} ± {:.2}%", p.label, mean, sd))
+                    .legend(move |at| legend_line(at, colour));
+            }
+        }
+        if numbered && !front_drawn {
+            return Ok(());
         }
         chart
             .configure_series_labels()
