@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/fixtures/pytorch_specs.json: PyTorch's view of several
-architecture specs that are not the tutorial's, for tests/spec_parity.rs.
+architecture specs that are not the tutorial's, for tests/specs.rs.
 
 For each spec it builds an nn.Sequential with its own parser (written from the
 spec grammar in docs/SPECS.md, not from the crate's code), and records:
@@ -49,24 +49,27 @@ def parse(spec):
     """nn.Sequential for `spec`, input 1x28x28; Flatten before the first fc."""
     layers, channels, flat, features = [], 1, False, None
     side = SIDE
-    for token in spec.split("-"):
-        m = re.fullmatch(r"conv(\d+)k(\d+)(?:p(\d+))?(?:s(\d+))?", token)
+    for token in spec.lower().split("-"):
+        m = re.fullmatch(r"conv(\d+)k(\d+)((?:[ps]\d+)*)", token)
         if m:
             out, k = int(m[1]), int(m[2])
-            p, s = int(m[3] or 0), int(m[4] or 1)
+            extra = dict((x[0], int(x[1:])) for x in re.findall(r"[ps]\d+", m[3]))
+            p, s = extra.get("p", 0), extra.get("s", 1)
             layers.append(nn.Conv2d(channels, out, k, stride=s, padding=p))
             channels, side = out, (side + 2 * p - k) // s + 1
             continue
-        m = re.fullmatch(r"(avg)?pool(\d+)?", token)
+        m = re.fullmatch(r"(avg|max)?pool(\d+)?", token)
         if m:
             k = int(m[2] or 2)
-            layers.append(nn.AvgPool2d(k) if m[1] else nn.MaxPool2d(k))
+            layers.append(nn.AvgPool2d(k) if m[1] == "avg" else nn.MaxPool2d(k))
             side //= k
             continue
         if token == "relu":
             layers.append(nn.ReLU())
             continue
-        m = re.fullmatch(r"fc(\d+)", token)
+        if token == "flatten":  # only just before the first fc; placed there anyway
+            continue
+        m = re.fullmatch(r"(?:fc|linear)(\d+)", token)
         if m:
             if not flat:
                 layers.append(nn.Flatten())

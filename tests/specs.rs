@@ -254,6 +254,37 @@ fn bad_specs_name_the_token_and_its_position() {
         ("conv6k5-pool25-fc10", "pool25", 2, "larger than its input"),
         ("fc2000000-fc10", "fc2000000", 1, "parameters"),
         ("conv6k5p99999-fc10", "conv6k5p99999", 1, "values per image"),
+        // Sizes whose products overflow are refused, never wrapped around.
+        (
+            "conv1k1p9999999999999999999-fc10",
+            "conv1k1p9999999999999999999",
+            1,
+            "values per image",
+        ),
+        (
+            "conv1k4294967296p2147483648-fc10",
+            "conv1k4294967296p2147483648",
+            1,
+            "parameters",
+        ),
+        (
+            "conv1k1p2147483634-relu-fc10",
+            "conv1k1p2147483634",
+            1,
+            "values per image",
+        ),
+        (
+            "conv6k5-flatten-relu-fc10",
+            "flatten",
+            2,
+            "just before the first fc",
+        ),
+        (
+            "conv6k5s0-fc10",
+            "conv6k5s0",
+            1,
+            "stride must be at least 1",
+        ),
     ] {
         match spec.parse::<Architecture>() {
             Err(Error::InvalidSpec {
@@ -338,4 +369,74 @@ fn the_sweep_grid_is_every_depth_width_and_kernel() {
     ] {
         assert!(bad.architectures().is_err(), "{bad:?}");
     }
+}
+
+#[test]
+fn layers_built_in_code_are_checked_as_specs_are() {
+    use lenet::LayerSpec;
+    let conv = |stride| LayerSpec::Conv2d {
+        channels: 4,
+        kernel: 3,
+        padding: 0,
+        stride,
+    };
+    for (layers, position, reason) in [
+        (
+            vec![conv(0), LayerSpec::Linear { features: 10 }],
+            1,
+            "stride",
+        ),
+        (
+            vec![
+                conv(1),
+                LayerSpec::MaxPool2d { kernel: 0 },
+                LayerSpec::Linear { features: 10 },
+            ],
+            2,
+            "window",
+        ),
+        (
+            vec![
+                conv(1),
+                LayerSpec::Flatten,
+                LayerSpec::Linear { features: 0 },
+            ],
+            2,
+            "features",
+        ),
+        (vec![], 1, "no layers"),
+    ] {
+        match Architecture::new(layers.clone()) {
+            Err(Error::InvalidSpec {
+                position: p,
+                reason: r,
+                ..
+            }) => {
+                assert_eq!(p, position, "{layers:?}");
+                assert!(r.contains(reason), "{layers:?}: {r}");
+            }
+            other => panic!("{layers:?}: {other:?}"),
+        }
+    }
+    assert!(Architecture::LENET5.with_classes(0).is_err());
+}
+
+#[test]
+fn a_file_recorded_as_one_spec_is_not_loaded_as_another() {
+    // Same keys and shapes, another pool: only the recorded spec tells them apart.
+    let dir = tempfile::tempdir().unwrap();
+    let device = lenet::device("flex").unwrap();
+    let avg: Architecture =
+        "conv6k5p2-relu-avgpool-conv16k5-relu-avgpool-fc120-relu-fc84-relu-fc10"
+            .parse()
+            .unwrap();
+    let path = dir.path().join("avg.safetensors");
+    LeNetConfig::new(avg.clone())
+        .init_seeded(&device, 1)
+        .save_safetensors(&path)
+        .unwrap();
+    let error = LeNet::load_safetensors(&path, Some(&Architecture::LENET5), &device).unwrap_err();
+    assert!(error.to_string().contains("avgpool"), "{error}");
+    let back = LeNet::load_safetensors(&path, None, &device).unwrap();
+    assert_eq!(back.architecture(), &avg);
 }

@@ -44,7 +44,8 @@ impl Default for Grid {
 }
 
 impl Grid {
-    /// The architectures, depth first, then width, then kernel.
+    /// The architectures, depth first, then width, then kernel (each once, when
+    /// two widths round to the same channel counts).
     pub fn architectures(&self) -> Result<Vec<Architecture>> {
         let mut out = Vec::new();
         for &depth in &self.depths {
@@ -66,7 +67,11 @@ impl Grid {
                             "a sweep's kernels are odd (padded by k/2 to keep the size), not {kernel}"
                         )));
                     }
-                    out.push(stages(depth, width, kernel)?);
+                    // Widths that round to the same channels give one network, once.
+                    let arch = stages(depth, width, kernel)?;
+                    if !out.contains(&arch) {
+                        out.push(arch);
+                    }
                 }
             }
         }

@@ -88,8 +88,9 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             "For every pair: the difference of mean test accuracy (a − b, in points) with its \
              95% confidence interval and p-value. Welch's t-test over seeds measures the noise \
              that retraining one architecture makes; where a model has a single seed, McNemar's \
-             exact test over the test images compares the two trained networks instead. A \
-             difference whose interval contains 0 is not distinguishable at 5%.",
+             exact test over the test images compares the two trained networks instead. The \
+             verdict follows the p-value (for Welch's test, exactly when the interval \
+             excludes 0).",
         );
         pairs.table(
             &["a", "b", "difference", "95% CI", "p", "test", "verdict"],
@@ -103,7 +104,7 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
                         format!("{:+.2}", 100.0 * p.difference),
                         format!("[{:+.2}, {:+.2}]", 100.0 * p.ci95[0], 100.0 * p.ci95[1]),
                         format!("{:.3}", p.p_value),
-                        format!("{:?}", p.test),
+                        p.test.name().to_string(),
                         super::results::verdict(p),
                     ]
                 })

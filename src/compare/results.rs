@@ -217,10 +217,10 @@ impl Comparison {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "| model | params | mult-adds | weights | train time / run | test accuracy (mean ± sd) | seeds: accuracy |"
+            "| # | model | params | mult-adds | weights | train time / run | test accuracy (mean ± sd) | seeds: accuracy |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
-        for r in &rows {
+        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---|");
+        for (number, r) in rows.iter().enumerate() {
             let each: Vec<String> = r
                 .seeds
                 .iter()
@@ -229,7 +229,8 @@ impl Comparison {
                 .collect();
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.1} kB | {:.1} ± {:.1} s | {:.2} ± {:.2}% | {} |",
+                "| {} | {} | {} | {} | {:.1} kB | {:.1} ± {:.1} s | {:.2} ± {:.2}% | {} |",
+                number + 1,
                 r.model,
                 thousands(r.params as u64),
                 thousands(r.mult_adds),
@@ -251,10 +252,7 @@ impl Comparison {
             let _ = writeln!(out, "| a | b | difference | 95% CI | p | test | verdict |");
             let _ = writeln!(out, "|---|---|---:|---|---:|---|---|");
             for p in &pairs {
-                let test = match p.test {
-                    SignificanceTest::Welch => "Welch",
-                    SignificanceTest::Mcnemar => "McNemar",
-                };
+                let test = p.test.name();
                 let _ = writeln!(
                     out,
                     "| {} | {} | {:+.2} | [{:+.2}, {:+.2}] | {:.3} | {test} | {} |",

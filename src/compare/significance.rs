@@ -28,7 +28,8 @@ pub struct PairComparison {
     pub a: String,
     /// Second model's name.
     pub b: String,
-    /// Mean test accuracy of `a` minus that of `b` (fractions: 0.002 = 0.2 points).
+    /// Mean test accuracy of `a` minus that of `b` (fractions: 0.002 = 0.2 points;
+    /// of the first seeds' runs for McNemar's test).
     pub difference: f64,
     /// 95% confidence interval of `difference`.
     pub ci95: [f64; 2],
@@ -38,8 +39,20 @@ pub struct PairComparison {
     pub test: SignificanceTest,
 }
 
+impl SignificanceTest {
+    /// The test's name for tables: `Welch` or `McNemar`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignificanceTest::Welch => "Welch",
+            SignificanceTest::Mcnemar => "McNemar",
+        }
+    }
+}
+
 impl PairComparison {
-    /// Whether the difference is significant at the 5% level.
+    /// Whether the difference is significant at the 5% level (by the p-value; for
+    /// McNemar's test the normal interval can exclude 0 when the exact p does not
+    /// reach 5% with very few discordant images).
     pub fn distinguishable(&self) -> bool {
         self.p_value < 0.05
     }

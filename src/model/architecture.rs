@@ -234,14 +234,21 @@ impl Architecture {
             .map(LayerSpec::to_string)
             .collect::<Vec<_>>()
             .join("-");
-        Self::checked(
-            &spec,
-            layers
-                .into_iter()
-                .enumerate()
-                .map(|(i, l)| (i + 1, l))
-                .collect(),
-        )
+        // Positions count the layers the spec shows: a flatten takes the next one's.
+        let mut position = 0;
+        let written = layers
+            .into_iter()
+            .map(|layer| {
+                if layer != LayerSpec::Flatten {
+                    position += 1;
+                }
+                (
+                    (position + usize::from(layer == LayerSpec::Flatten)).max(1),
+                    layer,
+                )
+            })
+            .collect();
+        Self::checked(&spec, written)
     }
 
     /// `layers`, each with its 1-based position among the tokens the user wrote
@@ -254,7 +261,7 @@ impl Architecture {
             reason,
         };
         let Some(&(last_position, last)) = written.last() else {
-            return Err(invalid(0, String::new(), "there are no layers".into()));
+            return Err(invalid(1, String::new(), "there are no layers".into()));
         };
         if !matches!(last, LayerSpec::Linear { .. }) {
             return Err(invalid(
@@ -265,13 +272,24 @@ impl Architecture {
         }
         let mut layers = Vec::with_capacity(written.len() + 1);
         let mut flat = false;
-        for &(position, layer) in &written {
+        for (i, &(position, layer)) in written.iter().enumerate() {
             match layer {
                 LayerSpec::Flatten if flat => {
                     return Err(invalid(
                         position,
                         layer.to_string(),
                         "the features are already flat here".into(),
+                    ));
+                }
+                // Anywhere else the spec, which leaves it out, would not say where it was.
+                LayerSpec::Flatten
+                    if !matches!(written.get(i + 1), Some((_, LayerSpec::Linear { .. }))) =>
+                {
+                    return Err(invalid(
+                        position,
+                        layer.to_string(),
+                        "a flatten goes just before the first fc (where it is put by itself)"
+                            .into(),
                     ));
                 }
                 LayerSpec::Flatten => flat = true,
@@ -297,7 +315,7 @@ impl Architecture {
         for &(position, layer) in &layers {
             let step = next_shape(&layer, &shape)
                 .and_then(|(out, p)| {
-                    let values: usize = out.iter().product();
+                    let values = values(&out);
                     if values > MAX_LAYER_VALUES {
                         return Err(format!(
                             "its output {} holds {values} values per image; at most \
@@ -437,7 +455,9 @@ impl Architecture {
     }
 
     /// The same network with `classes` outputs in its last layer (e.g. 26 for
-    /// letters); unchanged when it has them already.
+    /// letters); unchanged when it has them already. (The crate's own training,
+    /// evaluation and prediction are for MNIST's ten digits and refuse another
+    /// count with a clear error.)
     ///
     /// ```
     /// use lenet::Architecture;
@@ -477,6 +497,11 @@ impl Architecture {
 /// `spec`'s output shape and parameter count for an input of `shape`, or why
 /// it cannot take that input.
 fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, usize), String> {
+    if let Some(what) = zero_size(spec) {
+        return Err(format!("the {what} must be at least 1"));
+    }
+    // Saturating arithmetic: an absurd size becomes a huge one, which the
+    // limits on values and parameters then refuse, instead of wrapping around.
     match (*spec, shape) {
         (
             LayerSpec::Conv2d {
@@ -487,7 +512,7 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
             },
             &[c, h, _],
         ) => {
-            let padded = h.saturating_add(2 * padding);
+            let padded = h.saturating_add(padding.saturating_mul(2));
             if kernel > padded {
                 return Err(format!(
                     "its kernel {kernel}×{kernel} is larger than its input {h}×{h}{}",
@@ -500,7 +525,7 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
             }
             let side = (padded - kernel) / stride + 1;
             let params = channels
-                .saturating_mul(c.saturating_mul(kernel * kernel))
+                .saturating_mul(c.saturating_mul(kernel.saturating_mul(kernel)))
                 .saturating_add(channels);
             Ok((vec![channels, side, side], params))
         }
@@ -513,7 +538,7 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
             Ok((vec![c, h / kernel, w / kernel], 0))
         }
         (LayerSpec::Relu, shape) => Ok((shape.to_vec(), 0)),
-        (LayerSpec::Flatten, shape) => Ok((vec![shape.iter().product()], 0)),
+        (LayerSpec::Flatten, shape) => Ok((vec![values(shape)], 0)),
         (LayerSpec::Linear { features }, &[inputs]) => Ok((
             vec![features],
             features.saturating_mul(inputs).saturating_add(features),
@@ -523,6 +548,35 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
             show(shape)
         )),
     }
+}
+
+/// The size of `spec` that is zero, if one is: no layer is made of nothing.
+fn zero_size(spec: &LayerSpec) -> Option<&'static str> {
+    match *spec {
+        LayerSpec::Conv2d {
+            channels,
+            kernel,
+            stride,
+            ..
+        } => [
+            ("channels", channels),
+            ("kernel size", kernel),
+            ("stride", stride),
+        ]
+        .into_iter()
+        .find(|&(_, n)| n == 0)
+        .map(|(what, _)| what),
+        LayerSpec::MaxPool2d { kernel } | LayerSpec::AvgPool2d { kernel } => {
+            (kernel == 0).then_some("window")
+        }
+        LayerSpec::Linear { features } => (features == 0).then_some("features"),
+        LayerSpec::Relu | LayerSpec::Flatten => None,
+    }
+}
+
+/// Values in a map of `shape`, saturating.
+fn values(shape: &[usize]) -> usize {
+    shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
 }
 
 fn show(shape: &[usize]) -> String {

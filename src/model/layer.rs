@@ -1,10 +1,12 @@
 //! The layer walk: a model is a list of named layers, visited once per forward pass.
 //!
-//! The forward pass, feature-map extraction, the summary table and the PyTorch key
-//! mapping all need the same thing — the layers in order, each with a name. The
-//! models describe that once, in [`LeNet::forward_observed`](crate::LeNet::forward_observed),
-//! which hands every layer's output to a [`Tap`]. A plain forward uses [`NoTap`],
-//! which the compiler removes entirely.
+//! The layers in order, each with a name, are the architecture's list
+//! ([`Architecture::plan`](crate::Architecture::plan)); the summary and the PyTorch
+//! keys read it directly. What needs the layers' *outputs* — the forward pass and
+//! feature-map extraction — walks the same list in
+//! [`LeNet::forward_observed`](crate::LeNet::forward_observed), which hands every
+//! layer's output to a [`Tap`]. A plain forward uses [`NoTap`], which the compiler
+//! removes entirely.
 
 use std::fmt;
 

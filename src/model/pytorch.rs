@@ -3,8 +3,8 @@
 //! written to (and read from) `.safetensors`.
 //!
 //! The mapping lives here and nowhere else, and it is not a table: `<index>` is the
-//! position of the layer in [`LeNet::forward_observed`]'s walk, which visits the
-//! layers in the order `nn.Sequential` numbers them. The only conversion is the
+//! position of the layer in the architecture's list ([`Architecture::plan`]), which
+//! holds the layers in the order `nn.Sequential` numbers them. The only conversion is the
 //! linear layers' weight, `[out, in]` in PyTorch and `[in, out]` in Burn.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -468,6 +468,17 @@ pub(crate) fn read_safetensors(
             f32::from_le_bytes([b[0], b[1], b[2], b[3]])
         });
         state.insert(name, (view.shape().to_vec(), values));
+    }
+    if let (Some(asked), Some(recorded)) = (expected, &recorded)
+        && asked != recorded
+    {
+        // Keys and shapes alone cannot tell, e.g., a max-pool from an average pool.
+        return Err(fail(
+            path,
+            format!(
+                "this file holds {recorded} (per its {ARCHITECTURE_KEY} metadata), not {asked}"
+            ),
+        ));
     }
     let expected = expected.or(recorded.as_ref());
     Ok((

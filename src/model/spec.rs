@@ -110,8 +110,8 @@ impl std::str::FromStr for LayerSpec {
     /// Why the token is not a layer, in words.
     type Err = String;
 
-    /// Parses one token (case-insensitive). Sizes are checked against the input
-    /// only when the whole list is (see [`Architecture`](crate::Architecture)).
+    /// Parses one token (case-insensitive). Sizes (zero ones too) are checked
+    /// only with the whole list (see [`Architecture`](crate::Architecture)).
     fn from_str(token: &str) -> Result<Self, String> {
         let token = token.trim().to_ascii_lowercase();
         let mut rest = Numbers(token.as_str());
@@ -158,36 +158,15 @@ impl std::str::FromStr for LayerSpec {
             LayerSpec::Flatten
         } else {
             return Err(format!(
-                "{UNKNOWN_LAYER}; the tokens are conv<C>k<K>[p<P>][s<S>], relu, pool[<K>], \
-                 avgpool[<K>], fc<N>"
+                "{UNKNOWN_LAYER}; the tokens are conv<C>k<K>[p<P>][s<S>], relu, pool[<K>] \
+                 (or maxpool[<K>]), avgpool[<K>], fc<N> (or linear<N>), and flatten just \
+                 before the first fc"
             ));
         };
         if !rest.0.is_empty() {
             return Err(format!("unexpected `{}` at its end", rest.0));
         }
-        let zero = match spec {
-            LayerSpec::Conv2d {
-                channels,
-                kernel,
-                stride,
-                ..
-            } => [
-                ("channels", channels),
-                ("kernel size", kernel),
-                ("stride", stride),
-            ]
-            .into_iter()
-            .find(|&(_, n)| n == 0),
-            LayerSpec::MaxPool2d { kernel } | LayerSpec::AvgPool2d { kernel } => {
-                (kernel == 0).then_some(("window", 0))
-            }
-            LayerSpec::Linear { features } => (features == 0).then_some(("features", 0)),
-            LayerSpec::Relu | LayerSpec::Flatten => None,
-        };
-        match zero {
-            Some((what, _)) => Err(format!("the {what} must be at least 1")),
-            None => Ok(spec),
-        }
+        Ok(spec)
     }
 }
 
