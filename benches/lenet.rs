@@ -1,6 +1,7 @@
 //! Speed of the pieces that matter: one training step (batch 64), inference
-//! (batch 1 and 1000), building a batch from the dataset, and preprocessing a
-//! 700×730 photo. Every CPU backend compiled in.
+//! (batch 1 and 1000), building a batch from the dataset (on the host or gathered
+//! on the device), an epoch with either, and preprocessing a 700×730 photo. Every
+//! CPU backend compiled in.
 //!
 //! cargo bench --features ndarray --bench lenet
 //! (RAYON_NUM_THREADS=2 to match the 2-core figures in docs/)
@@ -8,8 +9,8 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use divan::Bencher;
 use image::{DynamicImage, GrayImage, Luma};
-use lenet::data::{MnistBatcher, MnistSplit, Normalization, Split};
-use lenet::train::Stepper;
+use lenet::data::{DeviceSplit, Mnist, MnistBatcher, MnistSplit, Normalization, Split};
+use lenet::train::{Recipe, Silent, Stepper};
 use lenet::{Architecture, DeviceChoice, LeNetConfig};
 
 fn main() {
@@ -105,6 +106,36 @@ fn batch_of_64_from_the_dataset(bencher: Bencher) {
     let batcher = MnistBatcher::new(Normalization::MNIST);
     let indices: Vec<usize> = (0..64).map(|i| i * 937).collect();
     bencher.bench_local(|| divan::black_box(batcher.batch_from_split(&data, &indices, &device)));
+}
+
+/// A batch of 64 gathered from a split already on the device (what the training
+/// loop does on a GPU), against `batch_of_64_from_the_dataset` (what it does on
+/// the CPU).
+#[divan::bench(sample_count = 100)]
+fn batch_of_64_gathered_on_the_device(bencher: Bencher) {
+    let device = lenet::device("flex").unwrap();
+    let data = DeviceSplit::upload(&split(60_000), 60_000, Normalization::MNIST, &device);
+    let indices: Vec<usize> = (0..64).map(|i| i * 937).collect();
+    let order = data.order(&indices);
+    bencher.bench_local(|| divan::black_box(data.gather(order.clone())));
+}
+
+/// One epoch of 3,200 images through `lenet::train` on Flex, batches built on the
+/// host (`false`, the default on CPU backends) or gathered from splits uploaded
+/// once (`true`, the default on GPUs): decides the CPU backends' default.
+#[divan::bench(args = [false, true], sample_count = 10)]
+fn train_epoch_of_3200_data_on_device(bencher: Bencher, on_device: bool) {
+    lenet::model::set_fused_kernels(true); // a `FlexLayers` benchmark may have run before
+    let device = lenet::device("flex").unwrap();
+    let mnist = Mnist {
+        train: split(3200),
+        test: split(1000),
+    };
+    let config = Recipe::Tutorial
+        .config(Architecture::LENET5)
+        .with_epochs(1)
+        .with_data_on_device(Some(on_device));
+    bencher.bench_local(|| divan::black_box(lenet::train(&config, &mnist, &device, &mut Silent)));
 }
 
 #[divan::bench(sample_count = 30)]

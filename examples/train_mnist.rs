@@ -227,19 +227,20 @@ impl TrainObserver for Progress {
     }
 
     fn on_step(&mut self, step: &StepReport) {
-        match &self.bar {
-            Some(bar) => {
+        let logged = step.loss.filter(|_| step.is_log_step);
+        match (&self.bar, logged) {
+            (Some(bar), _) => {
                 bar.set_position(step.global_step as u64);
                 bar.set_prefix(format!("epoch {}/{}", step.epoch, step.epochs));
-                if step.is_log_step {
-                    bar.set_message(format!("loss {:.4}", step.loss));
+                if let Some(loss) = logged {
+                    bar.set_message(format!("loss {loss:.4}"));
                 }
             }
-            None if step.is_log_step => eprintln!(
-                "epoch {}/{} step {}/{} loss {:.4}",
-                step.epoch, step.epochs, step.step_in_epoch, step.steps_per_epoch, step.loss
+            (None, Some(loss)) => eprintln!(
+                "epoch {}/{} step {}/{} loss {loss:.4}",
+                step.epoch, step.epochs, step.step_in_epoch, step.steps_per_epoch
             ),
-            None => {}
+            (None, None) => {}
         }
     }
 

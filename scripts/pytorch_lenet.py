@@ -97,13 +97,21 @@ def evaluate(model, test_x, test_y):
 def images_per_sec(model, images, batch, repeats):
     with torch.no_grad():
         model(images[:batch])  # warm-up
+        sync()
         start = time.perf_counter()
         done = 0
         for i in range(repeats):
             lo = (i * batch) % (len(images) - batch)
             model(images[lo : lo + batch])
             done += batch
+        sync()
         return done / (time.perf_counter() - start)
+
+
+def sync():
+    """Waits for a GPU's queued work, so that timings include it (no-op on the CPU)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 def main():
@@ -116,6 +124,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda (the data then lives on the GPU)")
     parser.add_argument("--per-epoch", action="store_true", help="also evaluate on the test set after every epoch")
     args = parser.parse_args()
 
@@ -125,8 +134,10 @@ def main():
     test_x, test_y = load(args.data_dir, "t10k")
     if args.limit:
         train_x, train_y = train_x[: args.limit], train_y[: args.limit]
+    device = torch.device(args.device)
+    train_x, train_y, test_x, test_y = (t.to(device) for t in (train_x, train_y, test_x, test_y))
 
-    model = Model(args.model)
+    model = Model(args.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-8)
     loss_fn = nn.CrossEntropyLoss()
     n = len(train_x)
@@ -135,7 +146,7 @@ def main():
     for _ in range(args.epochs):
         model.train()
         start = time.perf_counter()
-        order = torch.randperm(n)
+        order = torch.randperm(n, device=device)
         loss_sum = 0.0
         for lo in range(0, n, args.batch_size):
             idx = order[lo : lo + args.batch_size]
@@ -145,6 +156,7 @@ def main():
             optimizer.step()
             if args.per_epoch:
                 loss_sum += loss.item() * len(idx)
+        sync()
         epoch_seconds.append(time.perf_counter() - start)
         if args.per_epoch:
             accuracy, _ = evaluate(model, test_x, test_y)
@@ -158,6 +170,7 @@ def main():
         "model": args.model,
         "seed": args.seed,
         "threads": args.threads,
+        "device": args.device,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "train_items": n,

@@ -186,6 +186,23 @@ pub(crate) fn host_device() -> Device {
     Device::default()
 }
 
+/// Whether `device` (with or without autodiff) computes in the host's own memory
+/// (Flex, NdArray), where "uploading" a tensor is a copy and reading one back
+/// waits for nothing.
+pub(crate) fn computes_on_host(device: &Device) -> bool {
+    let device = device.clone().without_autodiff();
+    #[cfg(feature = "flex")]
+    if device == Device::flex() {
+        return true;
+    }
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    if device == Device::ndarray() {
+        return true;
+    }
+    false
+}
+
 /// The best device this build and machine offer: a hardware GPU, else the fastest
 /// CPU backend. A software Vulkan driver is not taken: it is ~20× slower than Flex.
 fn auto_device() -> Device {

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
-use crate::data::{MnistBatcher, MnistSplit, NUM_CLASSES, Normalization};
+use crate::data::{MnistBatch, MnistBatcher, MnistSplit, NUM_CLASSES, Normalization};
 use crate::model::LeNet;
 
 /// Precision, recall and F1 of one digit.
@@ -236,20 +236,43 @@ pub(crate) fn evaluate_flushing(
     device: &Device,
     flush: bool,
 ) -> Evaluation {
+    let batcher = MnistBatcher::new(normalization);
+    let indices: Vec<usize> = (0..split.len()).collect();
+    evaluate_batches(model, split.labels(), batch_size, flush, |range| {
+        batcher.batch_from_split(split, &indices[range], device)
+    })
+}
+
+/// Evaluates `model` on the images whose `labels` are given, taking batches of
+/// `batch_size` from `batch` (which builds the batch of the images in a range).
+/// The logits of every batch stay on the device until all are computed, and come
+/// back in one read: one wait for the device per evaluation.
+pub(crate) fn evaluate_batches(
+    model: &LeNet,
+    labels: &[u8],
+    batch_size: usize,
+    flush: bool,
+    batch: impl Fn(std::ops::Range<usize>) -> MnistBatch,
+) -> Evaluation {
     // SAFETY: the forward pass's result does not depend on how a subnormal
     // constant would be folded at compile time (see `subnormals`).
     let _flush = flush.then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
-    let batcher = MnistBatcher::new(normalization);
-    let indices: Vec<usize> = (0..split.len()).collect();
+    let batch_size = batch_size.max(1);
+    let logits: Vec<Tensor<2>> = (0..labels.len())
+        .step_by(batch_size)
+        .map(|start| {
+            let end = (start + batch_size).min(labels.len());
+            model.forward(batch(start..end).images)
+        })
+        .collect();
     let mut acc = EvalAccumulator::default();
-    for chunk in indices.chunks(batch_size.max(1)) {
-        let batch = batcher.batch_from_split(split, chunk, device);
-        let logits = model
-            .forward(batch.images)
+    if !logits.is_empty() {
+        let values = Tensor::cat(logits, 0)
             .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("logits are floats");
-        acc.add(&logits, &split.labels()[chunk[0]..chunk[0] + chunk.len()]);
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("logits converted to f32");
+        acc.add(&values, labels);
     }
     acc.finish()
 }

@@ -218,3 +218,44 @@ fn the_same_checkpoint_predicts_the_same_classes_on_every_backend() {
         }
     }
 }
+
+/// A short real training run reaches the same test accuracy on every backend
+/// (within one point), with the images on the device where the backend is a GPU
+/// and the loss read back once per epoch (50 steps, `log_every` 100).
+#[test]
+fn one_epoch_on_every_backend_reaches_flexs_accuracy() {
+    let test_name = "one_epoch_on_every_backend_reaches_flexs_accuracy";
+    let Some(dir) = support::real_mnist_dir(test_name) else {
+        return;
+    };
+    let data = lenet::data::Mnist::load(&dir).unwrap();
+    let config = lenet::train::Recipe::Tutorial
+        .config(Architecture::LENET5)
+        .with_epochs(1)
+        .with_limit_train(Some(3200));
+    let mut reference: Option<f64> = None;
+    for (backend, device) in support::every_backend(test_name) {
+        let started = std::time::Instant::now();
+        let trained = lenet::train(&config, &data, &device, &mut lenet::train::Silent).unwrap();
+        let accuracy = trained.evaluation.accuracy;
+        assert_eq!(trained.history.epochs[0].device_reads, 1, "{backend}");
+        eprintln!(
+            "{backend}: {:.2}% after 3,200 images ({:.1} s with the evaluation)",
+            100.0 * accuracy,
+            started.elapsed().as_secs_f64()
+        );
+        match reference {
+            None => reference = Some(accuracy),
+            Some(flex) => assert!(
+                (accuracy - flex).abs() <= 0.01,
+                "{backend}: {:.2}% against flex's {:.2}%",
+                100.0 * accuracy,
+                100.0 * flex
+            ),
+        }
+    }
+    assert!(
+        reference.is_some_and(|a| a > 0.7),
+        "it learned: {reference:?}"
+    );
+}

@@ -138,50 +138,129 @@ fn an_interrupted_run_resumed_ends_with_the_same_weights() {
         let config = quick_config(arch.clone(), Some(straight_dir.path())).with_checkpoint_every(4);
         let straight = lenet::train(&config, &data, &device(), &mut lenet::train::Silent).unwrap();
 
-        // Stop mid-epoch (step 7), resume, stop at an epoch boundary (step 10), resume.
-        let dir = tempfile::tempdir().unwrap();
-        let config = quick_config(arch.clone(), Some(dir.path())).with_checkpoint_every(4);
-        let err = lenet::train(
-            &config,
-            &data,
-            &device(),
-            &mut StopAfter { after: 7, steps: 0 },
-        )
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Interrupted {
-                    step: 7,
-                    checkpoint: Some(_)
-                }
-            ),
-            "{err}"
-        );
-        let err = lenet::resume(
-            dir.path(),
-            &data,
-            &device(),
-            &mut StopAfter { after: 3, steps: 0 },
-        )
-        .unwrap_err();
-        assert!(matches!(err, Error::Interrupted { step: 10, .. }), "{err}");
-        let resumed =
-            lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
+        // Stop mid-epoch (step 7), resume, stop at an epoch boundary (step 10), resume:
+        // with batches built on the host and with the images on the device.
+        for on_device in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let config = quick_config(arch.clone(), Some(dir.path()))
+                .with_checkpoint_every(4)
+                .with_data_on_device(Some(on_device));
+            let err = lenet::train(
+                &config,
+                &data,
+                &device(),
+                &mut StopAfter { after: 7, steps: 0 },
+            )
+            .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Interrupted {
+                        step: 7,
+                        checkpoint: Some(_)
+                    }
+                ),
+                "{err}"
+            );
+            let err = lenet::resume(
+                dir.path(),
+                &data,
+                &device(),
+                &mut StopAfter { after: 3, steps: 0 },
+            )
+            .unwrap_err();
+            assert!(matches!(err, Error::Interrupted { step: 10, .. }), "{err}");
+            let resumed =
+                lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
 
-        assert!(
-            weights(&straight.model) == weights(&resumed.model),
-            "{arch}: resumed weights differ"
+            assert!(
+                weights(&straight.model) == weights(&resumed.model),
+                "{arch} (data on device: {on_device}): resumed weights differ"
+            );
+            assert_eq!(straight.history.epochs.len(), resumed.history.epochs.len());
+            for (x, y) in straight.history.epochs.iter().zip(&resumed.history.epochs) {
+                assert_eq!(
+                    (x.train_loss, x.train_accuracy, x.test_loss),
+                    (y.train_loss, y.train_accuracy, y.test_loss),
+                    "{arch} (data on device: {on_device})"
+                );
+            }
+            assert_eq!(straight.evaluation, resumed.evaluation);
+        }
+    }
+}
+
+/// What each step reported: (global step, whether its loss was read).
+#[derive(Default)]
+struct Reports(Vec<(usize, bool)>);
+
+impl TrainObserver for Reports {
+    fn on_step(&mut self, step: &StepReport) {
+        assert_eq!(
+            step.loss.is_some(),
+            step.is_log_step || step.step_in_epoch == step.steps_per_epoch
         );
-        assert_eq!(straight.history.epochs.len(), resumed.history.epochs.len());
-        for (x, y) in straight.history.epochs.iter().zip(&resumed.history.epochs) {
+        self.0.push((step.global_step, step.loss.is_some()));
+    }
+}
+
+/// The loop reads loss and accuracy back from the device once per `log_every`
+/// steps (and at an epoch's end, and before a checkpoint), never per step — and
+/// how often it reads changes no weight and no figure of the history.
+#[test]
+fn the_device_is_read_once_per_log_interval_and_that_changes_nothing() {
+    let data = toy_mnist(160, 40); // 10 steps per epoch, two epochs
+    let run = |log_every: usize, checkpoint_every: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = quick_config(Architecture::LENET5, Some(dir.path()))
+            .with_log_every(log_every)
+            .with_checkpoint_every(checkpoint_every);
+        let mut reports = Reports::default();
+        let trained = lenet::train(&config, &data, &device(), &mut reports).unwrap();
+        assert_eq!(reports.0.len(), 20, "on_step after every step");
+        (trained, reports.0)
+    };
+    let (every_step, _) = run(1, 0);
+    for (log_every, checkpoint_every, reads_per_epoch) in [
+        (1, 0, 10),
+        (3, 0, 4),
+        (4, 0, 3),
+        (10, 0, 1),
+        (0, 0, 1),
+        (100, 0, 1),
+        (0, 4, 3),
+    ] {
+        let (trained, reports) = run(log_every, checkpoint_every);
+        for record in &trained.history.epochs {
             assert_eq!(
-                (x.train_loss, x.test_loss),
-                (y.train_loss, y.test_loss),
-                "{arch}"
+                record.device_reads, reads_per_epoch,
+                "log_every {log_every}, checkpoint_every {checkpoint_every}"
             );
         }
-        assert_eq!(straight.evaluation, resumed.evaluation);
+        let read_steps: Vec<usize> = reports.iter().filter(|r| r.1).map(|r| r.0).collect();
+        let in_epoch = |global: usize| (global - 1) % 10 + 1;
+        let expected: Vec<usize> = (1..=20)
+            .filter(|&s| {
+                (log_every > 0 && in_epoch(s).is_multiple_of(log_every)) || in_epoch(s) == 10
+            })
+            .collect();
+        assert_eq!(read_steps, expected, "log_every {log_every}");
+        assert!(
+            weights(&trained.model) == weights(&every_step.model),
+            "log_every {log_every}: other weights"
+        );
+        for (x, y) in trained
+            .history
+            .epochs
+            .iter()
+            .zip(&every_step.history.epochs)
+        {
+            assert_eq!(
+                (x.train_loss, x.train_accuracy, x.test_loss, x.test_accuracy),
+                (y.train_loss, y.train_accuracy, y.test_loss, y.test_accuracy),
+                "log_every {log_every}"
+            );
+        }
     }
 }
 
@@ -474,10 +553,12 @@ fn a_config_json_from_before_the_newer_fields_still_loads() {
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let fields = json.as_object_mut().unwrap();
-    assert!(fields.remove("flush_subnormals").is_some() && fields.remove("data_dir").is_some());
+    for field in TrainConfig::ADDED_FIELDS {
+        assert!(fields.remove(field).is_some(), "{field}");
+    }
     std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     let old = lenet::train::checkpoint_config(dir.path()).unwrap();
-    assert!(old.flush_subnormals && old.data_dir.is_none());
+    assert!(old.flush_subnormals && old.data_dir.is_none() && old.data_on_device.is_none());
     let resumed = lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
     assert_eq!(resumed.history.epochs.len(), 1);
 }

@@ -56,7 +56,7 @@ impl Normalization {
     }
 
     /// All 256 possible inputs, so a batch is built by table look-up.
-    fn table(self) -> [f32; 256] {
+    pub(super) fn table(self) -> [f32; 256] {
         std::array::from_fn(|p| self.apply(p as u8))
     }
 }

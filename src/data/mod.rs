@@ -1,13 +1,16 @@
 //! MNIST from disk (or the network) to batches: IDX parsing, the two splits as
-//! Burn datasets, batching, the data directory and downloading.
+//! Burn datasets, batching (on the host, or gathered on the device), the data
+//! directory and downloading.
 
 mod batcher;
+mod device_split;
 mod dir;
 mod download;
 mod idx;
 mod mnist;
 
 pub use batcher::{MnistBatch, MnistBatcher, Normalization};
+pub use device_split::DeviceSplit;
 pub use dir::{DATA_DIR_ENV, data_dir};
 pub use download::{Downloader, MNIST_MIRRORS, RemoteFile, download_mnist, mnist_files};
 pub use idx::{IdxArray, IdxError, IdxKind, encode_idx, parse_idx, read_idx};

@@ -43,6 +43,8 @@ pub(crate) struct Position {
     pub epoch_correct: u64,
     pub epoch_seen: u64,
     pub epoch_seconds: f64,
+    #[serde(default)]
+    pub epoch_device_reads: u64,
     /// Completed epochs.
     pub history: History,
 }

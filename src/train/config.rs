@@ -199,7 +199,10 @@ pub struct TrainConfig {
     /// Where checkpoints go (`<dir>/checkpoints/`); `None` writes none.
     #[config(default = "None")]
     pub output_dir: Option<String>,
-    /// Report the loss to the observer every this many steps.
+    /// Read the loss and accuracy back from the device and report the loss to
+    /// the observer every this many steps (0: at the end of each epoch only).
+    /// Between reads the steps do not wait for the device; see
+    /// [`StepReport::loss`](crate::train::StepReport::loss).
     #[config(default = 100)]
     pub log_every: usize,
     /// Train on the first `n` training images only (quick runs, tests).
@@ -219,12 +222,20 @@ pub struct TrainConfig {
     /// later can find its data again: see [`checkpoint_config`](crate::train::checkpoint_config)).
     #[config(default = "None")]
     pub data_dir: Option<String>,
+    /// Upload the training and test images to the device once and gather each
+    /// batch there ([`DeviceSplit`](crate::data::DeviceSplit)) instead of
+    /// building batches on the host: `None` does so on GPUs, where it saves a
+    /// transfer per step, and not on CPU backends, where it only costs memory
+    /// (docs/PERFORMANCE.md). A run with augmentation always distorts on the host.
+    /// Both give the same inputs, bit for bit.
+    #[config(default = "None")]
+    pub data_on_device: Option<bool>,
 }
 
 impl TrainConfig {
     /// Fields added after checkpoints were first written, which
     /// [`from_file`](Self::from_file) fills in when a file lacks them.
-    pub const ADDED_FIELDS: [&str; 2] = ["flush_subnormals", "data_dir"];
+    pub const ADDED_FIELDS: [&str; 3] = ["flush_subnormals", "data_dir", "data_on_device"];
 
     /// Reads a `config.json` written by [`Config::save`] — also one written by an
     /// earlier version of this crate, without the fields added since

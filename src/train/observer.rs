@@ -18,11 +18,15 @@ pub struct StepReport {
     pub steps_per_epoch: usize,
     /// 1-based step counted over the whole run.
     pub global_step: usize,
-    /// This step's training loss.
-    pub loss: f64,
+    /// This step's training loss, where it was read back from the device: on
+    /// log steps and at the end of each epoch. (The loop reads the device only
+    /// there, so that steps in between do not wait for it; the epoch's mean loss
+    /// and accuracy still count every step.)
+    pub loss: Option<f64>,
     /// The learning rate used for this step.
     pub learning_rate: f64,
-    /// True every `log_every` steps (where the tutorial prints a line).
+    /// True every `log_every` steps (where the tutorial prints a line); the
+    /// loss is always there on these.
     pub is_log_step: bool,
 }
 
@@ -37,8 +41,8 @@ pub struct StepReport {
 ///
 /// impl TrainObserver for Losses {
 ///     fn on_step(&mut self, step: &StepReport) {
-///         if step.is_log_step {
-///             self.0.push(step.loss);
+///         if let (true, Some(loss)) = (step.is_log_step, step.loss) {
+///             self.0.push(loss);
 ///         }
 ///     }
 /// }

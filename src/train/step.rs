@@ -3,6 +3,7 @@
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Int, Tensor, TensorData, Transaction};
 
 use crate::data::MnistBatch;
 use crate::model::LeNet;
@@ -16,6 +17,38 @@ pub struct StepOutcome {
     pub correct: u64,
     /// Whether the weights were updated (not when the loss is NaN or infinite).
     pub updated: bool,
+}
+
+/// What [`Stepper::step_deferred`] leaves on the device: read it when needed.
+#[derive(Debug, Clone)]
+pub struct PendingStep {
+    /// `[1]`: mean cross-entropy of the batch, before the update.
+    pub loss: Tensor<1>,
+    /// `[1]`: images of the batch the model classified correctly, before the update.
+    pub correct: Tensor<1, Int>,
+}
+
+/// Reads one step's loss and count of correct images with one wait.
+fn read_step(loss: Tensor<1>, correct: Tensor<1, Int>) -> [f64; 2] {
+    let [loss, correct] = read_steps(loss, correct);
+    [loss[0], correct[0]]
+}
+
+/// Reads the losses and counts of correct images of several steps (`[k]` each)
+/// in one transaction: one wait for the device.
+pub(crate) fn read_steps(losses: Tensor<1>, correct: Tensor<1, Int>) -> [Vec<f64>; 2] {
+    let [losses, correct]: [TensorData; 2] = Transaction::default()
+        .register(losses)
+        .register(correct)
+        .execute()
+        .try_into()
+        .expect("two tensors registered, two read");
+    let floats = |data: TensorData| -> Vec<f64> {
+        data.convert::<f64>()
+            .try_into_vec::<f64>()
+            .expect("converted to f64")
+    };
+    [floats(losses), floats(correct)]
 }
 
 /// A model on an autodiff device, its optimizer and its loss.
@@ -56,38 +89,81 @@ impl Stepper {
         Self::new(model, AdamConfig::new().with_epsilon(epsilon).init())
     }
 
-    /// Trains on `batch` with `learning_rate`. A non-finite loss leaves the weights
-    /// untouched and is reported in the outcome.
+    /// Trains on `batch` with `learning_rate` and reads the loss and the count
+    /// of correct images back (one wait for the device). A non-finite loss leaves
+    /// the weights untouched and is reported in the outcome.
     pub fn step(&mut self, batch: MnistBatch, learning_rate: f64) -> StepOutcome {
-        let model = self
-            .model
-            .take()
-            .expect("the model is present between steps");
-        let logits = model.forward(batch.images);
-        let loss = self.loss.forward(logits.clone(), batch.targets.clone());
-        let loss_value = loss.clone().into_scalar::<f64>();
-        let correct = logits
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(batch.targets)
-            .int()
-            .sum()
-            .into_scalar::<i64>() as u64;
-        if !loss_value.is_finite() {
-            self.model = Some(model);
-            return StepOutcome {
-                loss: loss_value,
-                correct,
-                updated: false,
-            };
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optimizer.step(learning_rate, model, grads));
+        let model = self.take_model();
+        let (loss, correct) = self.loss_and_correct(&model, batch);
+        let [loss_value, correct_value] = read_step(loss.clone().inner(), correct);
+        let updated = loss_value.is_finite();
+        self.model = Some(if updated {
+            self.update(model, loss, learning_rate)
+        } else {
+            model
+        });
         StepOutcome {
             loss: loss_value,
-            correct,
-            updated: true,
+            correct: correct_value as u64,
+            updated,
         }
+    }
+
+    /// Trains on `batch` with `learning_rate` without waiting for the device:
+    /// the loss and the count of correct images stay there, to be read later,
+    /// many steps at once (the training loop reads them every `log_every`
+    /// steps). The update is applied whatever the loss, so a caller that reads a
+    /// non-finite one must stop: the weights are not finite any more either.
+    ///
+    /// ```
+    /// use lenet::data::{MnistBatcher, MnistSplit, Normalization, Split};
+    /// use lenet::train::Stepper;
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?.autodiff();
+    /// let model = LeNetConfig::new(Architecture::ONE_CONV).init_seeded(&device, 0);
+    /// let mut stepper = Stepper::adam(model, 1e-8);
+    /// let split = MnistSplit::from_raw(Split::Train, vec![0; 2 * 784], vec![1, 2])?;
+    /// let batch = MnistBatcher::new(Normalization::None).batch_from_split(&split, &[0, 1], &device);
+    /// let pending = stepper.step_deferred(batch, 1e-3);
+    /// assert_eq!(pending.correct.into_scalar::<i64>() as usize <= 2, true);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn step_deferred(&mut self, batch: MnistBatch, learning_rate: f64) -> PendingStep {
+        let model = self.take_model();
+        let (loss, correct) = self.loss_and_correct(&model, batch);
+        let pending = PendingStep {
+            loss: loss.clone().inner(),
+            correct,
+        };
+        self.model = Some(self.update(model, loss, learning_rate));
+        pending
+    }
+
+    fn take_model(&mut self) -> LeNet {
+        self.model
+            .take()
+            .expect("the model is present between steps")
+    }
+
+    /// The batch's mean cross-entropy (with its graph) and the count of images
+    /// the model classifies correctly (`[1]`, without autodiff).
+    fn loss_and_correct(&self, model: &LeNet, batch: MnistBatch) -> (Tensor<1>, Tensor<1, Int>) {
+        let logits = model.forward(batch.images);
+        let loss = self.loss.forward(logits.clone(), batch.targets.clone());
+        let correct = logits
+            .inner()
+            .argmax(1)
+            .flatten::<1>(0, 1)
+            .equal(batch.targets.inner())
+            .int()
+            .sum();
+        (loss, correct)
+    }
+
+    fn update(&mut self, model: LeNet, loss: Tensor<1>, learning_rate: f64) -> LeNet {
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.optimizer.step(learning_rate, model, grads)
     }
 
     /// The model as it is now.

@@ -5,24 +5,31 @@
 //! from (seed, epoch), rather than from Burn's `DataLoader`: that makes the
 //! position inside an epoch a pair of integers a checkpoint can store. Speed does
 //! not decide it: a whole epoch of batches costs ≈ 37 ms either way, against ≈ 9 s
-//! of training steps (docs/PERFORMANCE.md).
+//! of training steps (docs/PERFORMANCE.md). On a GPU the splits are uploaded once
+//! and each batch is gathered there ([`DeviceSplit`]), in the same order.
+//!
+//! The loop does not wait for the device at every step: each step's loss and
+//! count of correct images stay there ([`Stepper::step_deferred`]) until the loop
+//! reads all of them at once — every `log_every` steps, before a checkpoint and at
+//! the end of an epoch. A GPU then runs ahead of the host between reads, and the
+//! numbers are the same as when reading every step.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
-use burn::tensor::Device;
+use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
 
 use super::checkpoint::{self, Position};
 use super::config::TrainConfig;
 use super::history::{EpochRecord, History};
 use super::observer::{StepReport, TrainObserver};
-use super::step::{StepOutcome, Stepper};
+use super::step::{PendingStep, Stepper, read_steps};
 use crate::atomic_file::AtomicFile;
-use crate::data::{IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
-use crate::eval::{Evaluation, evaluate_flushing};
+use crate::data::{DeviceSplit, IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
+use crate::eval::{Evaluation, evaluate_batches, evaluate_flushing};
 use crate::model::LeNet;
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -243,6 +250,21 @@ impl Run<'_> {
         let steps_per_epoch = train_len.div_ceil(config.batch_size);
         let total_steps = steps_per_epoch * config.epochs;
         let mut stepper = Stepper::new(model, optimizer);
+        let on_device = self.data_on_device().then(|| OnDevice {
+            train: DeviceSplit::upload(
+                &self.data.train,
+                train_len,
+                config.normalization,
+                &autodiff,
+            ),
+            test: DeviceSplit::upload(
+                &self.data.test,
+                self.data.test.len(),
+                config.normalization,
+                self.device,
+            ),
+        });
+        let mut unread = Unread::default();
         observer.on_start(pos.global_step + 1, total_steps);
         // A stop asked for at an epoch's last step waits for its evaluation.
         let mut stop_at_epoch_end = false;
@@ -251,51 +273,53 @@ impl Run<'_> {
 
         while pos.epoch < config.epochs {
             let order = epoch_order(config, pos.epoch, train_len);
+            let order_on_device = on_device.as_ref().map(|data| data.train.order(&order));
             let mut started = Instant::now();
             while pos.next_batch < steps_per_epoch {
                 let start = pos.next_batch * config.batch_size;
-                let indices = &order[start..(start + config.batch_size).min(train_len)];
-                let batch = self.batch(indices, pos.epoch, pos.next_batch, &autodiff);
+                let end = (start + config.batch_size).min(train_len);
+                let batch = match (&on_device, &order_on_device) {
+                    (Some(data), Some(order)) => data.train.gather(order.clone().slice(start..end)),
+                    _ => self.batch(&order[start..end], pos.epoch, pos.next_batch, &autodiff),
+                };
                 let learning_rate =
                     config
                         .lr_schedule
                         .rate(config.learning_rate, pos.global_step, total_steps);
-                let StepOutcome {
-                    loss: loss_value,
-                    correct,
-                    updated,
-                } = stepper.step(batch, learning_rate);
-                if !updated {
-                    return Err(Error::Diverged {
+                unread.push(
+                    stepper.step_deferred(batch, learning_rate),
+                    UnreadStep {
                         epoch: pos.epoch + 1,
-                        step: pos.global_step + 1,
-                        loss: loss_value,
+                        global_step: pos.global_step + 1,
                         learning_rate,
-                        suggested: learning_rate / 10.0,
-                    });
-                }
-
+                        images: end - start,
+                    },
+                );
                 pos.next_batch += 1;
                 pos.global_step += 1;
-                pos.epoch_loss_sum += loss_value * indices.len() as f64;
-                pos.epoch_correct += correct;
-                pos.epoch_seen += indices.len() as u64;
+                let is_log_step =
+                    config.log_every > 0 && pos.next_batch.is_multiple_of(config.log_every);
+                let loss = if is_log_step || pos.next_batch == steps_per_epoch {
+                    unread.read(&mut pos)?
+                } else {
+                    None
+                };
                 observer.on_step(&StepReport {
                     epoch: pos.epoch + 1,
                     epochs: config.epochs,
                     step_in_epoch: pos.next_batch,
                     steps_per_epoch,
                     global_step: pos.global_step,
-                    loss: loss_value,
+                    loss,
                     learning_rate,
-                    is_log_step: config.log_every > 0
-                        && pos.next_batch.is_multiple_of(config.log_every),
+                    is_log_step,
                 });
                 let stop = observer.should_stop();
                 stop_at_epoch_end |= stop;
                 let due = config.checkpoint_every > 0
                     && pos.global_step.is_multiple_of(config.checkpoint_every);
                 if (due || stop) && pos.next_batch < steps_per_epoch {
+                    unread.read(&mut pos)?;
                     pos.epoch_seconds += started.elapsed().as_secs_f64();
                     started = Instant::now();
                     let checkpoint =
@@ -312,7 +336,7 @@ impl Run<'_> {
 
             let valid = stepper.model().valid();
             let eval_started = Instant::now();
-            let test = self.evaluate(&valid);
+            let test = self.evaluate(&valid, on_device.as_ref());
             let eval_seconds = eval_started.elapsed().as_secs_f64();
             let seen = pos.epoch_seen.max(1) as f64;
             let record = EpochRecord {
@@ -329,6 +353,7 @@ impl Run<'_> {
                 train_seconds: pos.epoch_seconds,
                 samples_per_sec: seen / pos.epoch_seconds.max(1e-9),
                 eval_seconds,
+                device_reads: pos.epoch_device_reads,
             };
             observer.on_epoch_end(&record);
             pos.history.epochs.push(record);
@@ -339,6 +364,7 @@ impl Run<'_> {
             pos.epoch_correct = 0;
             pos.epoch_seen = 0;
             pos.epoch_seconds = 0.0;
+            pos.epoch_device_reads = 0;
             let checkpoint =
                 self.checkpoint(stepper.model(), stepper.optimizer(), &pos, observer)?;
             if pos.epoch < config.epochs && stop_at_epoch_end {
@@ -351,7 +377,7 @@ impl Run<'_> {
 
         let model = stepper.into_model().valid();
         // Resuming a run that had already finished evaluates once here.
-        let evaluation = final_test.unwrap_or_else(|| self.evaluate(&model));
+        let evaluation = final_test.unwrap_or_else(|| self.evaluate(&model, on_device.as_ref()));
         Ok(Trained {
             model,
             config: self.config.clone(),
@@ -360,15 +386,34 @@ impl Run<'_> {
         })
     }
 
-    fn evaluate(&self, model: &LeNet) -> Evaluation {
-        evaluate_flushing(
-            model,
-            &self.data.test,
-            self.config.normalization,
-            self.config.eval_batch_size,
-            self.device,
-            self.config.flush_subnormals,
-        )
+    /// Whether the splits go to the device once (see `TrainConfig::data_on_device`).
+    fn data_on_device(&self) -> bool {
+        self.config.augmentation.is_none()
+            && self
+                .config
+                .data_on_device
+                .unwrap_or_else(|| !crate::device::computes_on_host(self.device))
+    }
+
+    fn evaluate(&self, model: &LeNet, on_device: Option<&OnDevice>) -> Evaluation {
+        let config = &self.config;
+        match on_device {
+            Some(data) => evaluate_batches(
+                model,
+                self.data.test.labels(),
+                config.eval_batch_size,
+                config.flush_subnormals,
+                |range| data.test.range(range),
+            ),
+            None => evaluate_flushing(
+                model,
+                &self.data.test,
+                config.normalization,
+                config.eval_batch_size,
+                self.device,
+                config.flush_subnormals,
+            ),
+        }
     }
 
     fn checkpoint(
@@ -404,6 +449,68 @@ impl Run<'_> {
         }
         let labels: Vec<i64> = indices.iter().map(|&i| split.label(i) as i64).collect();
         MnistBatch::from_values(pixels, labels, device)
+    }
+}
+
+/// The training and test images on the device, uploaded once per run.
+struct OnDevice {
+    train: DeviceSplit,
+    test: DeviceSplit,
+}
+
+/// What the loop knows on the host about a step whose values are still on the device.
+struct UnreadStep {
+    epoch: usize,
+    global_step: usize,
+    learning_rate: f64,
+    images: usize,
+}
+
+/// Steps trained since the last read: their losses and counts of correct images
+/// wait on the device, and [`read`](Self::read) brings all of them back with
+/// one wait. Every step is still counted one by one, in order, in the epoch's
+/// sums, so the history does not depend on how often the loop reads.
+#[derive(Default)]
+struct Unread {
+    losses: Vec<Tensor<1>>,
+    correct: Vec<Tensor<1, Int>>,
+    steps: Vec<UnreadStep>,
+}
+
+impl Unread {
+    fn push(&mut self, pending: PendingStep, step: UnreadStep) {
+        self.losses.push(pending.loss);
+        self.correct.push(pending.correct);
+        self.steps.push(step);
+    }
+
+    /// Reads every unread step into `pos`'s sums and returns the last one's
+    /// loss (`None` when there was nothing to read). A non-finite loss is the
+    /// run diverging at that step.
+    fn read(&mut self, pos: &mut Position) -> Result<Option<f64>> {
+        if self.steps.is_empty() {
+            return Ok(None);
+        }
+        let [losses, correct] = read_steps(
+            Tensor::cat(std::mem::take(&mut self.losses), 0),
+            Tensor::cat(std::mem::take(&mut self.correct), 0),
+        );
+        pos.epoch_device_reads += 1;
+        for ((step, &loss), &correct) in self.steps.drain(..).zip(&losses).zip(&correct) {
+            if !loss.is_finite() {
+                return Err(Error::Diverged {
+                    epoch: step.epoch,
+                    step: step.global_step,
+                    loss,
+                    learning_rate: step.learning_rate,
+                    suggested: step.learning_rate / 10.0,
+                });
+            }
+            pos.epoch_loss_sum += loss * step.images as f64;
+            pos.epoch_correct += correct as u64;
+            pos.epoch_seen += step.images as u64;
+        }
+        Ok(losses.last().copied())
     }
 }
 

@@ -88,7 +88,7 @@ impl RunGroup {
 /// let record = |epoch, acc| EpochRecord {
 ///     epoch, train_loss: 0.3 / epoch as f64, train_accuracy: acc, test_loss: 0.2,
 ///     test_accuracy: acc, learning_rate: 1e-3, train_seconds: 1.0, samples_per_sec: 1.0,
-///     eval_seconds: 0.1,
+///     eval_seconds: 0.1, device_reads: 10,
 /// };
 /// let runs = vec![History { epochs: vec![record(1, 0.9), record(2, 0.95)] }];
 /// let chart = TrainingCurves { groups: vec![RunGroup { label: "LeNet5".into(), runs }] };
