@@ -24,8 +24,10 @@ prepare() {
   # The features of the test build (README), so that it is not built a second time.
   cargo build --release --features ndarray,wgpu --example train_mnist
   mkdir -p .gpu/mnist .gl
-  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo /.gpu/ >>.git/info/exclude
-  grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >>.git/info/exclude
+  local exclude
+  exclude="$(git rev-parse --git-common-dir)/info/exclude"
+  grep -qx '/.gpu/' "$exclude" 2>/dev/null || echo /.gpu/ >>"$exclude"
+  grep -qx '/.gl/' "$exclude" 2>/dev/null || echo /.gl/ >>"$exclude"
   # Stripped and compressed (113 MB → 32 MB): what travels to the device is at most 64 MiB.
   strip -o .gpu/train_mnist target/release/examples/train_mnist
   gzip -f .gpu/train_mnist
@@ -48,30 +50,40 @@ measure() {
   [ -f .gpu/train_mnist.gz ] || { echo "no .gpu/train_mnist.gz: run 'scripts/gpu_bench.sh prepare' first"; exit 2; }
   mkdir -p "$out" /tmp/gpu_bench
   gunzip -c .gpu/train_mnist.gz >"$bin" && chmod +x "$bin"
-  if ! ldconfig -p 2>/dev/null | grep -q libvulkan; then
+  if ! ldconfig -p 2>/dev/null | grep libvulkan >/dev/null; then
     for f in .gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
   fi
   local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-  lscpu | grep -m1 'Model name' | tee -a "$out/gpu.txt"
+  lscpu | grep -m1 'Model name' | tee -a "$out/gpu.txt" || true
 
   local limit=() epochs=10
-  if [ "${QUICK:-0}" = 1 ]; then limit=(--limit 3200); epochs=1; fi
+  if [ "${QUICK:-0}" = 1 ]; then
+    limit=(--limit 3200)
+    epochs=1
+  fi
   local runs=("64 0.001" "256 0.002" "1024 0.004")
   printf '| backend, batch | lr | wall s | train img/s | inference img/s | test accuracy |\n|---:|---:|---:|---:|---:|---:|\n' >"$out/table.md"
   for run in "${runs[@]}"; do
     set -- $run
     local dir="$out/wgpu-b$1"
-    local started=$SECONDS
-    "$bin" --device vulkan --data-dir "$data" --epochs "$epochs" --batch-size "$1" --lr "$2" \
-      "${limit[@]}" --out "$dir" 2>&1 | tail -n 3
-    python3 - "$dir" "$1" "$2" $((SECONDS - started)) >>"$out/table.md" <<'EOF'
-import json, sys
-d, batch, lr, wall = sys.argv[1:]
+    local started
+    started=$(date +%s.%N)
+    if ! "$bin" --device vulkan --data-dir "$data" --epochs "$epochs" --batch-size "$1" --lr "$2" \
+      "${limit[@]}" --out "$dir" >"$dir.log" 2>&1; then
+      echo "| WGPU (Vulkan), $1 | $2 | failed: see $dir.log | | | |" | tee -a "$out/table.md"
+      tail -n 5 "$dir.log"
+      continue
+    fi
+    tail -n 2 "$dir.log"
+    python3 - "$dir" "$1" "$2" "$started" >>"$out/table.md" <<'EOF'
+import json, sys, time
+d, batch, lr, started = sys.argv[1:]
+wall = time.time() - float(started)
 m = json.load(open(f"{d}/metrics.json"))
-print(f"| WGPU (Vulkan), {batch} | {lr} | {wall} (training {m['train_seconds']:.1f}) | {m['train_samples_per_sec']:,.0f} "
+print(f"| WGPU (Vulkan), {batch} | {lr} | {wall:.1f} (training {m['train_seconds']:.1f}) | {m['train_samples_per_sec']:,.0f} "
       f"| {m['test_images_per_sec']:,.0f} | {100 * m['test_accuracy']:.2f}% |")
 EOF
     rm -rf "$dir/checkpoints"
@@ -79,16 +91,20 @@ EOF
   if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
     local quick=()
     [ "${QUICK:-0}" = 1 ] && quick=(--limit 3200)
-    local started=$SECONDS
+    local started
+    started=$(date +%s.%N)
     python3 .gpu/pytorch_lenet.py --data-dir "$data" --epochs "$epochs" --device cuda "${quick[@]}" \
-      >"$out/pytorch.json"
-    python3 - "$out/pytorch.json" $((SECONDS - started)) >>"$out/table.md" <<'EOF'
-import json, sys
+      >"$out/pytorch.json" 2>"$out/pytorch.log" || { echo "PyTorch failed:"; tail -n 5 "$out/pytorch.log"; }
+    if [ -s "$out/pytorch.json" ]; then
+      python3 - "$out/pytorch.json" "$started" >>"$out/table.md" <<'EOF'
+import json, sys, time
 m = json.load(open(sys.argv[1]))
-print(f"| PyTorch CUDA, 64 | 0.001 | {sys.argv[2]} (training {m['train_seconds']:.1f}) "
+wall = time.time() - float(sys.argv[2])
+print(f"| PyTorch CUDA, 64 | 0.001 | {wall:.1f} (training {m['train_seconds']:.1f}) "
       f"| {m['train_samples_per_sec']:,.0f} | {m['inference_images_per_sec_batch_1000']:,.0f} "
       f"| {100 * m['test_accuracy']:.2f}% |")
 EOF
+    fi
   fi
   cat "$out/table.md"
 }

@@ -190,9 +190,9 @@ fn an_interrupted_run_resumed_ends_with_the_same_weights() {
     }
 }
 
-/// What each step reported: (global step, whether its loss was read).
+/// What each step reported: (global step, its loss where it was read).
 #[derive(Default)]
-struct Reports(Vec<(usize, bool)>);
+struct Reports(Vec<(usize, Option<f64>)>);
 
 impl TrainObserver for Reports {
     fn on_step(&mut self, step: &StepReport) {
@@ -200,7 +200,7 @@ impl TrainObserver for Reports {
             step.loss.is_some(),
             step.is_log_step || step.step_in_epoch == step.steps_per_epoch
         );
-        self.0.push((step.global_step, step.loss.is_some()));
+        self.0.push((step.global_step, step.loss));
     }
 }
 
@@ -220,7 +220,7 @@ fn the_device_is_read_once_per_log_interval_and_that_changes_nothing() {
         assert_eq!(reports.0.len(), 20, "on_step after every step");
         (trained, reports.0)
     };
-    let (every_step, _) = run(1, 0);
+    let (every_step, every_loss) = run(1, 0);
     for (log_every, checkpoint_every, reads_per_epoch) in [
         (1, 0, 10),
         (3, 0, 4),
@@ -237,7 +237,20 @@ fn the_device_is_read_once_per_log_interval_and_that_changes_nothing() {
                 "log_every {log_every}, checkpoint_every {checkpoint_every}"
             );
         }
-        let read_steps: Vec<usize> = reports.iter().filter(|r| r.1).map(|r| r.0).collect();
+        let read_steps: Vec<usize> = reports
+            .iter()
+            .filter(|r| r.1.is_some())
+            .map(|r| r.0)
+            .collect();
+        for (global, loss) in &reports {
+            if let Some(loss) = loss {
+                assert_eq!(
+                    Some(*loss),
+                    every_loss[global - 1].1,
+                    "step {global}'s loss"
+                );
+            }
+        }
         let in_epoch = |global: usize| (global - 1) % 10 + 1;
         let expected: Vec<usize> = (1..=20)
             .filter(|&s| {
@@ -311,6 +324,16 @@ fn divergence_stops_with_the_step_and_a_suggestion_and_keeps_checkpoints() {
     };
     assert!(*step >= 2, "the first step's loss is finite");
     assert_eq!(*learning_rate, 1e12);
+    // Read back only at the end of the epoch, the divergence is found later but
+    // names the same step.
+    let deferred = quick_config(Architecture::LENET5, None)
+        .with_learning_rate(1e12)
+        .with_log_every(0);
+    let later = lenet::train(&deferred, &data, &device(), &mut lenet::train::Silent).unwrap_err();
+    assert!(
+        matches!(later, Error::Diverged { step: s, .. } if s == *step),
+        "{later} (with a read every step: step {step})"
+    );
     let text = err.to_string();
     assert!(
         text.contains(&format!("step {step}")) && text.contains("lower learning rate"),

@@ -224,10 +224,11 @@ pub struct TrainConfig {
     pub data_dir: Option<String>,
     /// Upload the training and test images to the device once and gather each
     /// batch there ([`DeviceSplit`](crate::data::DeviceSplit)) instead of
-    /// building batches on the host: `None` does so on GPUs, where it saves a
-    /// transfer per step, and not on CPU backends, where it only costs memory
-    /// (docs/PERFORMANCE.md). A run with augmentation always distorts on the host.
-    /// Both give the same inputs, bit for bit.
+    /// building batches on the host: `None` does so on every backend but Flex
+    /// and NdArray (a GPU, or a software Vulkan driver), where it saves a
+    /// transfer per step, and not on those two CPU backends, where it only costs
+    /// memory (docs/PERFORMANCE.md). A run with augmentation always distorts on
+    /// the host. Both give the same inputs, bit for bit.
     #[config(default = "None")]
     pub data_on_device: Option<bool>,
 }

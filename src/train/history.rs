@@ -30,8 +30,8 @@ pub struct EpochRecord {
     pub eval_seconds: f64,
     /// Times this epoch's training steps waited to read values back from the
     /// device (the loss and the count of correct images): once every
-    /// `log_every` steps, before a checkpoint and at the epoch's end (0 in
-    /// histories written before this field existed).
+    /// `log_every` steps, before a checkpoint or a stop, and at the epoch's end
+    /// (0 in histories written before this field existed).
     #[serde(default)]
     pub device_reads: u64,
 }

@@ -17,5 +17,5 @@ pub use checkpoint::checkpoint_config;
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};
 pub use observer::{Silent, StepReport, TrainObserver};
-pub use step::{StepOutcome, Stepper};
+pub use step::{PendingStep, StepOutcome, Stepper};
 pub use trainer::{RunMetrics, Trained, resume, train};

@@ -317,7 +317,8 @@ impl Run<'_> {
                 let stop = observer.should_stop();
                 stop_at_epoch_end |= stop;
                 let due = config.checkpoint_every > 0
-                    && pos.global_step.is_multiple_of(config.checkpoint_every);
+                    && pos.global_step.is_multiple_of(config.checkpoint_every)
+                    && self.root.is_some();
                 if (due || stop) && pos.next_batch < steps_per_epoch {
                     unread.read(&mut pos)?;
                     pos.epoch_seconds += started.elapsed().as_secs_f64();
@@ -389,6 +390,8 @@ impl Run<'_> {
     /// Whether the splits go to the device once (see `TrainConfig::data_on_device`).
     fn data_on_device(&self) -> bool {
         self.config.augmentation.is_none()
+            && !self.data.train.is_empty()
+            && !self.data.test.is_empty()
             && self
                 .config
                 .data_on_device
