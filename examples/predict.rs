@@ -134,10 +134,10 @@ fn report_failure(cli: &Cli, path: &Path, error: &lenet::Error) {
     if cli.json {
         println!(
             "{}",
-            json!({"path": path.to_string_lossy(), "error": error.to_string()})
+            json!({"path": path.to_string_lossy(), "error": error.full_message()})
         );
     }
-    eprintln!("error: {error}");
+    eprintln!("error: {}", error.full_message());
 }
 
 fn print_table(path: &Path, digit: &PreparedDigit, prediction: &Prediction) {

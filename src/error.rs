@@ -7,13 +7,17 @@ use std::path::PathBuf;
 
 /// What can go wrong in `lenet`.
 ///
-/// Library functions return [`Result<T>`](crate::Result); the examples print the
-/// error's `Display` (one line) and exit non-zero.
+/// Library functions return [`Result<T>`](crate::Result). A variant that wraps
+/// another error (an I/O error, an IDX or picture problem) says what failed in
+/// its `Display` and returns the cause from [`source`](std::error::Error::source),
+/// never both, so that `anyhow`, `eyre` and the like print each cause once; for
+/// the whole chain on one line, as the examples print it, use
+/// [`full_message`](Error::full_message).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
@@ -23,7 +27,7 @@ pub enum Error {
     },
 
     /// A file is not a valid IDX file (the format MNIST is distributed in).
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: not a valid IDX file", path.display())]
     Idx {
         /// The file that failed to parse.
         path: PathBuf,
@@ -120,7 +124,7 @@ pub enum Error {
     },
 
     /// A picture cannot be read as a digit.
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: cannot be read as a digit", path.display())]
     Picture {
         /// The picture.
         path: PathBuf,
@@ -130,7 +134,7 @@ pub enum Error {
     },
 
     /// Encoding or decoding a picture failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot decode or encode the picture", path.display())]
     Image {
         /// The picture involved.
         path: PathBuf,
@@ -197,6 +201,25 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The message and every cause under it, joined by `": "` — one line for a
+    /// command line or a log.
+    ///
+    /// ```
+    /// let error = lenet::data::Mnist::load("/no/such/dir".as_ref()).unwrap_err();
+    /// let line = error.full_message();
+    /// assert!(line.starts_with(&error.to_string()));
+    /// ```
+    pub fn full_message(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            line.push_str(": ");
+            line.push_str(&error.to_string());
+            cause = error.source();
+        }
+        line
+    }
+
     /// Wraps an I/O error with the path it happened on.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -241,5 +264,44 @@ mod tests {
             let message = error.to_string();
             assert!(!message.contains("--"), "{message}");
         }
+    }
+
+    /// A wrapped cause is printed once: by `full_message` (and anyhow's chain),
+    /// not also by the wrapper's `Display`.
+    #[test]
+    fn a_cause_is_in_the_chain_not_in_the_message() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "the cause itself");
+        let errors = [
+            Error::io("/data/file", io()),
+            Error::Idx {
+                path: "/data/file".into(),
+                reason: crate::data::IdxError::Empty,
+            },
+            Error::Picture {
+                path: "/data/file".into(),
+                reason: crate::predict::PictureError::Empty,
+            },
+            Error::Image {
+                path: "/data/file".into(),
+                source: image::ImageError::IoError(io()),
+            },
+        ];
+        for error in errors {
+            let cause = std::error::Error::source(&error)
+                .expect("a wrapped cause")
+                .to_string();
+            let message = error.to_string();
+            assert!(message.contains("/data/file"), "{message}");
+            assert!(!message.contains(&cause), "{message} repeats {cause}");
+            assert_eq!(error.full_message(), format!("{message}: {cause}"));
+        }
+        let gzip = Error::Idx {
+            path: "/data/file".into(),
+            reason: crate::data::IdxError::Gzip(io()),
+        };
+        assert_eq!(
+            gzip.full_message(),
+            "/data/file: not a valid IDX file: corrupt gzip data: the cause itself"
+        );
     }
 }

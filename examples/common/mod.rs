@@ -163,8 +163,9 @@ pub fn finish(result: lenet::Result<()>) -> ExitCode {
     }
 }
 
-/// The library's message, and where the command line can help, the flag that
-/// does (the library's own messages name no flags: its callers have none).
+/// The library's message with its causes, and where the command line can help,
+/// the flag that does (the library's own messages name no flags: its callers
+/// have none).
 pub fn with_hint(error: &lenet::Error) -> String {
     use lenet::Error;
     let hint = match error {
@@ -183,8 +184,9 @@ pub fn with_hint(error: &lenet::Error) -> String {
         }
         _ => None,
     };
+    let message = error.full_message();
     match hint {
-        Some(hint) => format!("{error} [{hint}]"),
-        None => error.to_string(),
+        Some(hint) => format!("{message} [{hint}]"),
+        None => message,
     }
 }

@@ -161,7 +161,7 @@ impl Downloader {
             .limit(file.size + 1)
             .reader();
         let path = dir.join(&file.name);
-        let mut out = AtomicFile::create(&path).map_err(|e| e.to_string())?;
+        let mut out = AtomicFile::create(&path).map_err(|e| e.full_message())?;
         let bar = self.progress_bar(file);
         let mut md5 = Md5::new();
         let mut sha256 = Sha256::new();
@@ -197,7 +197,7 @@ impl Downloader {
         if sha256 != file.sha256 {
             return Err(format!("SHA-256 {sha256} does not match {}", file.sha256));
         }
-        out.commit().map_err(|e| e.to_string())
+        out.commit().map_err(|e| e.full_message())
     }
 
     fn progress_bar(&self, file: &RemoteFile) -> indicatif::ProgressBar {

@@ -110,7 +110,7 @@ pub enum IdxError {
         extra: u64,
     },
     /// The gzip stream cannot be decompressed.
-    #[error("corrupt gzip data: {0}")]
+    #[error("corrupt gzip data")]
     Gzip(#[source] std::io::Error),
 }
 
