@@ -28,7 +28,6 @@ trait Backend {
 
     /// The device, or `None` (with a note) when this build lacks the backend.
     fn device() -> Option<Device> {
-        lenet::model::set_fused_kernels(Self::FUSED);
         match Self::CHOICE.device() {
             Ok(device) => Some(device),
             Err(e) => {
@@ -79,7 +78,8 @@ fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: &str) {
     let device = device.autodiff();
     let data = split(640);
     let batcher = MnistBatcher::new(Normalization::None);
-    let mut stepper = Stepper::adam(LeNetConfig::new(arch).init_seeded(&device, 0), 1e-8);
+    let model = LeNetConfig::new(arch).init_seeded(&device, 0);
+    let mut stepper = Stepper::adam(model.with_fused_kernels(B::FUSED), 1e-8);
     let indices: Vec<usize> = (0..64).collect();
     bencher.bench_local(|| {
         let batch = batcher.batch_from_split(&data, &indices, &device);
@@ -91,7 +91,9 @@ fn train_step_batch_64<B: Backend>(bencher: Bencher, arch: &str) {
 #[divan::bench(types = [Flex, FlexLayers, NdArray], args = [1, 1000], sample_count = 30)]
 fn inference_lenet5<B: Backend>(bencher: Bencher, batch: usize) {
     let Some(device) = B::device() else { return };
-    let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+    let model = LeNetConfig::new(Architecture::LENET5)
+        .init_seeded(&device, 0)
+        .with_fused_kernels(B::FUSED);
     let input = images(batch, &device);
     bencher.bench_local(|| {
         let logits = model.forward(input.clone());
@@ -125,7 +127,6 @@ fn batch_of_64_gathered_on_the_device(bencher: Bencher) {
 /// once (`true`, the default on GPUs): decides the CPU backends' default.
 #[divan::bench(args = [false, true], sample_count = 10)]
 fn train_epoch_of_3200_data_on_device(bencher: Bencher, on_device: bool) {
-    lenet::model::set_fused_kernels(true); // a `FlexLayers` benchmark may have run before
     let device = lenet::device("flex").unwrap();
     let mnist = Mnist {
         train: split(3200),

@@ -119,10 +119,14 @@ fn fused_gradients_match_the_layers() {
 #[test]
 fn the_fused_path_is_what_forward_runs() {
     let device = lenet::device("flex").unwrap();
-    assert!(lenet::model::fused_kernels());
     let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 3);
+    assert!(
+        model.fused_kernels(),
+        "LENET_FUSED=0 is not set for the tests"
+    );
     let x = images(64, &device);
     let fused = flat(model.forward(x.clone()));
+    let unfused = flat(model.clone().with_fused_kernels(false).forward(x.clone()));
     let layers = flat(model.forward_observed(x, &mut Observing));
     let differing = fused
         .iter()
@@ -130,4 +134,12 @@ fn the_fused_path_is_what_forward_runs() {
         .filter(|(a, b)| a.to_bits() != b.to_bits())
         .count();
     assert!(differing > 0, "forward gave the layers' bits exactly");
+    // Switched off for one model, forward is Burn's layers, bit for bit.
+    assert!(
+        unfused
+            .iter()
+            .zip(&layers)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "with_fused_kernels(false) still ran the fused path"
+    );
 }

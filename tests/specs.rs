@@ -206,7 +206,7 @@ fn fused_and_unfused_flex_agree_on_specs() {
         let arch: Architecture = spec.parse().unwrap();
         let model = LeNetConfig::new(arch.clone()).init_seeded(&device, 3);
         let run = |fused: bool| {
-            lenet::model::set_fused_kernels(fused);
+            let model = model.clone().with_fused_kernels(fused);
             let images =
                 Tensor::<4>::from_data(TensorData::new(pixels.clone(), [3, 1, 28, 28]), &device);
             let logits = model.forward(images);
@@ -220,7 +220,6 @@ fn fused_and_unfused_flex_agree_on_specs() {
         };
         let (fused_logits, fused_grad) = run(true);
         let (plain_logits, plain_grad) = run(false);
-        lenet::model::set_fused_kernels(true);
         assert_close(&fused_logits, &plain_logits, spec);
         let worst = fused_grad
             .iter()

@@ -72,6 +72,7 @@ impl LeNetConfig {
             convs,
             linears,
             architecture: self.architecture.clone(),
+            fused: super::fused::fused_kernels_by_default(),
         }
     }
 
@@ -129,12 +130,44 @@ pub struct LeNet {
     linears: Vec<Linear>,
     #[module(skip)]
     architecture: Architecture,
+    /// Whether conv stages on Flex may run as one fused operation.
+    #[module(skip)]
+    fused: bool,
 }
 
 impl LeNet {
     /// Which network this is.
     pub fn architecture(&self) -> &Architecture {
         &self.architecture
+    }
+
+    /// The same model, running its conv stages on Flex as this crate's fused
+    /// operation (`true`, the default unless `LENET_FUSED=0`) or as Burn's own
+    /// layers (`false`: to measure what the fused kernels gain, or to rule them
+    /// out). Only this model is affected; the results agree to float precision.
+    ///
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let fused = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+    /// let layers = fused.clone().with_fused_kernels(false);
+    /// assert!(fused.fused_kernels() && !layers.fused_kernels());
+    /// let x = Tensor::<4>::ones([2, 1, 28, 28], &device);
+    /// let difference = (fused.forward(x.clone()) - layers.forward(x)).abs().max();
+    /// assert!(difference.into_scalar::<f32>() < 1e-4);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn with_fused_kernels(mut self, on: bool) -> Self {
+        self.fused = on;
+        self
+    }
+
+    /// Whether this model's conv stages on Flex run fused (see
+    /// [`with_fused_kernels`](Self::with_fused_kernels)).
+    pub fn fused_kernels(&self) -> bool {
+        self.fused
     }
 
     /// The logits for a batch of images `[N, 1, 28, 28]`.
@@ -168,6 +201,7 @@ impl LeNet {
                     let conv = convs.next().expect("one Conv2d per conv layer");
                     #[cfg(feature = "flex")]
                     if !T::OBSERVES
+                        && self.fused
                         && let Some((fused, output)) = fused_stage(conv, &layers[i..flatten], &x)
                     {
                         walk.pass(Layer::Conv2d(conv));

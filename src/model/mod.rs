@@ -14,7 +14,7 @@ mod weights;
 pub use architecture::{
     Architecture, INPUT_CHANNELS, INPUT_SIZE, MAX_LAYER_VALUES, MAX_PARAMS, PlannedLayer, Shape,
 };
-pub use fused::{fused_kernels, set_fused_kernels};
+pub use fused::fused_kernels_by_default;
 pub use layer::{Layer, LayerKind, LayerName, LayerStep, NoTap, Tap};
 pub use lenet::{LeNet, LeNetConfig};
 pub(crate) use pytorch::read_safetensors;

@@ -9,43 +9,33 @@
 //! own operations. Feature-map extraction never comes here: it needs every layer's
 //! output, which only the unfused path produces.
 //!
-//! [`set_fused_kernels`] (or `LENET_FUSED=0` in the environment) turns the fast
-//! path off, to measure what it gains or to rule it out when hunting a bug.
+//! A model runs it unless told not to ([`LeNet::with_fused_kernels`](crate::LeNet::with_fused_kernels)),
+//! to measure what it gains or to rule it out when hunting a bug; `LENET_FUSED=0`
+//! in the environment makes that the default for new models.
 
 #[cfg(feature = "flex")]
 mod kernel;
 #[cfg(feature = "flex")]
 mod node;
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
-/// 0: not decided yet (read `LENET_FUSED` first), 1: on, 2: off.
-static FUSED: AtomicU8 = AtomicU8::new(0);
-
-/// Whether conv stages on Flex run as one fused operation (the default; off when
-/// the environment has `LENET_FUSED=0`). Other backends always use Burn's layers.
+/// Whether new models run their conv stages on Flex as one fused operation: yes,
+/// unless the environment has `LENET_FUSED=0` (read once). Each model can say
+/// otherwise ([`LeNet::with_fused_kernels`](crate::LeNet::with_fused_kernels));
+/// nothing here changes once read. Other backends always use Burn's layers.
 ///
 /// ```
-/// lenet::model::set_fused_kernels(false);
-/// assert!(!lenet::model::fused_kernels());
-/// lenet::model::set_fused_kernels(true);
-/// assert!(lenet::model::fused_kernels());
+/// use lenet::{Architecture, LeNetConfig};
+///
+/// let device = lenet::device("flex")?;
+/// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
+/// assert_eq!(model.fused_kernels(), lenet::model::fused_kernels_by_default());
+/// # Ok::<(), lenet::Error>(())
 /// ```
-pub fn fused_kernels() -> bool {
-    match FUSED.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => {
-            let on = std::env::var("LENET_FUSED").map_or(true, |v| v.trim() != "0");
-            set_fused_kernels(on);
-            on
-        }
-    }
-}
-
-/// Turns the fused Flex kernels on or off for the whole process (see [`fused_kernels`]).
-pub fn set_fused_kernels(on: bool) {
-    FUSED.store(if on { 1 } else { 2 }, Ordering::Relaxed);
+pub fn fused_kernels_by_default() -> bool {
+    static DEFAULT: OnceLock<bool> = OnceLock::new();
+    *DEFAULT.get_or_init(|| std::env::var("LENET_FUSED").map_or(true, |v| v.trim() != "0"))
 }
 
 #[cfg(feature = "flex")]
@@ -75,9 +65,6 @@ mod fast {
     /// backend or dtype; a convolution with stride, dilation, groups, asymmetric
     /// padding or no bias), and the caller runs Burn's layers.
     pub(crate) fn conv_stage(conv: &Conv2d, pool: bool, x: &Tensor<4>) -> Option<Tensor<4>> {
-        if !super::fused_kernels() {
-            return None;
-        }
         let geometry = geometry_of(conv, pool, x)?;
         let weight = conv.weight.val();
         let bias = conv.bias.as_ref()?.val();
