@@ -30,7 +30,11 @@ fn mnist() -> Option<Mnist> {
     match Mnist::load(&dir) {
         Ok(mnist) => Some(mnist),
         Err(e) => {
-            eprintln!("skipped: no MNIST in {} ({e})", dir.display());
+            eprintln!(
+                "skipped: no MNIST in {} ({})",
+                dir.display(),
+                e.full_message()
+            );
             None
         }
     }

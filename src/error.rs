@@ -202,7 +202,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// The message and every cause under it, joined by `": "` — one line for a
-    /// command line or a log.
+    /// command line or a log. A cause whose text is already in the line (some
+    /// other crates' errors repeat theirs) is not added again.
     ///
     /// ```
     /// let error = lenet::data::Mnist::load("/no/such/dir".as_ref()).unwrap_err();
@@ -213,11 +214,14 @@ impl Error {
         let mut line = self.to_string();
         let mut cause = std::error::Error::source(self);
         while let Some(error) = cause {
-            line.push_str(": ");
-            line.push_str(&error.to_string());
+            let text = error.to_string();
+            if !line.contains(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
             cause = error.source();
         }
-        line
+        line.replace(['\n', '\r'], " ")
     }
 
     /// Wraps an I/O error with the path it happened on.

@@ -196,6 +196,17 @@ fn bad_pictures_through_predict() {
             ],
         );
         assert_clear_failure(result, &[name, reason]);
+        // With --json the same reason is in the file's JSON line.
+        let out = Command::new(support::example_bin("predict"))
+            .args(["--checkpoint", model.to_str().unwrap(), "--model", "lenet5"])
+            .args(["--json", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(error.contains(name) && error.contains(reason), "{line}");
     }
 }
 

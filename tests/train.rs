@@ -585,3 +585,38 @@ fn a_config_json_from_before_the_newer_fields_still_loads() {
     let resumed = lenet::resume(dir.path(), &data, &device(), &mut lenet::train::Silent).unwrap();
     assert_eq!(resumed.history.epochs.len(), 1);
 }
+
+/// `fused_kernels` reaches the model that trains: Burn's layers train to other
+/// last bits than the fused stages, and the trained model keeps the setting.
+#[test]
+fn training_can_run_burns_layers_instead_of_the_fused_stages() {
+    let data = toy_mnist(160, 40);
+    let config = quick_config(Architecture::LENET5, None).with_epochs(1);
+    let fused = lenet::train(
+        &config.clone().with_fused_kernels(Some(true)),
+        &data,
+        &device(),
+        &mut lenet::train::Silent,
+    )
+    .unwrap();
+    let layers = lenet::train(
+        &config.with_fused_kernels(Some(false)),
+        &data,
+        &device(),
+        &mut lenet::train::Silent,
+    )
+    .unwrap();
+    assert!(fused.model.fused_kernels() && !layers.model.fused_kernels());
+    let (a, b) = (weights(&fused.model), weights(&layers.model));
+    let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert!(
+        differing > 0,
+        "the same bits: the setting did not reach training"
+    );
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-2, "trained apart by {worst}");
+}

@@ -145,6 +145,9 @@ impl LeNet {
     /// operation (`true`, the default unless `LENET_FUSED=0`) or as Burn's own
     /// layers (`false`: to measure what the fused kernels gain, or to rule them
     /// out). Only this model is affected; the results agree to float precision.
+    /// The setting is not saved with the weights: a loaded model takes the
+    /// default ([`fused_kernels_by_default`](crate::model::fused_kernels_by_default)),
+    /// and training takes `TrainConfig::fused_kernels`.
     ///
     /// ```
     /// use burn::tensor::Tensor;

@@ -231,12 +231,23 @@ pub struct TrainConfig {
     /// the host. Both give the same inputs, bit for bit.
     #[config(default = "None")]
     pub data_on_device: Option<bool>,
+    /// Run the model's conv stages on Flex as this crate's fused operation
+    /// (`Some(true)`) or as Burn's own layers (`Some(false)`: to measure what the
+    /// fused kernels gain); `None` takes the default for new models
+    /// ([`fused_kernels_by_default`](crate::model::fused_kernels_by_default)).
+    #[config(default = "None")]
+    pub fused_kernels: Option<bool>,
 }
 
 impl TrainConfig {
     /// Fields added after checkpoints were first written, which
     /// [`from_file`](Self::from_file) fills in when a file lacks them.
-    pub const ADDED_FIELDS: [&str; 3] = ["flush_subnormals", "data_dir", "data_on_device"];
+    pub const ADDED_FIELDS: [&str; 4] = [
+        "flush_subnormals",
+        "data_dir",
+        "data_on_device",
+        "fused_kernels",
+    ];
 
     /// Reads a `config.json` written by [`Config::save`] — also one written by an
     /// earlier version of this crate, without the fields added since

@@ -249,6 +249,10 @@ impl Run<'_> {
             .min(self.data.train.len());
         let steps_per_epoch = train_len.div_ceil(config.batch_size);
         let total_steps = steps_per_epoch * config.epochs;
+        let model = match config.fused_kernels {
+            Some(on) => model.with_fused_kernels(on),
+            None => model,
+        };
         let mut stepper = Stepper::new(model, optimizer);
         let on_device = self.data_on_device().then(|| OnDevice {
             train: DeviceSplit::upload(
