@@ -48,7 +48,7 @@
 //! ```
 //!
 //! Modules: [`model`] (architectures, layer walk, summary, `.bpk`/`.pth`/`.safetensors`
-//! weights), [`data`] (IDX, MNIST, batching, download), [`train`] (config, loop,
+//! weights), [`data`] (IDX, MNIST, batching, download), [`train`](mod@train) (config, loop,
 //! checkpoints, resume), [`eval`] (metrics), [`features`] (activations of every layer),
 //! [`predict`] (photos of digits), [`viz`] (pictures and charts), [`lesson`] (gradient
 //! descent by hand and by autodiff), [`device`](mod@device) (backend by name).

@@ -16,7 +16,7 @@ use super::config::{Recipe, TrainConfig};
 use crate::model::Architecture;
 use crate::{Error, Result};
 
-/// The files of a checkpoint, in the order [`read`] opens them.
+/// The files of a checkpoint, in the order the checkpoint reader opens them.
 pub const CHECKPOINT_FILES: [&str; 4] =
     ["config.json", "position.json", "model.bpk", "optimizer.bpk"];
 
