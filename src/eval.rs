@@ -46,9 +46,11 @@ pub struct Evaluation {
     pub accuracy: f64,
     /// Mean cross-entropy.
     pub loss: f64,
-    /// One entry per digit.
+    /// One entry per class: the model's outputs, and any label beyond them
+    /// (ten for MNIST's digits and a ten-class network).
     pub per_class: Vec<ClassMetrics>,
-    /// Unweighted mean over digits (scikit-learn's "macro avg").
+    /// Unweighted mean over those classes (scikit-learn's "macro avg" when
+    /// every class occurs).
     pub macro_avg: Averages,
     /// Mean over digits weighted by support ("weighted avg").
     pub weighted_avg: Averages,
@@ -67,33 +69,64 @@ pub struct Evaluation {
 
 /// Accumulates logits and labels batch by batch; [`finish`](Self::finish) turns
 /// them into an [`Evaluation`].
+///
+/// The classes are the model's outputs ([`new`](Self::new)); the tables cover
+/// those and every label seen, so a label the model has no output for (a
+/// five-class network shown a 7) counts as wrong, with probability 0 for it
+/// (an infinite loss), instead of being cut off.
 #[derive(Debug, Clone)]
 pub struct EvalAccumulator {
+    /// Outputs per image (the model's classes).
+    classes: usize,
     count: usize,
     correct: usize,
     loss_sum: f64,
-    squared_error: [f64; NUM_CLASSES],
-    label_counts: [usize; NUM_CLASSES],
-    confusion: [[usize; NUM_CLASSES]; NUM_CLASSES],
+    /// Per class of the tables (`max(classes, largest label + 1)`).
+    squared_error: Vec<f64>,
+    label_counts: Vec<usize>,
+    confusion: Vec<Vec<usize>>,
     predictions: Vec<u8>,
 }
 
 impl Default for EvalAccumulator {
+    /// For MNIST's ten digits.
     fn default() -> Self {
-        Self {
-            count: 0,
-            correct: 0,
-            loss_sum: 0.0,
-            squared_error: [0.0; NUM_CLASSES],
-            label_counts: [0; NUM_CLASSES],
-            confusion: [[0; NUM_CLASSES]; NUM_CLASSES],
-            predictions: Vec::new(),
-        }
+        Self::new(NUM_CLASSES)
     }
 }
 
 impl EvalAccumulator {
-    /// Adds a batch: `logits` row-major `[labels.len(), 10]`.
+    /// An empty accumulator for logits of `classes` values per image (at least 1).
+    pub fn new(classes: usize) -> Self {
+        let mut acc = Self {
+            classes: classes.max(1),
+            count: 0,
+            correct: 0,
+            loss_sum: 0.0,
+            squared_error: Vec::new(),
+            label_counts: Vec::new(),
+            confusion: Vec::new(),
+            predictions: Vec::new(),
+        };
+        acc.cover(acc.classes.max(NUM_CLASSES));
+        acc
+    }
+
+    /// Grows the tables to `n` classes.
+    fn cover(&mut self, n: usize) {
+        if n <= self.label_counts.len() {
+            return;
+        }
+        self.squared_error.resize(n, 0.0);
+        self.label_counts.resize(n, 0);
+        for row in &mut self.confusion {
+            row.resize(n, 0);
+        }
+        self.confusion.resize(n, vec![0; n]);
+        // Images counted before had probability 0 for the new classes.
+    }
+
+    /// Adds a batch: `logits` row-major `[labels.len(), classes]`.
     ///
     /// ```
     /// use lenet::eval::EvalAccumulator;
@@ -107,10 +140,16 @@ impl EvalAccumulator {
     /// assert_eq!(eval.accuracy, 0.5);
     /// assert_eq!(eval.confusion[1][7], 1);
     /// assert_eq!(eval.predictions, [3, 7]);
+    ///
+    /// // Twelve outputs: the tables have twelve classes.
+    /// let mut acc = EvalAccumulator::new(12);
+    /// acc.add(&[0.0; 12], &[5]);
+    /// assert_eq!(acc.finish().confusion.len(), 12);
     /// ```
     pub fn add(&mut self, logits: &[f32], labels: &[u8]) {
-        for (row, &label) in logits.chunks_exact(NUM_CLASSES).zip(labels) {
+        for (row, &label) in logits.chunks_exact(self.classes).zip(labels) {
             let label = label as usize;
+            self.cover(label + 1);
             let (predicted, &max) =
                 row.iter()
                     .enumerate()
@@ -119,13 +158,17 @@ impl EvalAccumulator {
                     });
             let exp: Vec<f64> = row.iter().map(|&v| ((v - max) as f64).exp()).collect();
             let sum: f64 = exp.iter().sum();
-            self.loss_sum += sum.ln() - (row[label] - max) as f64;
-            for (class, e) in exp.iter().enumerate() {
+            self.loss_sum += match row.get(label) {
+                Some(&logit) => sum.ln() - (logit - max) as f64,
+                None => f64::INFINITY,
+            };
+            for (class, error) in self.squared_error.iter_mut().enumerate() {
+                let probability = exp.get(class).map_or(0.0, |e| e / sum);
                 let target = if class == label { 1.0 } else { 0.0 };
-                self.squared_error[class] += (e / sum - target).powi(2);
+                *error += (probability - target).powi(2);
             }
             self.confusion[label][predicted] += 1;
-            self.predictions.push(predicted as u8);
+            self.predictions.push(predicted.min(u8::MAX as usize) as u8);
             self.label_counts[label] += 1;
             self.correct += usize::from(predicted == label);
             self.count += 1;
@@ -140,10 +183,11 @@ impl EvalAccumulator {
     /// All the metrics.
     pub fn finish(&self) -> Evaluation {
         let n = self.count.max(1) as f64;
-        let per_class: Vec<ClassMetrics> = (0..NUM_CLASSES)
+        let n_classes = self.label_counts.len();
+        let per_class: Vec<ClassMetrics> = (0..n_classes)
             .map(|digit| {
                 let hits = self.confusion[digit][digit] as f64;
-                let predicted: usize = (0..NUM_CLASSES).map(|t| self.confusion[t][digit]).sum();
+                let predicted: usize = (0..n_classes).map(|t| self.confusion[t][digit]).sum();
                 let support = self.label_counts[digit];
                 let precision = ratio(hits, predicted as f64);
                 let recall = ratio(hits, support as f64);
@@ -169,7 +213,7 @@ impl EvalAccumulator {
         };
         // R² per column: 1 − SS_res / SS_tot, where a one-hot column with
         // frequency p has SS_tot = n·p·(1 − p).
-        let r2_columns: Vec<f64> = (0..NUM_CLASSES)
+        let r2_columns: Vec<f64> = (0..n_classes)
             .map(|c| {
                 let p = self.label_counts[c] as f64 / n;
                 let total = n * p * (1.0 - p);
@@ -188,9 +232,9 @@ impl EvalAccumulator {
             macro_avg: average(&|_| 1.0),
             weighted_avg: average(&|c| c.support as f64),
             per_class,
-            confusion: self.confusion.iter().map(|row| row.to_vec()).collect(),
-            mse: self.squared_error.iter().sum::<f64>() / (n * NUM_CLASSES as f64),
-            r2: r2_columns.iter().sum::<f64>() / NUM_CLASSES as f64,
+            confusion: self.confusion.clone(),
+            mse: self.squared_error.iter().sum::<f64>() / (n * n_classes as f64),
+            r2: r2_columns.iter().sum::<f64>() / n_classes as f64,
             predictions: self.predictions.clone(),
         }
     }
@@ -201,7 +245,8 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Evaluates `model` on every image of `split`, in batches of `batch_size`,
-/// with the normalisation the model was trained with. It flushes subnormal
+/// with the normalisation the model was trained with. It reads as many logits
+/// per image as the model has classes ([`EvalAccumulator::new`]). It flushes subnormal
 /// floats to zero while it runs ([`FlushSubnormals`](crate::subnormals::FlushSubnormals));
 /// for glibc's `malloc` settings that make it faster, call
 /// [`tune_allocator`](crate::train::tune_allocator) first.
@@ -265,7 +310,7 @@ pub(crate) fn evaluate_batches(
             model.forward(batch(start..end).images)
         })
         .collect();
-    let mut acc = EvalAccumulator::default();
+    let mut acc = EvalAccumulator::new(model.architecture().num_classes());
     if !logits.is_empty() {
         let values = Tensor::cat(logits, 0)
             .into_data()
@@ -315,7 +360,7 @@ impl fmt::Display for Evaluation {
         writeln!(f)?;
         writeln!(f, "confusion matrix (rows: true digit, columns: predicted)")?;
         write!(f, "     ")?;
-        for p in 0..NUM_CLASSES {
+        for p in 0..self.confusion.len() {
             write!(f, "{p:>6}")?;
         }
         for (t, row) in self.confusion.iter().enumerate() {

@@ -90,3 +90,47 @@ fn display_and_json_hold_the_table_and_matrix() {
     assert_eq!(json["confusion"][3][2], 1);
     assert_eq!(json["per_class"].as_array().unwrap().len(), 10);
 }
+
+/// `lenet::evaluate` reads as many logits per image as the model has classes:
+/// twelve outputs give twelve-class tables and the model's own argmax; with five,
+/// the digits 5–9 it has no output for are never right and the loss is infinite.
+#[test]
+fn evaluation_follows_the_models_class_count() {
+    use lenet::data::{MnistSplit, Normalization, Split};
+    use lenet::{Architecture, LeNetConfig};
+    let device = lenet::device("flex").unwrap();
+    let n = 40;
+    let pixels: Vec<u8> = (0..n * 784).map(|i| ((i * 37) % 251) as u8).collect();
+    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+    let split = MnistSplit::from_raw(Split::Test, pixels, labels.clone()).unwrap();
+    for (spec, classes) in [("conv4k5-relu-pool-fc12", 12), ("conv4k5-relu-pool-fc5", 5)] {
+        let arch: Architecture = spec.parse().unwrap();
+        let model = LeNetConfig::new(arch).init_seeded(&device, 1);
+        let eval = lenet::evaluate(&model, &split, Normalization::None, 16, &device);
+        let images = lenet::data::MnistBatcher::new(Normalization::None)
+            .batch_from_split(&split, &(0..n).collect::<Vec<_>>(), &device)
+            .images;
+        let logits = model
+            .forward(images)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let argmax: Vec<u8> = logits
+            .chunks_exact(classes)
+            .map(|row| {
+                (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best }) as u8
+            })
+            .collect();
+        assert_eq!(eval.predictions, argmax, "{spec}");
+        assert_eq!(eval.count, n, "{spec}");
+        assert_eq!(eval.confusion.len(), classes.max(10), "{spec}");
+        let right = argmax.iter().zip(&labels).filter(|(p, l)| p == l).count();
+        assert_eq!(eval.correct, right, "{spec}");
+        assert_eq!(
+            eval.loss.is_infinite(),
+            classes < 10,
+            "{spec}: loss {}",
+            eval.loss
+        );
+    }
+}
