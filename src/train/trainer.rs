@@ -277,14 +277,17 @@ impl Run<'_> {
 
         while pos.epoch < config.epochs {
             let order = epoch_order(config, pos.epoch, train_len);
-            let order_on_device = on_device.as_ref().map(|data| data.train.order(&order));
+            // On the device: the training split and this epoch's order, uploaded once.
+            let train_on_device = on_device
+                .as_ref()
+                .map(|data| (&data.train, data.train.order(&order)));
             let mut started = Instant::now();
             while pos.next_batch < steps_per_epoch {
                 let start = pos.next_batch * config.batch_size;
                 let end = (start + config.batch_size).min(train_len);
-                let batch = match (&on_device, &order_on_device) {
-                    (Some(data), Some(order)) => data.train.gather(order.clone().slice(start..end)),
-                    _ => self.batch(&order[start..end], pos.epoch, pos.next_batch, &autodiff),
+                let batch = match &train_on_device {
+                    Some((train, order)) => train.gather(order.clone().slice(start..end)),
+                    None => self.batch(&order[start..end], pos.epoch, pos.next_batch, &autodiff),
                 };
                 let learning_rate =
                     config
