@@ -48,18 +48,28 @@ impl MeanSd {
     /// assert_eq!((s.mean, s.sd), (2.0, 1.0));
     /// ```
     pub fn of(values: &[f64]) -> Self {
-        let n = values.len();
-        if n == 0 {
-            return Self { mean: 0.0, sd: 0.0 };
+        let (mean, variance) = mean_and_variance(values);
+        Self {
+            mean,
+            sd: variance.sqrt(),
         }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let sd = if n > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Self { mean, sd }
     }
+}
+
+/// The mean and the sample variance (divided by n − 1) of `values`: 0 for no
+/// values, a variance of 0 for one.
+pub(crate) fn mean_and_variance(values: &[f64]) -> (f64, f64) {
+    let n = values.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let variance = if n > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    (mean, variance)
 }
 
 /// One architecture's line of the comparison table.

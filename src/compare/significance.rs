@@ -75,10 +75,9 @@ pub fn welch(a: &[f64], b: &[f64]) -> (f64, [f64; 2], f64) {
         "Welch's test needs two values a side"
     );
     let moments = |v: &[f64]| {
+        let (mean, variance) = super::results::mean_and_variance(v);
         let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        (mean, var / n, n)
+        (mean, variance / n, n)
     };
     let (mean_a, va, na) = moments(a);
     let (mean_b, vb, nb) = moments(b);
