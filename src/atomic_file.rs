@@ -38,6 +38,7 @@ impl AtomicFile {
     }
 
     /// The final path, for error messages.
+    #[cfg(feature = "download")]
     pub(crate) fn path(&self) -> &Path {
         &self.final_path
     }

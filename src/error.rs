@@ -49,7 +49,7 @@ pub enum Error {
     /// Some of the four MNIST files are not in the data directory.
     #[error(
         "{}: missing {}; expected the four standard MNIST files ({}), raw or gzip-compressed. \
-         Download them (`lenet::data::download_mnist`), or load a directory that has them \
+         Download them (`lenet::data::download_mnist`, cargo feature `download`), or load a directory that has them \
          ($LENET_DATA_DIR names the default one)",
         dir.display(),
         missing.join(", "),
@@ -124,6 +124,7 @@ pub enum Error {
     },
 
     /// A picture cannot be read as a digit.
+    #[cfg(feature = "predict")]
     #[error("{}: cannot be read as a digit", path.display())]
     Picture {
         /// The picture.
@@ -134,6 +135,7 @@ pub enum Error {
     },
 
     /// Encoding or decoding a picture failed.
+    #[cfg(any(feature = "viz", feature = "predict"))]
     #[error("{}: cannot decode or encode the picture", path.display())]
     Image {
         /// The picture involved.
@@ -275,21 +277,24 @@ mod tests {
     #[test]
     fn a_cause_is_in_the_chain_not_in_the_message() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "the cause itself");
-        let errors = [
+        #[allow(unused_mut)] // without the picture features
+        let mut errors = vec![
             Error::io("/data/file", io()),
             Error::Idx {
                 path: "/data/file".into(),
                 reason: crate::data::IdxError::Empty,
             },
-            Error::Picture {
-                path: "/data/file".into(),
-                reason: crate::predict::PictureError::Empty,
-            },
-            Error::Image {
-                path: "/data/file".into(),
-                source: image::ImageError::IoError(io()),
-            },
         ];
+        #[cfg(feature = "predict")]
+        errors.push(Error::Picture {
+            path: "/data/file".into(),
+            reason: crate::predict::PictureError::Empty,
+        });
+        #[cfg(any(feature = "viz", feature = "predict"))]
+        errors.push(Error::Image {
+            path: "/data/file".into(),
+            source: image::ImageError::IoError(io()),
+        });
         for error in errors {
             let cause = std::error::Error::source(&error)
                 .expect("a wrapped cause")

@@ -50,8 +50,16 @@
 //! Modules: [`model`] (architectures, layer walk, summary, `.bpk`/`.pth`/`.safetensors`
 //! weights), [`data`] (IDX, MNIST, batching, download), [`train`](mod@train) (config, loop,
 //! checkpoints, resume), [`eval`] (metrics), [`features`] (activations of every layer),
-//! [`predict`] (photos of digits), [`viz`] (pictures and charts), [`lesson`] (gradient
-//! descent by hand and by autodiff), [`device`](mod@device) (backend by name).
+//! [`predict`] (photos of digits), [`explain`] (saliency, integrated gradients,
+//! Grad-CAM, occlusion), [`explore`] (the local web app), [`viz`] (pictures and
+//! charts), [`lesson`] (gradient descent by hand and by autodiff),
+//! [`device`](mod@device) (backend by name).
+//!
+//! Cargo features: `flex` (default), `ndarray`, `wgpu` pick the backends; `download`,
+//! `viz`, `predict`, `report` and `explore` (all default) add the parts with heavy
+//! dependencies. `default-features = false, features = ["flex"]` is the lean core:
+//! models, MNIST from a directory, training, evaluation, summary, feature maps and
+//! explanations.
 
 #![warn(missing_docs)]
 
@@ -61,15 +69,21 @@ pub mod data;
 pub mod device;
 mod error;
 pub mod eval;
+pub mod explain;
+#[cfg(feature = "explore")]
+pub mod explore;
 pub mod features;
 pub mod lesson;
 pub mod model;
+#[cfg(feature = "predict")]
 pub mod predict;
+#[cfg(feature = "report")]
 pub mod report;
 mod rng;
 mod saved_model;
 pub mod subnormals;
 pub mod train;
+#[cfg(feature = "viz")]
 pub mod viz;
 
 pub use atomic_file::write_atomic;
@@ -80,7 +94,7 @@ pub use eval::{Evaluation, evaluate};
 pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with};
 pub use model::{
     Architecture, Layer, LayerKind, LayerName, LayerSpec, LayerStep, LeNet, LeNetConfig, NoTap,
-    PlannedLayer, Summary, Tap,
+    PlannedLayer, ReceptiveField, Summary, Tap,
 };
 pub use saved_model::{SavedModel, WeightsFormat};
 pub use train::{TrainConfig, Trained, resume, train};

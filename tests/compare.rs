@@ -164,6 +164,7 @@ fn the_report_is_one_self_contained_file() {
         "Confusion matrices",
         "Where the models disagree",
         "What each layer sees",
+        "Why each model reads it so",
         "Your pictures",
         "my_seven.png",
     ] {
@@ -184,36 +185,11 @@ fn the_report_is_one_self_contained_file() {
     }
 }
 
-fn chromium(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LENET_CHROMIUM").map(PathBuf::from),
-        Some(PathBuf::from("/usr/bin/chromium")),
-        Some(PathBuf::from("/usr/bin/chromium-browser")),
-        Some(PathBuf::from("/usr/bin/google-chrome")),
-    ];
-    let found = candidates.into_iter().flatten().find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("LENET_REQUIRE_CHROMIUM").is_none(),
-            "{test}: LENET_REQUIRE_CHROMIUM is set but no Chromium was found"
-        );
-        eprintln!("SKIPPED {test}: no Chromium (apt install chromium, or set LENET_CHROMIUM)");
-    }
-    found
-}
-
 /// Headless Chromium with the flags this closed network needs, on `page`.
 fn headless(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(browser)
+        .args(support::CHROMIUM_FLAGS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
             "--hide-scrollbars",
             "--enable-logging=stderr",
             "--v=0",
@@ -230,7 +206,7 @@ fn headless(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> std:
 #[test]
 fn the_report_renders_in_headless_chromium() {
     let test = "the_report_renders_in_headless_chromium";
-    let Some(browser) = chromium(test) else {
+    let Some(browser) = support::chromium(test) else {
         return;
     };
     let page = compared().join("report.html");

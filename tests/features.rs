@@ -165,6 +165,7 @@ fn kernels_are_the_conv_weights() {
     assert_eq!(kernels[0].bias.len(), 6);
 }
 
+#[cfg(feature = "viz")]
 #[test]
 fn pictures_have_readable_sizes_and_show_something() {
     let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device(), 5);
@@ -203,6 +204,7 @@ fn pictures_have_readable_sizes_and_show_something() {
     }
 }
 
+#[cfg(all(feature = "download", feature = "report"))]
 #[test]
 fn visualize_features_writes_pictures_and_json() {
     let data = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use image::{DynamicImage, GrayImage, ImageEncoder, Luma};
+use image::{DynamicImage, GrayImage, Luma};
 use lenet::data::{Mnist, MnistBatcher, Normalization};
 use lenet::predict::{PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file};
 use lenet::train::{Recipe, Silent};
@@ -32,32 +32,8 @@ fn mnist_image(mnist: &Mnist, index: usize) -> GrayImage {
     GrayImage::from_raw(28, 28, mnist.test.image(index).to_vec()).unwrap()
 }
 
-/// A photo of digit `index`: 8× larger, dark ink on light paper, off-centre in a
-/// 420×340 frame, lit unevenly, blurred, then JPEG-compressed.
 fn photo_like(mnist: &Mnist, index: usize) -> Vec<u8> {
-    let big = image::imageops::resize(
-        &mnist_image(mnist, index),
-        224,
-        224,
-        image::imageops::FilterType::Triangle,
-    );
-    let (offset_x, offset_y) = (40 + (index % 7) as u32 * 20, 30 + (index % 5) as u32 * 15);
-    let frame = GrayImage::from_fn(420, 340, |x, y| {
-        let ink = if x >= offset_x && y >= offset_y && x < offset_x + 224 && y < offset_y + 224 {
-            big.get_pixel(x - offset_x, y - offset_y).0[0] as f32 / 255.0
-        } else {
-            0.0
-        };
-        let paper = 0.92 - 0.25 * x as f32 / 420.0 - 0.1 * y as f32 / 340.0;
-        let value = paper * (1.0 - 0.85 * ink);
-        Luma([(value.clamp(0.0, 1.0) * 255.0) as u8])
-    });
-    let blurred = image::imageops::blur(&frame, 1.5);
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70)
-        .write_image(blurred.as_raw(), 420, 340, image::ExtendedColorType::L8)
-        .unwrap();
-    jpeg
+    support::photo_like(&mnist.test, index)
 }
 
 #[test]

@@ -2,11 +2,9 @@
 //! wrong (or both wrong, differently). A table of accuracies cannot show these;
 //! a sheet of the digits themselves can.
 
-use image::RgbImage;
 use serde::Serialize;
 
 use super::Comparison;
-use crate::data::MnistSplit;
 
 /// One test image on which two models predict different classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,7 +53,12 @@ pub fn disagreements(comparison: &Comparison, first: usize, second: usize) -> Ve
 }
 
 /// Up to `max` of `items` as a sheet of digits captioned `true:first|second`.
-pub fn disagreement_sheet(test: &MnistSplit, items: &[Disagreement], max: usize) -> RgbImage {
+#[cfg(feature = "viz")]
+pub fn disagreement_sheet(
+    test: &crate::data::MnistSplit,
+    items: &[Disagreement],
+    max: usize,
+) -> image::RgbImage {
     let shown: Vec<&Disagreement> = items.iter().take(max).collect();
     let images: Vec<&[u8]> = shown.iter().map(|d| test.image(d.index)).collect();
     let captions: Vec<String> = shown

@@ -3,15 +3,20 @@
 //! the 10,000 test images — mean ± sd, per-class F1, where they disagree — and
 //! draw it ([`report`](crate::compare::comparison_report)).
 
+#[cfg(feature = "viz")]
 mod charts;
 mod disagreement;
 mod grid;
+#[cfg(feature = "report")]
 mod report;
 mod results;
 mod significance;
 
-pub use disagreement::{Disagreement, disagreement_sheet, disagreements};
+#[cfg(feature = "viz")]
+pub use disagreement::disagreement_sheet;
+pub use disagreement::{Disagreement, disagreements};
 pub use grid::{BASE_CHANNELS, Grid};
+#[cfg(feature = "report")]
 pub use report::{ReportExtras, comparison_report};
 pub use results::{CompareRun, Comparison, ComparisonRow, MeanSd, ModelResults};
 pub use significance::{PairComparison, SignificanceTest, mcnemar, welch};

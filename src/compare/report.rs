@@ -7,11 +7,12 @@ use image::{DynamicImage, RgbImage};
 use super::{Comparison, disagreement_sheet, disagreements};
 use crate::Result;
 use crate::data::{MnistBatcher, MnistSplit};
+use crate::explain::{Explainer, Occlusion};
 use crate::model::summary::thousands;
 use crate::predict::{PreparedDigit, predict};
 use crate::report::Report;
 use crate::saved_model::SavedModel;
-use crate::viz::overview_sheet;
+use crate::viz::{explanation_sheet, overview_sheet};
 
 /// What the report shows beyond the comparison itself.
 #[derive(Debug, Clone, Default)]
@@ -202,6 +203,7 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
         }
         let items: Vec<(&str, &RgbImage, &str)> = sheets.iter().map(|(t, s)| (*t, s, *t)).collect();
         section.images_side_by_side(&items)?;
+        explanations_section(&mut report, comparison, test, index)?;
     }
 
     if !extras.user_images.is_empty() {
@@ -245,4 +247,71 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
         section.images_side_by_side(&items)?;
     }
     Ok(report)
+}
+
+/// Why each model reads test image `index` as it does: saliency, integrated
+/// gradients, Grad-CAM on its last convolution and occlusion, over the digit.
+fn explanations_section(
+    report: &mut Report,
+    comparison: &Comparison,
+    test: &MnistSplit,
+    index: usize,
+) -> Result<()> {
+    let section = report.section("Why each model reads it so");
+    section.paragraph(&format!(
+        "The same test image #{index} (a {}): which pixels raise each model's score for the \
+         class it predicts (red) or lower it (blue). Saliency is the gradient's size, integrated \
+         gradients add up to the score's change from a blank picture, Grad-CAM weights the last \
+         convolution's channels by their mean gradient, occlusion is the fall in probability \
+         when a 6×6 patch is blanked (lenet::explain).",
+        test.label(index)
+    ));
+    let pixels: Vec<f32> = test
+        .image(index)
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
+    let mut sheets = Vec::new();
+    for model in &comparison.models {
+        let trained = &model.runs[0].trained;
+        let normalization = trained.config.normalization;
+        let explainer = Explainer::for_normalization(&trained.model, normalization);
+        let input: Vec<f32> = test
+            .image(index)
+            .iter()
+            .map(|&p| normalization.apply(p))
+            .collect();
+        let class = trained.evaluation.predictions[index] as usize;
+        let mut saliency = explainer.saliency(&input, class)?;
+        saliency.values.iter_mut().for_each(|v| *v = v.abs());
+        let integrated = explainer.integrated_gradients(&input, class, 16)?;
+        let occlusion = explainer.occlusion(&input, class, Occlusion::default())?;
+        let last_map = trained
+            .model
+            .architecture()
+            .plan()
+            .into_iter()
+            .rev()
+            .find(|l| l.receptive_field.is_some());
+        let cam = match last_map {
+            Some(layer) => Some(explainer.grad_cam(&input, &layer.name.to_string(), class)?),
+            None => None,
+        };
+        let mut panels = vec![
+            ("saliency", &saliency),
+            ("integrated gradients", &integrated),
+        ];
+        if let Some(cam) = &cam {
+            panels.push(("Grad-CAM", &cam.on_input));
+        }
+        panels.push(("occlusion", &occlusion));
+        let title = format!("{}: reads {class}", model.architecture.title());
+        sheets.push((
+            model.architecture.title(),
+            explanation_sheet(&pixels, &panels, &title),
+        ));
+    }
+    let items: Vec<(&str, &RgbImage, &str)> = sheets.iter().map(|(t, s)| (*t, s, *t)).collect();
+    section.images_side_by_side(&items)?;
+    Ok(())
 }

@@ -340,6 +340,7 @@ impl Mnist {
 
     /// Resolves the data directory (see [`data_dir`](super::data_dir)), downloads
     /// what is missing (from the public mirrors, silently), then loads.
+    #[cfg(feature = "download")]
     pub fn load_or_download(explicit_dir: Option<&Path>) -> Result<Self> {
         Self::load_or_download_with(explicit_dir, &super::Downloader::default())
     }
@@ -354,6 +355,7 @@ impl Mnist {
     /// let mnist = Mnist::load_or_download_with(None, &downloader)?;
     /// # Ok::<(), lenet::Error>(())
     /// ```
+    #[cfg(feature = "download")]
     pub fn load_or_download_with(
         explicit_dir: Option<&Path>,
         downloader: &super::Downloader,

@@ -5,6 +5,7 @@
 mod batcher;
 mod device_split;
 mod dir;
+#[cfg(feature = "download")]
 mod download;
 mod idx;
 mod mnist;
@@ -12,6 +13,7 @@ mod mnist;
 pub use batcher::{MnistBatch, MnistBatcher, Normalization};
 pub use device_split::DeviceSplit;
 pub use dir::{DATA_DIR_ENV, data_dir};
+#[cfg(feature = "download")]
 pub use download::{Downloader, MNIST_MIRRORS, RemoteFile, download_mnist, mnist_files};
 pub use idx::{IdxArray, IdxError, IdxKind, encode_idx, parse_idx, read_idx};
 pub use mnist::{

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::layer::{LayerKind, LayerName};
+use super::receptive_field::ReceptiveField;
 use super::spec::{LayerSpec, UNKNOWN_LAYER};
 use crate::{Error, Result};
 
@@ -138,6 +139,9 @@ pub struct PlannedLayer {
     /// Multiply-adds for one image, counted as torchinfo does: convolutions and
     /// linear layers only, one per use of a weight or a bias.
     pub mult_adds: u64,
+    /// The input pixels one value of the output sees; `None` from the flatten
+    /// on (every value sees the whole input).
+    pub receptive_field: Option<ReceptiveField>,
 }
 
 impl PlannedLayer {
@@ -401,6 +405,7 @@ impl Architecture {
     pub fn plan(&self) -> Vec<PlannedLayer> {
         let mut counts = [0usize; LayerKind::ALL.len()];
         let mut shape = vec![INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE];
+        let mut field = Some(ReceptiveField::INPUT);
         self.layers
             .iter()
             .enumerate()
@@ -418,6 +423,7 @@ impl Architecture {
                     LayerSpec::Linear { .. } => outputs * (shape[0] + 1) as u64,
                     _ => 0,
                 };
+                field = field.and_then(|f| f.after(&spec));
                 let layer = PlannedLayer {
                     name: LayerName {
                         kind,
@@ -429,6 +435,7 @@ impl Architecture {
                     output_shape,
                     params,
                     mult_adds,
+                    receptive_field: field,
                 };
                 shape = layer.output_shape.clone();
                 layer

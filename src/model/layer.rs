@@ -200,11 +200,17 @@ pub(crate) struct Walk<'t, T: Tap> {
 }
 
 impl<'t, T: Tap> Walk<'t, T> {
-    pub(crate) fn new(tap: &'t mut T) -> Self {
+    /// A walk that starts at layer `start` of `layers`: the ones before it are
+    /// counted, so names and indices are the whole list's.
+    pub(crate) fn starting_at(tap: &'t mut T, layers: &[super::LayerSpec], start: usize) -> Self {
+        let mut counts = [0; LayerKind::ALL.len()];
+        for spec in &layers[..start] {
+            counts[spec.kind().slot()] += 1;
+        }
         Self {
             tap,
-            index: 0,
-            counts: [0; LayerKind::ALL.len()],
+            index: start,
+            counts,
         }
     }
 

@@ -190,12 +190,54 @@ impl LeNet {
     /// - `images`: `[N, 1, 28, 28]`
     /// - output: `[N, classes]`
     pub fn forward_observed<T: Tap>(&self, images: Tensor<4>, tap: &mut T) -> Tensor<2> {
+        self.forward_from(0, images, tap)
+    }
+
+    /// The rest of the walk from layer `start` (its index in
+    /// [`Architecture::layers`]), given that layer's input: the layers before it
+    /// are skipped, those from it on run and are handed to `tap` under their usual
+    /// names. `forward_from(0, images, tap)` is
+    /// [`forward_observed`](Self::forward_observed). This is how a gradient with
+    /// respect to a hidden layer's output is taken (Grad-CAM, [`crate::explain`]):
+    /// make that output a leaf that requires its gradient and run the rest.
+    ///
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use lenet::{Architecture, LeNetConfig, NoTap};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+    /// let images = Tensor::<4>::ones([2, 1, 28, 28], &device);
+    /// let maps = lenet::extract_feature_maps(&model, images.clone());
+    /// let pool1 = maps.get("pool1").unwrap(); // layer 2's output, layer 3's input
+    /// let pool1 = Tensor::<1>::from_floats(pool1.values.as_slice(), &device).reshape([2, 6, 14, 14]);
+    /// let rest = model.forward_from(3, pool1, &mut NoTap);
+    /// let whole = model.forward(images);
+    /// assert!((rest - whole).abs().max().into_scalar::<f32>() < 1e-5);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    ///
+    /// # Shapes
+    /// - `maps`: `[N, C, H, W]`, the input shape of layer `start` (per image)
+    /// - output: `[N, classes]`
+    ///
+    /// # Panics
+    /// If `start` is past the flatten (the walk from there takes `[N, features]`).
+    pub fn forward_from<T: Tap>(&self, start: usize, maps: Tensor<4>, tap: &mut T) -> Tensor<2> {
         let layers = self.architecture.layers();
         let flatten = self.architecture.flatten_index();
-        let mut walk = Walk::new(tap);
-        let mut convs = self.convs.iter();
-        let mut x = images;
-        let mut i = 0;
+        assert!(
+            start <= flatten,
+            "forward_from({start}): the maps end at the flatten, layer {flatten}"
+        );
+        let mut walk = Walk::starting_at(tap, layers, start);
+        let skipped = layers[..start]
+            .iter()
+            .filter(|spec| matches!(spec, LayerSpec::Conv2d { .. }))
+            .count();
+        let mut convs = self.convs.iter().skip(skipped);
+        let mut x = maps;
+        let mut i = start;
         while i < flatten {
             let spec = layers[i];
             i += 1;

@@ -108,6 +108,31 @@ pub struct PreparedDigit {
 }
 
 impl PreparedDigit {
+    /// A digit that is already MNIST-like (28×28 values in `[0, 1]`, white ink on
+    /// black, e.g. an MNIST image / 255): nothing to prepare.
+    ///
+    /// ```
+    /// use lenet::predict::PreparedDigit;
+    ///
+    /// let digit = PreparedDigit::from_pixels(vec![0.0; 784]);
+    /// assert_eq!(digit.ink_fraction, 0.0);
+    /// ```
+    pub fn from_pixels(pixels: Vec<f32>) -> Self {
+        let ink = pixels.iter().filter(|&&p| p > 0.5).count();
+        let (low, high) = pixels
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &p| {
+                (l.min(p), h.max(p))
+            });
+        Self {
+            ink_fraction: ink as f32 / pixels.len().max(1) as f32,
+            contrast: (high - low).max(0.0),
+            pixels,
+            inverted: false,
+            forced_normalization: None,
+        }
+    }
+
     /// The model input: `pixels` with `model_normalization` (or the forced one) applied.
     pub fn model_input(&self, model_normalization: Normalization) -> Vec<f32> {
         let normalization = self.forced_normalization.unwrap_or(model_normalization);

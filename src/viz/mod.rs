@@ -6,6 +6,7 @@ mod canvas;
 mod charts;
 mod colormap;
 mod digit_grid;
+mod explanations;
 mod feature_pictures;
 mod plots;
 mod png;
@@ -16,6 +17,7 @@ pub use charts::{
 };
 pub use colormap::{diverging, viridis};
 pub use digit_grid::digit_grid;
+pub use explanations::explanation_sheet;
 pub use feature_pictures::{conv_means, kernel_grid, layer_grid, overview_sheet};
 pub use plots::{cost_landscape, line_fit_plot, log_curves};
 pub use png::save_png;

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod devtools;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -176,4 +178,64 @@ pub fn patterned_images(n: usize) -> Vec<f32> {
         }
     }
     pixels
+}
+
+/// Headless Chromium as this closed network needs it: no sandbox (containers), no
+/// GPU, nothing fetched in the background.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// The Chromium binary (`$LENET_CHROMIUM`, else the usual paths), or `None` after
+/// printing why the test skips; with `LENET_REQUIRE_CHROMIUM` set (CI) a missing
+/// Chromium fails the test instead.
+pub fn chromium(test: &str) -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("LENET_CHROMIUM").map(PathBuf::from),
+        Some(PathBuf::from("/usr/bin/chromium")),
+        Some(PathBuf::from("/usr/bin/chromium-browser")),
+        Some(PathBuf::from("/usr/bin/google-chrome")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("LENET_REQUIRE_CHROMIUM").is_none(),
+            "{test}: LENET_REQUIRE_CHROMIUM is set but no Chromium was found"
+        );
+        eprintln!("SKIPPED {test}: no Chromium (apt install chromium, or set LENET_CHROMIUM)");
+    }
+    found
+}
+
+/// A photo of MNIST test digit `index`: 8× larger, dark ink on light paper,
+/// off-centre in a 420×340 frame, lit unevenly, blurred, then JPEG-compressed.
+#[cfg(feature = "predict")]
+pub fn photo_like(test: &lenet::data::MnistSplit, index: usize) -> Vec<u8> {
+    use image::{GrayImage, ImageEncoder, Luma};
+    let digit = GrayImage::from_raw(28, 28, test.image(index).to_vec()).unwrap();
+    let big = image::imageops::resize(&digit, 224, 224, image::imageops::FilterType::Triangle);
+    let (offset_x, offset_y) = (40 + (index % 7) as u32 * 20, 30 + (index % 5) as u32 * 15);
+    let frame = GrayImage::from_fn(420, 340, |x, y| {
+        let ink = if x >= offset_x && y >= offset_y && x < offset_x + 224 && y < offset_y + 224 {
+            big.get_pixel(x - offset_x, y - offset_y).0[0] as f32 / 255.0
+        } else {
+            0.0
+        };
+        let paper = 0.92 - 0.25 * x as f32 / 420.0 - 0.1 * y as f32 / 340.0;
+        let value = paper * (1.0 - 0.85 * ink);
+        Luma([(value.clamp(0.0, 1.0) * 255.0) as u8])
+    });
+    let blurred = image::imageops::blur(&frame, 1.5);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70)
+        .write_image(blurred.as_raw(), 420, 340, image::ExtendedColorType::L8)
+        .unwrap();
+    jpeg
 }

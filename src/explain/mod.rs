@@ -1,0 +1,126 @@
+//! Why the model says what it says: which input pixels (and, for Grad-CAM, which
+//! places of a hidden layer) push its score for a class up or down.
+//!
+//! - [`Explainer::saliency`]: the gradient of the class score with respect to the
+//!   input (Simonyan et al., 2014), one backward pass.
+//! - [`Explainer::integrated_gradients`]: the gradient averaged along the straight
+//!   path from a blank picture to the input, times the input's difference from it
+//!   (Sundararajan et al., 2017); its values add up to the score's change.
+//! - [`Explainer::grad_cam`]: a hidden map layer's channels weighted by their
+//!   spatially averaged gradient (Selvaraju et al., 2017), on any layer before the
+//!   flatten, drawn over the input through the layer's receptive field.
+//! - [`Explainer::occlusion`]: how much the class probability falls when a patch
+//!   of the input is blanked out (Zeiler & Fergus, 2014), one batched forward pass.
+//!
+//! The score is the class's logit (before the softmax), as in those papers.
+//! Inputs and results are plain numbers: a 28×28 input as the model takes it
+//! (normalised), and [`Heatmap`]s. Gradients run through Burn's layers on an
+//! autodiff copy of the model; occlusion through the model as it is.
+//!
+//! ```
+//! use lenet::explain::Explainer;
+//! use lenet::{Architecture, LeNetConfig};
+//!
+//! let device = lenet::device("flex")?;
+//! let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+//! let explainer = Explainer::new(&model, 0.0); // a blank pixel is 0.0 for this model
+//! let mut input = vec![0.0; 28 * 28];
+//! input[14 * 28 + 10..14 * 28 + 18].fill(1.0); // a short horizontal stroke
+//!
+//! let saliency = explainer.saliency(&input, 3)?;
+//! assert_eq!((saliency.height, saliency.width), (28, 28));
+//! let cam = explainer.grad_cam(&input, "conv2", 3)?;
+//! assert_eq!(cam.weights.len(), 16); // one per conv2 channel
+//! assert_eq!((cam.map.height, cam.on_input.height), (10, 28));
+//! # Ok::<(), lenet::Error>(())
+//! ```
+
+mod grad_cam;
+mod gradients;
+mod heatmap;
+mod occlusion;
+
+pub use grad_cam::GradCam;
+pub use heatmap::Heatmap;
+pub use occlusion::Occlusion;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
+use crate::model::LeNet;
+use crate::{Error, Result};
+
+/// A model ready to be explained: the model itself (for forward passes) and a
+/// copy that records gradients. Build it once and explain many inputs.
+#[derive(Debug, Clone)]
+pub struct Explainer {
+    model: LeNet,
+    differentiable: LeNet,
+    background: f32,
+}
+
+impl Explainer {
+    /// Explains `model`, whose input for a blank pixel is `background` (the
+    /// baseline of integrated gradients and the fill of occlusion): `0.0` for
+    /// inputs in `[0, 1]`, [`Normalization::apply`]`(0)` in general (see
+    /// [`for_normalization`](Self::for_normalization)).
+    pub fn new(model: &LeNet, background: f32) -> Self {
+        // Burn's layers: their backward gives the input's gradient on every backend.
+        // The weights' gradients are not needed.
+        let differentiable = model.clone().with_fused_kernels(false).train().no_grad();
+        Self {
+            model: model.clone(),
+            differentiable,
+            background,
+        }
+    }
+
+    /// [`new`](Self::new) for a model trained with `normalization`.
+    pub fn for_normalization(model: &LeNet, normalization: Normalization) -> Self {
+        Self::new(model, normalization.apply(0))
+    }
+
+    /// The model being explained.
+    pub fn model(&self) -> &LeNet {
+        &self.model
+    }
+
+    /// The input value of a blank pixel.
+    pub fn background(&self) -> f32 {
+        self.background
+    }
+
+    /// Checks an input and a class against the model.
+    fn check(&self, input: &[f32], class: usize) -> Result<()> {
+        if input.len() != IMAGE_PIXELS {
+            return Err(Error::InvalidArgument(format!(
+                "an input to explain has {IMAGE_PIXELS} values (28×28), not {}",
+                input.len()
+            )));
+        }
+        let classes = self.model.architecture().num_classes();
+        if class >= classes {
+            return Err(Error::InvalidArgument(format!(
+                "class {class} does not exist: the model has {classes} classes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `images` (row-major `n` × 28 × 28 values) as a `[n, 1, 28, 28]` tensor.
+fn images_tensor(images: Vec<f32>, n: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(
+        TensorData::new(images, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
+        device,
+    )
+}
+
+/// A tensor's values on the host.
+fn host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .expect("model values are floats")
+}

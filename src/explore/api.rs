@@ -1,0 +1,348 @@
+//! The JSON the page and the API speak, and how an explanation is computed.
+
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::{App, Served};
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::explain::{GradCam, Heatmap, Occlusion};
+use crate::model::{LayerKind, ReceptiveField};
+use crate::predict::{PictureError, PreparedDigit, Preprocess, decode, predict, prepare_image};
+
+/// The largest request body the server reads (10 MiB); a larger one is answered
+/// `413 Payload Too Large`.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What `GET /api/models` returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelsInfo {
+    /// The models, in the order they are shown (and returned by `/api/explain`).
+    pub models: Vec<ModelInfo>,
+    /// How many MNIST test images `/api/mnist` can browse (0: none loaded).
+    pub mnist_test_images: usize,
+}
+
+/// One model, as the page draws it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    /// Its name in the app.
+    pub name: String,
+    /// Its architecture as a spec (or its name: `lenet5`).
+    pub architecture: String,
+    /// Learned values.
+    pub params: usize,
+    /// The layers of its walk, in order.
+    pub layers: Vec<LayerInfo>,
+}
+
+/// One layer of a model's walk.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    /// `conv1`, `relu1`, `pool1`, `flatten`, `fc1`, …
+    pub name: String,
+    /// What it does.
+    pub kind: LayerKind,
+    /// Its output per image (`[C, H, W]` before the flatten, `[features]` after).
+    pub shape: Vec<usize>,
+    /// The input pixels one output value sees (`null` from the flatten on).
+    pub receptive_field: Option<ReceptiveField>,
+    /// Convolutions only: weights `[out, in, k, k]` row-major, `weight_shape`,
+    /// and one bias per output channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<Kernels>,
+}
+
+/// A convolution's weights and biases.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kernels {
+    /// `[out_channels, in_channels, k, k]`.
+    pub weight_shape: [usize; 4],
+    /// Row-major in `weight_shape`.
+    pub weights: Vec<f32>,
+    /// One per output channel.
+    pub bias: Vec<f32>,
+}
+
+/// The query of `POST /api/explain` and `GET /api/mnist/{index}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExplainQuery {
+    /// The class to explain (default: each model's own prediction).
+    pub class: Option<usize>,
+    /// The layer for Grad-CAM: one name for every model, or one per model
+    /// separated by commas, in the app's order (default: each model's last
+    /// convolution).
+    pub layer: Option<String>,
+}
+
+/// What `POST /api/explain` returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The 28×28 picture the models see, row-major in `[0, 1]` (after the
+    /// crate's preprocessing; before each model's normalisation).
+    pub input: Vec<f32>,
+    /// Whether the picture was inverted (dark ink on a light background).
+    pub inverted: bool,
+    /// One entry per model, in the app's order.
+    pub models: Vec<ModelExplanation>,
+    /// Time spent computing, in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// One model's answer for a picture.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelExplanation {
+    /// The model's name.
+    pub name: String,
+    /// The class it predicts (what `predict` gives for the same picture).
+    pub class: usize,
+    /// The probability of every class.
+    pub probabilities: Vec<f32>,
+    /// `false` when the model's outputs were not finite numbers.
+    pub valid: bool,
+    /// The class the explanations are for.
+    pub explained_class: usize,
+    /// Every layer's output.
+    pub layers: Vec<LayerOutput>,
+    /// Gradient of the explained class's score with respect to each pixel.
+    pub saliency: Heatmap,
+    /// Integrated gradients from a blank picture (16 steps).
+    pub integrated_gradients: Heatmap,
+    /// Fall in the class's probability when a 6×6 patch around each pixel is blanked.
+    pub occlusion: Heatmap,
+    /// Grad-CAM on the chosen layer (`null` for a network without maps).
+    pub grad_cam: Option<GradCam>,
+}
+
+/// One layer's output for the picture.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerOutput {
+    /// `conv1`, …
+    pub name: String,
+    /// What the layer does.
+    pub kind: LayerKind,
+    /// Output shape per image.
+    pub shape: Vec<usize>,
+    /// The values, row-major in `shape`.
+    pub values: Vec<f32>,
+}
+
+/// Why a request cannot be answered: an HTTP status and a message for the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            message: message.into(),
+        }
+    }
+
+    fn picture(reason: PictureError) -> Self {
+        let status = match reason {
+            PictureError::TooLarge(_) => 413,
+            PictureError::NotAnImage => 415,
+            PictureError::NoInk { .. } => 422,
+            _ => 400,
+        };
+        Self {
+            status,
+            message: format!("the body cannot be read as a digit: {reason}"),
+        }
+    }
+}
+
+impl App {
+    /// What `GET /api/models` returns.
+    pub fn models_info(&self) -> ModelsInfo {
+        ModelsInfo {
+            models: self.models.iter().map(Served::info).collect(),
+            mnist_test_images: self.browser.as_ref().map_or(0, |b| b.len()),
+        }
+    }
+
+    /// `POST /api/explain`: a picture's bytes (PNG, JPEG, …) → every model's
+    /// prediction, layers and explanations. The picture is prepared once, as
+    /// `predict` prepares it.
+    pub(crate) fn explain_picture(
+        &self,
+        bytes: &[u8],
+        query: &ExplainQuery,
+    ) -> Result<Explanation, ApiError> {
+        let started = std::time::Instant::now();
+        let image = decode(bytes).map_err(ApiError::picture)?;
+        let digit = prepare_image(&image, &Preprocess::default()).map_err(ApiError::picture)?;
+        self.explain_digit(&digit, query, started)
+    }
+
+    /// The explanation of a prepared digit.
+    pub(crate) fn explain_digit(
+        &self,
+        digit: &PreparedDigit,
+        query: &ExplainQuery,
+        started: std::time::Instant,
+    ) -> Result<Explanation, ApiError> {
+        let layers: Vec<Option<String>> = match &query.layer {
+            None => vec![None; self.models.len()],
+            Some(list) => {
+                let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+                match names.len() {
+                    1 => vec![names[0].clone(); self.models.len()],
+                    n if n == self.models.len() => names,
+                    n => {
+                        return Err(ApiError::bad_request(format!(
+                            "layer: {n} names for {} models; give one, or one per model",
+                            self.models.len()
+                        )));
+                    }
+                }
+                .into_iter()
+                .map(|name| (!name.is_empty()).then_some(name))
+                .collect()
+            }
+        };
+        let models = self
+            .models
+            .iter()
+            .zip(layers)
+            .map(|(served, layer)| served.explain(digit, query.class, layer))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Explanation {
+            input: digit.pixels.clone(),
+            inverted: digit.inverted,
+            models,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// [`explain_picture`](Self::explain_picture) for callers outside the
+    /// server (benchmarks, tests): `Err` carries the HTTP status and message.
+    pub fn explain(
+        &self,
+        bytes: &[u8],
+        query: &ExplainQuery,
+    ) -> Result<Explanation, (u16, String)> {
+        self.explain_picture(bytes, query)
+            .map_err(|e| (e.status, e.message))
+    }
+}
+
+impl Served {
+    fn info(&self) -> ModelInfo {
+        let model = &self.named.saved.model;
+        let mut kernels = model.conv_kernels().into_iter();
+        let layers = model
+            .architecture()
+            .plan()
+            .into_iter()
+            .map(|layer| LayerInfo {
+                name: layer.name.to_string(),
+                kind: layer.name.kind,
+                shape: layer.output_shape.to_vec(),
+                receptive_field: layer.receptive_field,
+                kernels: (layer.name.kind == LayerKind::Conv2d)
+                    .then(|| kernels.next())
+                    .flatten()
+                    .map(|k| Kernels {
+                        weight_shape: k.shape,
+                        weights: k.weights,
+                        bias: k.bias,
+                    }),
+            })
+            .collect();
+        ModelInfo {
+            name: self.named.name.clone(),
+            architecture: model.architecture().to_string(),
+            params: model.architecture().num_params(),
+            layers,
+        }
+    }
+
+    /// The last convolution, Grad-CAM's usual layer (else the last layer with a
+    /// map; `None` for a network with none, which goes straight to `fc`).
+    fn default_cam_layer(&self) -> Option<String> {
+        let plan = self.named.saved.model.architecture().plan();
+        let maps = || plan.iter().rev().filter(|l| l.receptive_field.is_some());
+        maps()
+            .find(|l| l.name.kind == LayerKind::Conv2d)
+            .or_else(|| maps().next())
+            .map(|l| l.name.to_string())
+    }
+
+    fn explain(
+        &self,
+        digit: &PreparedDigit,
+        class: Option<usize>,
+        layer: Option<String>,
+    ) -> Result<ModelExplanation, ApiError> {
+        let saved = &self.named.saved;
+        let prediction = predict(saved, digit);
+        let classes = saved.model.architecture().num_classes();
+        let explained_class = class.unwrap_or(prediction.class);
+        if explained_class >= classes {
+            return Err(ApiError::bad_request(format!(
+                "class {explained_class} does not exist: {} has {classes} classes",
+                self.named.name
+            )));
+        }
+        let input = digit.model_input(saved.normalization);
+        let explainer = &self.explainer;
+        let bad = |e: crate::Error| ApiError::bad_request(format!("{}: {e}", self.named.name));
+        let grad_cam = match layer.or_else(|| self.default_cam_layer()) {
+            Some(layer) => Some(
+                explainer
+                    .grad_cam(&input, &layer, explained_class)
+                    .map_err(bad)?,
+            ),
+            None => None,
+        };
+        let saliency = explainer.saliency(&input, explained_class).map_err(bad)?;
+        let integrated_gradients = explainer
+            .integrated_gradients(&input, explained_class, 16)
+            .map_err(bad)?;
+        let occlusion = explainer
+            .occlusion(&input, explained_class, Occlusion::default())
+            .map_err(bad)?;
+        Ok(ModelExplanation {
+            name: self.named.name.clone(),
+            class: prediction.class,
+            probabilities: prediction.probabilities.to_vec(),
+            valid: prediction.valid,
+            explained_class,
+            layers: layer_outputs(&saved.model, input),
+            saliency,
+            integrated_gradients,
+            occlusion,
+            grad_cam,
+        })
+    }
+}
+
+/// Every layer's output for one model input.
+fn layer_outputs(model: &crate::LeNet, input: Vec<f32>) -> Vec<LayerOutput> {
+    debug_assert_eq!(input.len(), IMAGE_PIXELS);
+    let images = Tensor::<4>::from_data(
+        TensorData::new(input, [1, 1, IMAGE_SIDE, IMAGE_SIDE]),
+        &model.device(),
+    );
+    crate::extract_feature_maps(model, images)
+        .layers
+        .into_iter()
+        .map(|map| LayerOutput {
+            shape: map.item_shape().to_vec(),
+            name: map.name,
+            kind: map.kind,
+            values: map.values,
+        })
+        .collect()
+}
