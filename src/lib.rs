@@ -104,3 +104,9 @@ pub use train::{TrainConfig, Trained, resume, train};
 #[doc = include_str!("../README.md")]
 #[doc = include_str!("../docs/PYTORCH.md")]
 pub struct DocumentationExamples;
+
+/// docs/SCALING.md's code (burn-train's Learner, several GPUs), compiled where its
+/// features are built (CI: `--features ndarray,wgpu,learner`).
+#[cfg(all(doctest, feature = "learner", feature = "wgpu"))]
+#[doc = include_str!("../docs/SCALING.md")]
+pub struct ScalingExamples;

@@ -144,14 +144,6 @@ impl SavedModel {
                 crate::model::read_safetensors(weights, arch, device)?
             }
         };
-        // Evaluation and prediction read ten digits' logits.
-        model
-            .architecture()
-            .expect_classes(crate::data::NUM_CLASSES)
-            .map_err(|e| Error::Checkpoint {
-                path: weights.to_path_buf(),
-                reason: e.to_string(),
-            })?;
         let recorded = config.map(|c| c.normalization).or(in_file);
         Ok(Self {
             architecture: model.architecture().clone(),

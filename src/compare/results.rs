@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::significance::{PairComparison, SignificanceTest, mcnemar, welch};
-use crate::data::{MnistSplit, NUM_CLASSES};
+use crate::data::MnistSplit;
 use crate::model::summary::thousands;
 use crate::model::{Architecture, Summary};
 use crate::train::Trained;
@@ -134,7 +134,12 @@ impl Comparison {
                     .iter()
                     .map(|r| r.trained.history.train_seconds())
                     .collect();
-                let per_class_f1 = (0..NUM_CLASSES)
+                let classes = runs
+                    .iter()
+                    .map(|r| r.trained.evaluation.per_class.len())
+                    .min()
+                    .unwrap_or(0);
+                let per_class_f1 = (0..classes)
                     .map(|d| {
                         runs.iter()
                             .map(|r| r.trained.evaluation.per_class[d].f1)
@@ -288,10 +293,11 @@ impl Comparison {
         }
         let _ = writeln!(out, "\nF1 per digit (mean over seeds):\n");
         let _ = write!(out, "| model |");
-        (0..NUM_CLASSES).for_each(|d| {
+        let classes = rows.iter().map(|r| r.per_class_f1.len()).max().unwrap_or(0);
+        (0..classes).for_each(|d| {
             let _ = write!(out, " {d} |");
         });
-        let _ = writeln!(out, "\n|---|{}", "---:|".repeat(NUM_CLASSES));
+        let _ = writeln!(out, "\n|---|{}", "---:|".repeat(classes));
         for r in &rows {
             let _ = write!(out, "| {} |", r.model);
             for f1 in &r.per_class_f1 {

@@ -117,11 +117,21 @@ pub struct MnistSplit {
     split: Split,
     images: Vec<u8>,
     labels: Vec<u8>,
+    /// Labels are below this: 10 for MNIST's digits, more for a set in the same
+    /// format with more classes (EMNIST's letters, 26; its balanced set, 47).
+    classes: usize,
 }
 
 impl MnistSplit {
-    /// Loads and validates one split from `dir`.
+    /// Loads and validates one split from `dir` (labels 0–9).
     pub fn load(dir: &Path, split: Split) -> Result<Self> {
+        Self::load_with_classes(dir, split, NUM_CLASSES)
+    }
+
+    /// [`load`](Self::load) for a data set in MNIST's format whose labels are
+    /// `0..classes` (e.g. 26 letters, 47 balanced EMNIST classes): a model for
+    /// it ends with `fc<classes>`.
+    pub fn load_with_classes(dir: &Path, split: Split, classes: usize) -> Result<Self> {
         let missing = missing_files(dir);
         let locate = |stem: &str| {
             find_file(dir, stem).ok_or_else(|| Error::MissingData {
@@ -143,7 +153,7 @@ impl MnistSplit {
                 ),
             });
         }
-        Self::from_parts(split, images.data, labels.data).map_err(|(blame, reason)| {
+        Self::from_parts(split, images.data, labels.data, classes).map_err(|(blame, reason)| {
             let (path, other) = match blame {
                 Blame::Images => (images_path, labels_path),
                 Blame::Labels => (labels_path, images_path),
@@ -166,13 +176,42 @@ impl MnistSplit {
     /// # Ok::<(), lenet::Error>(())
     /// ```
     pub fn from_raw(split: Split, images: Vec<u8>, labels: Vec<u8>) -> Result<Self> {
-        Self::from_parts(split, images, labels)
+        Self::from_raw_with_classes(split, images, labels, NUM_CLASSES)
+    }
+
+    /// [`from_raw`](Self::from_raw) with labels `0..classes`.
+    ///
+    /// ```
+    /// use lenet::data::{MnistSplit, Split};
+    ///
+    /// let letters = MnistSplit::from_raw_with_classes(Split::Test, vec![0; 784], vec![25], 26)?;
+    /// assert_eq!(letters.classes(), 26);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn from_raw_with_classes(
+        split: Split,
+        images: Vec<u8>,
+        labels: Vec<u8>,
+        classes: usize,
+    ) -> Result<Self> {
+        Self::from_parts(split, images, labels, classes)
             .map_err(|(_, reason)| Error::InvalidArgument(reason.replace("{other}", "the labels")))
     }
 
     /// Validates the arrays; the error names which file is to blame, and uses
     /// `{other}` where the message should name the other file.
-    fn from_parts(split: Split, images: Vec<u8>, labels: Vec<u8>) -> Result<Self, (Blame, String)> {
+    fn from_parts(
+        split: Split,
+        images: Vec<u8>,
+        labels: Vec<u8>,
+        classes: usize,
+    ) -> Result<Self, (Blame, String)> {
+        if classes == 0 || classes > 256 {
+            return Err((
+                Blame::Labels,
+                format!("{classes} classes: labels are bytes, so 1 to 256 classes"),
+            ));
+        }
         if !images.len().is_multiple_of(IMAGE_PIXELS) {
             return Err((
                 Blame::Images,
@@ -195,13 +234,13 @@ impl MnistSplit {
         if let Some((index, &label)) = labels
             .iter()
             .enumerate()
-            .find(|&(_, &l)| l as usize >= NUM_CLASSES)
+            .find(|&(_, &l)| l as usize >= classes)
         {
             return Err((
                 Blame::Labels,
                 format!(
                     "label {label} at index {index} is outside 0–{}",
-                    NUM_CLASSES - 1
+                    classes - 1
                 ),
             ));
         }
@@ -209,7 +248,13 @@ impl MnistSplit {
             split,
             images,
             labels,
+            classes,
         })
+    }
+
+    /// How many classes the labels are drawn from (10 for MNIST).
+    pub fn classes(&self) -> usize {
+        self.classes
     }
 
     /// Which split this is.
@@ -332,10 +377,21 @@ pub struct Mnist {
 impl Mnist {
     /// Loads both splits from `dir`, which must hold the four standard files.
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_with_classes(dir, NUM_CLASSES)
+    }
+
+    /// Both splits of a data set in MNIST's files and format with labels
+    /// `0..classes` (see [`MnistSplit::load_with_classes`]).
+    pub fn load_with_classes(dir: &Path, classes: usize) -> Result<Self> {
         Ok(Self {
-            train: MnistSplit::load(dir, Split::Train)?,
-            test: MnistSplit::load(dir, Split::Test)?,
+            train: MnistSplit::load_with_classes(dir, Split::Train, classes)?,
+            test: MnistSplit::load_with_classes(dir, Split::Test, classes)?,
         })
+    }
+
+    /// How many classes the labels are drawn from (10 for MNIST).
+    pub fn classes(&self) -> usize {
+        self.train.classes.max(self.test.classes)
     }
 
     /// Resolves the data directory (see [`data_dir`](super::data_dir)), downloads

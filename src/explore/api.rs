@@ -225,8 +225,9 @@ impl App {
         })
     }
 
-    /// [`explain_picture`](Self::explain_picture) for callers outside the
-    /// server (benchmarks, tests): `Err` carries the HTTP status and message.
+    /// What `POST /api/explain` answers for a picture's bytes, for callers
+    /// outside the server (benchmarks, tests): `Err` carries the HTTP status and
+    /// the message.
     pub fn explain(
         &self,
         bytes: &[u8],
@@ -316,7 +317,7 @@ impl Served {
         Ok(ModelExplanation {
             name: self.named.name.clone(),
             class: prediction.class,
-            probabilities: prediction.probabilities.to_vec(),
+            probabilities: prediction.probabilities.clone(),
             valid: prediction.valid,
             explained_class,
             layers: layer_outputs(&saved.model, input),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::preprocess::PreparedDigit;
 use crate::SavedModel;
-use crate::data::{IMAGE_SIDE, NUM_CLASSES};
+use crate::data::IMAGE_SIDE;
 
 /// Below this top probability a prediction is flagged as ambiguous.
 pub const AMBIGUOUS_BELOW: f32 = 0.6;
@@ -13,10 +13,11 @@ pub const AMBIGUOUS_BELOW: f32 = 0.6;
 /// What the model thinks a digit is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
-    /// The most probable digit.
+    /// The most probable class (digit).
     pub class: usize,
-    /// Softmax probability of each digit 0–9.
-    pub probabilities: [f32; NUM_CLASSES],
+    /// Softmax probability of each class, one per output of the model (ten
+    /// digits 0–9 for MNIST).
+    pub probabilities: Vec<f32>,
     /// Whether every logit was a finite number. A model that diverged gives NaN
     /// or infinite logits: then `class` is 0 and means nothing, the probabilities
     /// are NaN, and [`is_ambiguous`](Self::is_ambiguous) is true.
@@ -43,15 +44,12 @@ impl Prediction {
         if !valid {
             return Self {
                 class: 0,
-                probabilities: [f32::NAN; NUM_CLASSES],
+                probabilities: vec![f32::NAN; logits.len()],
                 valid,
             };
         }
         let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let mut probabilities = [0f32; NUM_CLASSES];
-        for (p, &l) in probabilities.iter_mut().zip(logits) {
-            *p = (l - max).exp();
-        }
+        let mut probabilities: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
         let sum: f32 = probabilities.iter().sum();
         probabilities.iter_mut().for_each(|p| *p /= sum);
         let class = probabilities
@@ -126,7 +124,7 @@ pub fn predict_batch(model: &SavedModel, digits: &[PreparedDigit]) -> Vec<Predic
         .try_into_vec_as::<f32>()
         .expect("logits are floats");
     logits
-        .chunks_exact(NUM_CLASSES)
+        .chunks_exact(model.architecture.num_classes())
         .map(Prediction::from_logits)
         .collect()
 }

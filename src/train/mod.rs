@@ -8,6 +8,8 @@ mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 mod history;
+#[cfg(feature = "learner")]
+mod learner;
 mod observer;
 mod step;
 mod trainer;

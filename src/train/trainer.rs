@@ -235,6 +235,9 @@ impl Run<'_> {
         mut pos: Position,
         observer: &mut dyn TrainObserver,
     ) -> Result<Trained> {
+        // The network's last layer gives as many classes as the data has labels
+        // (ten for MNIST; more for a set loaded with `load_with_classes`).
+        model.architecture().expect_classes(self.data.classes())?;
         // SAFETY: a training step's results do not depend on how a subnormal
         // constant would be folded at compile time (see `subnormals`).
         let _flush = self
