@@ -66,7 +66,11 @@ fn run(cli: Cli) -> lenet::Result<()> {
         models.push(NamedModel::new("lenet5 (quick, 1 epoch)", quick));
     }
     let app = App::new(models, mnist.map(|m| m.test))?;
-    let address = format!("{}:{}", cli.host, cli.port);
+    // An IPv6 literal (`::1`) needs brackets before the port.
+    let address = match cli.host.parse::<std::net::IpAddr>() {
+        Ok(ip) => std::net::SocketAddr::new(ip, cli.port).to_string(),
+        Err(_) => format!("{}:{}", cli.host, cli.port),
+    };
     let listener = std::net::TcpListener::bind(&address)
         .map_err(|e| lenet::Error::InvalidArgument(format!("cannot listen on {address}: {e}")))?;
     let bound = listener

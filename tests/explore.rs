@@ -198,6 +198,10 @@ fn the_test_images_come_wrong_first_and_explain_by_index() {
     assert_eq!(get(&format!("{}/api/mnist/10000", served.url)).0, 404);
     assert_eq!(get(&format!("{}/api/mnist/-1", served.url)).0, 400);
     assert_eq!(get(&format!("{}/api/mnist?limit=0", served.url)).0, 400);
+    assert_eq!(
+        get(&format!("{}/api/mnist?limit=100000", served.url)).0,
+        400
+    );
 }
 
 /// Sends headers announcing `length` bytes and as much of the body as the server
@@ -286,6 +290,9 @@ fn bad_bodies_get_a_4xx_with_a_json_error_and_the_server_keeps_serving() {
     assert!(answer.contains("\"error\""), "{answer}");
     still_serving(served);
     assert_eq!(get(&format!("{}/no/such/route", served.url)).0, 404);
+    let (status, answer) = get(&format!("{}/api/explain", served.url));
+    assert_eq!(status, 405, "GET on a POST route: {answer}");
+    assert!(answer.contains("\"error\""), "{answer}");
 }
 
 #[test]

@@ -91,7 +91,13 @@ impl Comparison {
         self.models
             .iter()
             .map(|model| {
-                let mut sum = vec![vec![0usize; 10]; 10];
+                let classes = model
+                    .runs
+                    .iter()
+                    .map(|r| r.trained.evaluation.confusion.len())
+                    .max()
+                    .unwrap_or(0);
+                let mut sum = vec![vec![0usize; classes]; classes];
                 for run in &model.runs {
                     for (row, counts) in sum.iter_mut().zip(&run.trained.evaluation.confusion) {
                         row.iter_mut().zip(counts).for_each(|(s, c)| *s += c);

@@ -7,7 +7,7 @@ use image::{DynamicImage, RgbImage};
 use super::{Comparison, disagreement_sheet, disagreements};
 use crate::Result;
 use crate::data::{MnistBatcher, MnistSplit};
-use crate::explain::{Explainer, Occlusion};
+use crate::explain::{Explainer, GradCam, Occlusion};
 use crate::model::summary::thousands;
 use crate::predict::{PreparedDigit, predict};
 use crate::report::Report;
@@ -131,7 +131,8 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
 
     let f1 = report.section("F1 per digit");
     let mut header = vec!["model".to_string()];
-    header.extend((0..10).map(|d| d.to_string()));
+    let classes = rows.iter().map(|r| r.per_class_f1.len()).max().unwrap_or(0);
+    header.extend((0..classes).map(|d| d.to_string()));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     f1.table(
         &header,
@@ -286,15 +287,8 @@ fn explanations_section(
         saliency.values.iter_mut().for_each(|v| *v = v.abs());
         let integrated = explainer.integrated_gradients(&input, class, 16)?;
         let occlusion = explainer.occlusion(&input, class, Occlusion::default())?;
-        let last_map = trained
-            .model
-            .architecture()
-            .plan()
-            .into_iter()
-            .rev()
-            .find(|l| l.receptive_field.is_some());
-        let cam = match last_map {
-            Some(layer) => Some(explainer.grad_cam(&input, &layer.name.to_string(), class)?),
+        let cam = match GradCam::default_layer(trained.model.architecture()) {
+            Some(layer) => Some(explainer.grad_cam(&input, &layer, class)?),
             None => None,
         };
         let mut panels = vec![

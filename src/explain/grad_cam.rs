@@ -99,6 +99,26 @@ impl Explainer {
     }
 }
 
+impl GradCam {
+    /// The layer Grad-CAM is usually drawn on: the last convolution, else the
+    /// last layer with a map; `None` for a network with none (straight to `fc`).
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    /// use lenet::explain::GradCam;
+    ///
+    /// assert_eq!(GradCam::default_layer(&Architecture::LENET5).as_deref(), Some("conv2"));
+    /// ```
+    pub fn default_layer(architecture: &crate::Architecture) -> Option<String> {
+        let plan = architecture.plan();
+        let maps = || plan.iter().rev().filter(|l| l.receptive_field.is_some());
+        maps()
+            .find(|l| l.name.kind == crate::LayerKind::Conv2d)
+            .or_else(|| maps().next())
+            .map(|l| l.name.to_string())
+    }
+}
+
 /// Keeps the output of the layer at `index` (as the 4-D map it is).
 struct KeepOutput {
     index: usize,

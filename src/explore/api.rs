@@ -269,17 +269,6 @@ impl Served {
         }
     }
 
-    /// The last convolution, Grad-CAM's usual layer (else the last layer with a
-    /// map; `None` for a network with none, which goes straight to `fc`).
-    fn default_cam_layer(&self) -> Option<String> {
-        let plan = self.named.saved.model.architecture().plan();
-        let maps = || plan.iter().rev().filter(|l| l.receptive_field.is_some());
-        maps()
-            .find(|l| l.name.kind == LayerKind::Conv2d)
-            .or_else(|| maps().next())
-            .map(|l| l.name.to_string())
-    }
-
     fn explain(
         &self,
         digit: &PreparedDigit,
@@ -299,7 +288,8 @@ impl Served {
         let input = digit.model_input(saved.normalization);
         let explainer = &self.explainer;
         let bad = |e: crate::Error| ApiError::bad_request(format!("{}: {e}", self.named.name));
-        let grad_cam = match layer.or_else(|| self.default_cam_layer()) {
+        let default = || GradCam::default_layer(saved.model.architecture());
+        let grad_cam = match layer.or_else(default) {
             Some(layer) => Some(
                 explainer
                     .grad_cam(&input, &layer, explained_class)

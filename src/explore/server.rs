@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use super::App;
 use super::api::{ApiError, ExplainQuery, MAX_BODY_BYTES};
-use super::browser::MAX_PAGE;
 use crate::{Error, Result};
 
 const INDEX_HTML: &str = include_str!("page/index.html");
@@ -43,6 +42,12 @@ pub fn router(app: App) -> Router {
         .route("/api/mnist", get(mnist_page))
         .route("/api/mnist/{index}", get(mnist_explain))
         .fallback(|| async { ApiError::not_found("no such page or API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: 405,
+                message: "this route does not take that method (see docs/EXPLORE.md)".into(),
+            }
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
@@ -54,7 +59,7 @@ pub fn serve(listener: std::net::TcpListener, app: App) -> Result<()> {
     let fail = |e: std::io::Error| Error::InvalidArgument(format!("the explore server: {e}"));
     listener.set_nonblocking(true).map_err(fail)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_io()
+        .enable_all() // axum waits on a timer after a failed accept
         .build()
         .map_err(fail)?;
     runtime
@@ -167,7 +172,7 @@ async fn mnist_page(
     params: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let result = query(params).and_then(|p| match &app.browser {
-        Some(browser) => browser.page(p.offset, p.limit.min(MAX_PAGE)),
+        Some(browser) => browser.page(p.offset, p.limit),
         None => Err(no_mnist()),
     });
     json(result)

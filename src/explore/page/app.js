@@ -9,6 +9,9 @@ let models = [];          // from /api/models
 let last = null;          // the last explanation shown
 let camLayers = [];       // Grad-CAM layer per model
 let inFlight = false, pending = null;
+// What the shown answer is about, to ask again when a setting changes:
+// {kind: "pad"} | {kind: "file", file} | {kind: "mnist", index}.
+let source = null;
 
 // ---- colours -------------------------------------------------------------
 // Signed values: blue below zero, black at zero, orange to yellow above.
@@ -69,7 +72,9 @@ function stroke(e) {
   if (inked >= ENOUGH_INK) sendPad();
 }
 $("clear").addEventListener("click", () => { clearPad(); inked = 0; status("Cleared: draw a digit."); });
-function sendPad() { pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob })); }
+function sendPad() {
+  pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob }, { kind: "pad" }));
+}
 
 // ---- photos --------------------------------------------------------------
 $("file").addEventListener("change", (e) => { if (e.target.files[0]) sendFile(e.target.files[0]); });
@@ -80,7 +85,7 @@ drop.addEventListener("drop", (e) => {
   e.preventDefault(); drop.classList.remove("over");
   if (e.dataTransfer.files[0]) sendFile(e.dataTransfer.files[0]);
 });
-function sendFile(file) { request("/api/explain", { method: "POST", body: file }); }
+function sendFile(file) { request("/api/explain", { method: "POST", body: file }, { kind: "file", file }); }
 
 // ---- talking to the server -----------------------------------------------
 function status(text, error = false) {
@@ -92,19 +97,20 @@ function query() {
   return layers ? "?layer=" + encodeURIComponent(layers) : "";
 }
 // One request at a time; while one runs, only the newest next one is kept.
-async function request(path, init = {}) {
-  if (inFlight) { pending = [path, init]; return; }
+// `about` says what is asked about; the answer shown remembers it.
+async function request(path, init, about) {
+  if (inFlight) { pending = [path, init, about]; return; }
   inFlight = true;
   try {
     const response = await fetch(path + query(), init);
     const body = await response.json();
     if (!response.ok) status(body.error || response.statusText, true);
-    else { last = body; show(body); }
+    else { last = body; source = about; show(body); }
   } catch (e) {
     status("The server did not answer: " + e, true);
   } finally {
     inFlight = false;
-    if (pending) { const [p, i] = pending; pending = null; request(p, i); }
+    if (pending) { const [p, i, a] = pending; pending = null; request(p, i, a); }
   }
 }
 
@@ -171,8 +177,9 @@ function drawSeen(i, m, input, field = null) {
     ctx.strokeRect(field.left + 0.3, field.top + 0.3, field.size - 0.6, field.size - 0.6);
   }
   const note = canvas.parentElement.querySelector(".overlay-note");
-  note.textContent = kind === "grad_cam" && m.grad_cam
-    ? `Grad-CAM on ${m.grad_cam.layer}, class ${m.explained_class}` : kind === "none" ? "" : `${kind.replace("_", " ")}, class ${m.explained_class}`;
+  note.textContent = kind === "none" ? ""
+    : kind === "grad_cam" ? (m.grad_cam ? `Grad-CAM on ${m.grad_cam.layer}, class ${m.explained_class}` : "no map layer: no Grad-CAM")
+    : `${kind.replace("_", " ")}, class ${m.explained_class}`;
 }
 
 // ---- one column per model ------------------------------------------------
@@ -249,10 +256,12 @@ function showKernel(model, layer, k) {
   }
 }
 
+// Asks again about what is shown (the pad, the photo, the test image).
 function resend() {
-  if (!last) return;
-  if (last.mnistIndex !== undefined) return explainMnist(last.mnistIndex);
-  sendPad();
+  if (!source) return;
+  if (source.kind === "mnist") explainMnist(source.index);
+  else if (source.kind === "file") sendFile(source.file);
+  else sendPad();
 }
 $("overlay").addEventListener("change", () => last && last.models.forEach((m, i) => drawSeen(i, m, last.input)));
 $("scale").addEventListener("change", () => last && show(last));
@@ -283,10 +292,7 @@ async function loadMnist() {
   $("more").hidden = mnistOffset >= page.total;
 }
 $("more").addEventListener("click", loadMnist);
-async function explainMnist(index) {
-  await request(`/api/mnist/${index}`);
-  if (last) last.mnistIndex = index;
-}
+function explainMnist(index) { request(`/api/mnist/${index}`, {}, { kind: "mnist", index }); }
 
 // ---- start ---------------------------------------------------------------
 (async () => {
