@@ -75,13 +75,19 @@ impl MnistBatch {
     pub fn from_values(pixels: Vec<f32>, labels: Vec<i64>, device: &Device) -> Self {
         let n = labels.len();
         MnistBatch {
-            images: Tensor::from_data(
-                TensorData::new(pixels, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
-                device,
-            ),
+            images: images_tensor(pixels, n, device),
             targets: Tensor::from_data(TensorData::new(labels, [n]), device),
         }
     }
+}
+
+/// Model inputs for `n` images (row-major `n × 28 × 28` values) as one
+/// `[n, 1, 28, 28]` tensor on `device`.
+pub(crate) fn images_tensor(values: Vec<f32>, n: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(
+        TensorData::new(values, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
+        device,
+    )
 }
 
 /// Builds [`MnistBatch`]es; usable with Burn's `DataLoaderBuilder`.

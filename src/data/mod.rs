@@ -10,6 +10,7 @@ mod download;
 mod idx;
 mod mnist;
 
+pub(crate) use batcher::images_tensor;
 pub use batcher::{MnistBatch, MnistBatcher, Normalization};
 pub use device_split::DeviceSplit;
 pub use dir::{DATA_DIR_ENV, data_dir};

@@ -3,8 +3,9 @@
 use burn::tensor::Tensor;
 use serde::Serialize;
 
-use super::{Explainer, Heatmap, host, images_tensor};
+use super::{Explainer, Heatmap, host};
 use crate::data::IMAGE_SIDE;
+use crate::data::images_tensor;
 use crate::model::{LayerStep, NoTap, ReceptiveField, Tap};
 use crate::{Error, Result};
 

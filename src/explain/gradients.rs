@@ -2,8 +2,9 @@
 
 use burn::tensor::Tensor;
 
-use super::{Explainer, Heatmap, host, images_tensor};
+use super::{Explainer, Heatmap, host};
 use crate::Result;
+use crate::data::images_tensor;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 
 impl Explainer {

@@ -45,9 +45,9 @@ pub use heatmap::Heatmap;
 pub use occlusion::Occlusion;
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
 
-use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
+use crate::data::{IMAGE_PIXELS, Normalization};
 use crate::model::LeNet;
 use crate::{Error, Result};
 
@@ -107,14 +107,6 @@ impl Explainer {
         }
         Ok(())
     }
-}
-
-/// `images` (row-major `n` × 28 × 28 values) as a `[n, 1, 28, 28]` tensor.
-fn images_tensor(images: Vec<f32>, n: usize, device: &Device) -> Tensor<4> {
-    Tensor::from_data(
-        TensorData::new(images, [n, 1, IMAGE_SIDE, IMAGE_SIDE]),
-        device,
-    )
 }
 
 /// A tensor's values on the host.

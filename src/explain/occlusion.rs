@@ -3,7 +3,8 @@
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
-use super::{Explainer, Heatmap, host, images_tensor};
+use super::{Explainer, Heatmap, host};
+use crate::data::images_tensor;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::{Error, Result};
 

@@ -1,10 +1,9 @@
 //! The JSON the page and the API speak, and how an explanation is computed.
 
-use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::{App, Served};
-use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::data::IMAGE_PIXELS;
 use crate::explain::{GradCam, Heatmap, Occlusion};
 use crate::model::{LayerKind, ReceptiveField};
 use crate::predict::{PictureError, PreparedDigit, Preprocess, decode, predict, prepare_image};
@@ -322,10 +321,7 @@ impl Served {
 /// Every layer's output for one model input.
 fn layer_outputs(model: &crate::LeNet, input: Vec<f32>) -> Vec<LayerOutput> {
     debug_assert_eq!(input.len(), IMAGE_PIXELS);
-    let images = Tensor::<4>::from_data(
-        TensorData::new(input, [1, 1, IMAGE_SIDE, IMAGE_SIDE]),
-        &model.device(),
-    );
+    let images = crate::data::images_tensor(input, 1, &model.device());
     crate::extract_feature_maps(model, images)
         .layers
         .into_iter()

@@ -1,11 +1,9 @@
 //! Asking the model what a prepared digit is.
 
-use burn::tensor::{Tensor, TensorData};
 use serde::Serialize;
 
 use super::preprocess::PreparedDigit;
 use crate::SavedModel;
-use crate::data::IMAGE_SIDE;
 
 /// Below this top probability a prediction is flagged as ambiguous.
 pub const AMBIGUOUS_BELOW: f32 = 0.6;
@@ -113,10 +111,7 @@ pub fn predict_batch(model: &SavedModel, digits: &[PreparedDigit]) -> Vec<Predic
         .iter()
         .flat_map(|d| d.model_input(model.normalization))
         .collect();
-    let input = Tensor::<4>::from_data(
-        TensorData::new(values, [digits.len(), 1, IMAGE_SIDE, IMAGE_SIDE]),
-        &device,
-    );
+    let input = crate::data::images_tensor(values, digits.len(), &device);
     let logits = model
         .model
         .forward(input)
