@@ -268,3 +268,81 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
         "{stderr}"
     );
 }
+
+#[test]
+fn mnist_stroke_width_is_what_the_preprocessing_aims_for() {
+    let Some(dir) = support::real_mnist_dir("the MNIST stroke width") else {
+        return;
+    };
+    let mnist = Mnist::load(&dir).unwrap();
+    let mut widths: Vec<f32> = (0..mnist.train.len())
+        .filter_map(|i| {
+            let pixels: Vec<f32> = mnist
+                .train
+                .image(i)
+                .iter()
+                .map(|&v| v as f32 / 255.0)
+                .collect();
+            lenet::predict::stroke_width(&pixels)
+        })
+        .collect();
+    assert_eq!(widths.len(), mnist.train.len(), "every digit has ink");
+    widths.sort_by(f32::total_cmp);
+    let at = |q: f64| widths[(q * (widths.len() - 1) as f64) as usize];
+    eprintln!(
+        "MNIST stroke width: p10 {:.2}, p25 {:.2}, median {:.2}, p75 {:.2}, p90 {:.2}",
+        at(0.1),
+        at(0.25),
+        at(0.5),
+        at(0.75),
+        at(0.9)
+    );
+    let median = at(0.5);
+    assert!(
+        (median / lenet::predict::MNIST_STROKE_WIDTH - 1.0).abs() < 0.03,
+        "median {median} vs MNIST_STROKE_WIDTH {}",
+        lenet::predict::MNIST_STROKE_WIDTH
+    );
+}
+
+/// MNIST test digits redrawn with a thin pen and on the canvas read nearly as
+/// well as the originals, and the stroke-width step is what makes the pen
+/// strokes readable.
+#[test]
+fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
+    use lenet::predict::{LookalikeStyle, decode, lookalike};
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let n = 300;
+    let rate = |style: LookalikeStyle, options: &Preprocess| {
+        let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
+            .map(|i| {
+                let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
+                let digit = prepare_image(&decode(&bytes).unwrap(), options).unwrap();
+                (digit, mnist.test.label(i) as usize)
+            })
+            .unzip();
+        let right = predict_batch(model, &digits)
+            .iter()
+            .zip(&labels)
+            .filter(|(p, label)| p.class == **label)
+            .count();
+        right as f64 / n as f64
+    };
+    let without = Preprocess {
+        stroke_width: None,
+        ..Preprocess::default()
+    };
+    let pen = rate(LookalikeStyle::PenPhoto, &Preprocess::default());
+    let pen_without = rate(LookalikeStyle::PenPhoto, &without);
+    let drawing = rate(LookalikeStyle::Drawing, &Preprocess::default());
+    eprintln!(
+        "pen photos {pen:.3} ({pen_without:.3} without the stroke step), drawings {drawing:.3}"
+    );
+    assert!(
+        pen >= 0.93 && drawing >= 0.88,
+        "pen {pen}, drawing {drawing}"
+    );
+    assert!(pen > pen_without, "stroke step: {pen} vs {pen_without}");
+}

@@ -1,9 +1,14 @@
-//! Random affine distortions of training digits (rotation, scale, shift), the
-//! classic way to make a small network generalise better on MNIST.
+//! Random distortions of training digits: the classic affine ones (rotation,
+//! scale, shift) and a smooth warp, which make a small network generalise to
+//! other writers; and the differences users' pictures keep after
+//! preprocessing — stroke width, blur, fainter ink — so that it reads them too.
 
 use super::config::Augmentation;
-use crate::data::IMAGE_SIDE;
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::rng::Rng;
+
+/// Cells of the warp's control grid along each side.
+const WARP_CELLS: usize = 4;
 
 impl Augmentation {
     /// Writes a randomly distorted copy of `image` (28×28 bytes) into `out` as
@@ -15,17 +20,124 @@ impl Augmentation {
         let scale = 1.0 + rng.uniform(-self.max_scale, self.max_scale);
         let shift_x = rng.uniform(-self.max_shift, self.max_shift);
         let shift_y = rng.uniform(-self.max_shift, self.max_shift);
-        // Map each output pixel back to where it comes from: undo the shift,
-        // then the rotation and scale about the image centre.
+        let warp = (self.max_warp > 0.0).then(|| Warp::random(self.max_warp, rng));
+        // Map each output pixel back to where it comes from: undo the warp and
+        // the shift, then the rotation and scale about the image centre.
         let centre = (IMAGE_SIDE as f32 - 1.0) / 2.0;
         let (sin, cos) = angle.sin_cos();
         for y in 0..IMAGE_SIDE {
             for x in 0..IMAGE_SIDE {
-                let dx = x as f32 - centre - shift_x;
-                let dy = y as f32 - centre - shift_y;
+                let (wx, wy) = warp.as_ref().map_or((0.0, 0.0), |w| w.at(x, y));
+                let dx = x as f32 + wx - centre - shift_x;
+                let dy = y as f32 + wy - centre - shift_y;
                 let sx = (cos * dx + sin * dy) / scale + centre;
                 let sy = (-sin * dx + cos * dy) / scale + centre;
                 out[y * IMAGE_SIDE + x] = bilinear(image, sx, sy) / 255.0;
+            }
+        }
+        if self.max_stroke_change > 0.0 {
+            let change = rng.uniform(-self.max_stroke_change, self.max_stroke_change);
+            change_strokes(out, change);
+        }
+        if self.max_blur > 0.0 {
+            let sigma = rng.uniform(0.0, self.max_blur);
+            blur(out, sigma);
+        }
+        if self.min_ink < 1.0 {
+            let ink = rng.uniform(self.min_ink, 1.0);
+            out.iter_mut().for_each(|v| *v *= ink);
+        }
+    }
+}
+
+/// Displacements on a (cells + 1)² grid of control points, bilinear between.
+struct Warp {
+    points: [[(f32, f32); WARP_CELLS + 1]; WARP_CELLS + 1],
+}
+
+impl Warp {
+    fn random(max: f32, rng: &mut Rng) -> Self {
+        let mut points = [[(0.0, 0.0); WARP_CELLS + 1]; WARP_CELLS + 1];
+        for row in &mut points {
+            for point in row.iter_mut() {
+                *point = (rng.uniform(-max, max), rng.uniform(-max, max));
+            }
+        }
+        Self { points }
+    }
+
+    fn at(&self, x: usize, y: usize) -> (f32, f32) {
+        let cell = (IMAGE_SIDE - 1) as f32 / WARP_CELLS as f32;
+        let (gx, gy) = (x as f32 / cell, y as f32 / cell);
+        let (i, j) = (
+            (gx as usize).min(WARP_CELLS - 1),
+            (gy as usize).min(WARP_CELLS - 1),
+        );
+        let (fx, fy) = (gx - i as f32, gy - j as f32);
+        let p = &self.points;
+        let mix = |a: f32, b: f32, t: f32| a + (b - a) * t;
+        let along =
+            |k: usize, pick: fn(&(f32, f32)) -> f32| mix(pick(&p[k][i]), pick(&p[k][i + 1]), fx);
+        (
+            mix(along(j, |d| d.0), along(j + 1, |d| d.0), fy),
+            mix(along(j, |d| d.1), along(j + 1, |d| d.1), fy),
+        )
+    }
+}
+
+/// Moves each value a fraction `change` of the way to its 3×3 neighbourhood's
+/// largest (`change` > 0: thicker strokes) or smallest (< 0: thinner).
+fn change_strokes(values: &mut [f32], change: f32) {
+    let source: [f32; IMAGE_PIXELS] = values.try_into().expect("a 28×28 image");
+    let side = IMAGE_SIDE as i64;
+    for y in 0..side {
+        for x in 0..side {
+            let mut extreme = source[(y * side + x) as usize];
+            for (dx, dy) in (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))) {
+                let (nx, ny) = (x + dx, y + dy);
+                let v = if (0..side).contains(&nx) && (0..side).contains(&ny) {
+                    source[(ny * side + nx) as usize]
+                } else {
+                    0.0
+                };
+                extreme = if change > 0.0 {
+                    extreme.max(v)
+                } else {
+                    extreme.min(v)
+                };
+            }
+            let v = &mut values[(y * side + x) as usize];
+            *v += change.abs() * (extreme - *v);
+        }
+    }
+}
+
+/// A separable Gaussian blur of `sigma` px (radius 2σ, at most 3 px); the
+/// background beyond the edge is black.
+fn blur(values: &mut [f32], sigma: f32) {
+    if sigma < 0.05 {
+        return;
+    }
+    let radius = (2.0 * sigma).ceil().min(3.0) as i64;
+    let mut kernel = [0f32; 7];
+    for k in -radius..=radius {
+        kernel[(k + 3) as usize] = (-((k * k) as f32) / (2.0 * sigma * sigma)).exp();
+    }
+    let total: f32 = kernel.iter().sum();
+    kernel.iter_mut().for_each(|k| *k /= total);
+    let side = IMAGE_SIDE as i64;
+    for along_x in [true, false] {
+        let source: [f32; IMAGE_PIXELS] = (&*values).try_into().expect("a 28×28 image");
+        for y in 0..side {
+            for x in 0..side {
+                let mut sum = 0.0;
+                for k in -radius..=radius {
+                    let (sx, sy) = if along_x { (x + k, y) } else { (x, y + k) };
+                    if (0..side).contains(&sx) && (0..side).contains(&sy) {
+                        sum += kernel[(k + 3) as usize] * source[(sy * side + sx) as usize];
+                    }
+                }
+                values[(y * side + x) as usize] = sum;
             }
         }
     }
@@ -62,7 +174,11 @@ mod tests {
         let none = Augmentation::new()
             .with_max_rotation_deg(0.0)
             .with_max_scale(0.0)
-            .with_max_shift(0.0);
+            .with_max_shift(0.0)
+            .with_max_warp(0.0)
+            .with_max_stroke_change(0.0)
+            .with_max_blur(0.0)
+            .with_min_ink(1.0);
         let mut out = [0f32; 784];
         none.apply(&image, &mut Rng::derive(1, &[]), &mut out);
         for (o, &i) in out.iter().zip(&image) {
@@ -73,8 +189,45 @@ mod tests {
         for _ in 0..20 {
             Augmentation::new().apply(&image, &mut rng, &mut out);
             let distorted: f32 = out.iter().sum();
-            assert!((distorted / ink - 1.0).abs() < 0.3, "{distorted} vs {ink}");
+            assert!(
+                (0.35..2.0).contains(&(distorted / ink)),
+                "{distorted} vs {ink}"
+            );
             assert!(out.iter().all(|v| (0.0..=1.0).contains(v)));
         }
+    }
+
+    #[test]
+    fn strokes_thicken_and_thin_blur_spreads_and_ink_fades() {
+        let mut bar = [0f32; IMAGE_PIXELS];
+        for y in 6..22 {
+            for x in 13..15 {
+                bar[y * IMAGE_SIDE + x] = 1.0;
+            }
+        }
+        let ink = |v: &[f32]| v.iter().sum::<f32>();
+        let (mut thick, mut thin, mut blurred) = (bar, bar, bar);
+        change_strokes(&mut thick, 0.5);
+        change_strokes(&mut thin, -0.5);
+        blur(&mut blurred, 1.0);
+        assert!(ink(&thick) > 1.5 * ink(&bar) && ink(&thin) < 0.7 * ink(&bar));
+        assert!(
+            (ink(&blurred) / ink(&bar) - 1.0).abs() < 0.02,
+            "blur keeps the ink"
+        );
+        assert!(blurred[14 * IMAGE_SIDE + 16] > 0.0 && bar[14 * IMAGE_SIDE + 16] == 0.0);
+        let faint = Augmentation::new()
+            .with_max_rotation_deg(0.0)
+            .with_max_scale(0.0)
+            .with_max_shift(0.0)
+            .with_max_warp(0.0)
+            .with_max_stroke_change(0.0)
+            .with_max_blur(0.0)
+            .with_min_ink(0.5);
+        let image: Vec<u8> = bar.iter().map(|&v| (v * 255.0) as u8).collect();
+        let mut out = [0f32; IMAGE_PIXELS];
+        faint.apply(&image, &mut Rng::derive(5, &[]), &mut out);
+        let peak = out.iter().cloned().fold(0.0, f32::max);
+        assert!((0.5..1.0).contains(&peak), "{peak}");
     }
 }

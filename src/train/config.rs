@@ -56,7 +56,12 @@ impl LrSchedule {
     }
 }
 
-/// Small random affine distortions applied to each training image on the fly.
+/// Random distortions applied to each training image on the fly: an affine
+/// one (rotation, scale, shift), a smooth warp, and the differences between
+/// MNIST and users' pictures that preprocessing leaves (stroke width, blur,
+/// fainter ink). The last four are off by default, and the `improved` recipe
+/// does not use them: on the lookalike sets (`examples/lookalikes.rs`) they did
+/// not read users' pictures measurably better (docs/PREDICT.md).
 #[derive(Config, Debug, Copy, PartialEq)]
 pub struct Augmentation {
     /// Largest rotation, in degrees, either way.
@@ -68,6 +73,33 @@ pub struct Augmentation {
     /// Largest shift, in pixels, along each axis.
     #[config(default = 2.0)]
     pub max_shift: f32,
+    /// Largest displacement, in pixels, of the control points of a smooth
+    /// random warp (a 4×4 grid of cells, bilinear in between): writers differ
+    /// more than by an affine map.
+    #[config(default = 0.0)]
+    pub max_warp: f32,
+    /// Largest change of stroke width, either way, as a fraction of one grey-level
+    /// dilation (or erosion) by a 3×3 square, which widens strokes by 2 px.
+    #[config(default = 0.0)]
+    pub max_stroke_change: f32,
+    /// Largest Gaussian blur, sigma in pixels (drawn uniformly from 0 to it).
+    #[config(default = 0.0)]
+    pub max_blur: f32,
+    /// Faintest ink, as a fraction of full intensity (drawn uniformly from it to 1).
+    #[config(default = 1.0)]
+    pub min_ink: f32,
+}
+
+impl Augmentation {
+    /// Fields added after runs were first saved, with the values that give the
+    /// distortions of the runs saved before them (none of these kinds);
+    /// [`TrainConfig::from_file`] fills them in, so such a run resumes exactly.
+    pub const ADDED_FIELDS: [(&str, f32); 4] = [
+        ("max_warp", 0.0),
+        ("max_stroke_change", 0.0),
+        ("max_blur", 0.0),
+        ("min_ink", 1.0),
+    ];
 }
 
 /// A named set of training settings.
@@ -272,6 +304,11 @@ impl TrainConfig {
             for key in Self::ADDED_FIELDS {
                 if let Some(default) = defaults.remove(key) {
                     fields.entry(key).or_insert(default);
+                }
+            }
+            if let Some(serde_json::Value::Object(augmentation)) = fields.get_mut("augmentation") {
+                for (key, earlier) in Augmentation::ADDED_FIELDS {
+                    augmentation.entry(key).or_insert(earlier.into());
                 }
             }
         }

@@ -1,0 +1,223 @@
+//! How well a checkpoint reads MNIST test digits redrawn as users' pictures:
+//! photographed pen, pencil and marker, and the explore page's canvas.
+//!
+//! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist
+//! cargo run --release --example lookalikes -- --checkpoint A.bpk --count 200 --save lookalikes/
+//!
+//! Beside the MNIST writers' digits, the same styles are applied to printed
+//! digits (0–9 in 17 DejaVu faces, laid out like MNIST by the crate's own
+//! preprocessing): shapes no MNIST writer made — a 1 with a flag and a foot, a 4
+//! with a closed top — so a recipe that generalises beyond MNIST's writers shows.
+//!
+//! Each style is read three ways: the crate's preprocessing, the same without
+//! its stroke-width step, and the tutorial's. `--save DIR` also writes the
+//! pictures with a `labels.csv` per style, for `predict` and for looking at.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use lenet::predict::{
+    LookalikeStyle, PreparedDigit, Preprocess, decode, lookalike, predict_batch, prepare_image,
+};
+use rayon::prelude::*;
+use serde_json::json;
+
+mod common;
+
+#[derive(Debug, Parser)]
+#[command(about = "Read MNIST test digits redrawn as photos and drawings")]
+struct Cli {
+    #[command(flatten)]
+    model: common::ModelArgs,
+    #[command(flatten)]
+    data: common::DataArgs,
+    /// Test digits per style (the first N of the 10,000, spread over all ten classes).
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    /// Seed of the styles' random settings.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write the pictures into DIR/<style>/ (DIR/printed-<style>/) with a labels.csv each.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// One JSON object per style instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    common::finish(run(&Cli::parse()))
+}
+
+fn run(cli: &Cli) -> lenet::Result<()> {
+    common::warn_if_unoptimized();
+    let model = cli.model.load()?;
+    let mnist = cli.data.load()?;
+    let count = cli.count.clamp(1, mnist.test.len());
+    let ways = [
+        ("crate", Preprocess::default()),
+        (
+            "no stroke step",
+            Preprocess {
+                stroke_width: None,
+                ..Preprocess::default()
+            },
+        ),
+        ("tutorial", Preprocess::tutorial()),
+    ];
+    if !cli.json {
+        println!("{} test digits per style, seed {}", count, cli.seed);
+        println!(
+            "| style | {} |",
+            ways.iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        println!("|---|{}", "---:|".repeat(ways.len()));
+    }
+    let written: Vec<(Vec<u8>, u8)> = (0..count)
+        .map(|i| (mnist.test.image(i).to_vec(), mnist.test.label(i)))
+        .collect();
+    let printed = printed_digits(count)?;
+    for (source, digits) in [("", &written), ("printed ", &printed)] {
+        for style in LookalikeStyle::ALL {
+            let name = format!("{source}{}", style.name());
+            let pictures: Vec<Vec<u8>> = digits
+                .par_iter()
+                .enumerate()
+                .map(|(index, (digit, _))| lookalike(digit, style, cli.seed ^ index as u64))
+                .collect::<lenet::Result<_>>()?;
+            if let Some(dir) = &cli.save {
+                save(&dir.join(name.replace(' ', "-")), style, &pictures, digits)?;
+            }
+            let rates: Vec<f64> = ways
+                .iter()
+                .map(|(_, options)| read_rate(&model, &pictures, digits, options))
+                .collect();
+            if cli.json {
+                let by_way: serde_json::Map<_, _> = ways
+                    .iter()
+                    .zip(&rates)
+                    .map(|((way, _), rate)| (way.to_string(), json!(rate)))
+                    .collect();
+                println!(
+                    "{}",
+                    json!({"style": name, "count": count, "accuracy": by_way})
+                );
+            } else {
+                let cells: Vec<String> =
+                    rates.iter().map(|r| format!("{:.1}%", 100.0 * r)).collect();
+                println!("| {name} | {} |", cells.join(" | "));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fraction of `pictures` read as their digit's label; a picture the
+/// preprocessing refuses counts as wrong.
+fn read_rate(
+    model: &lenet::SavedModel,
+    pictures: &[Vec<u8>],
+    digits: &[(Vec<u8>, u8)],
+    options: &Preprocess,
+) -> f64 {
+    let (prepared, labels): (Vec<PreparedDigit>, Vec<u8>) = pictures
+        .par_iter()
+        .zip(digits)
+        .filter_map(|(bytes, (_, label))| {
+            let picture = decode(bytes).ok()?;
+            Some((prepare_image(&picture, options).ok()?, *label))
+        })
+        .unzip();
+    let right = predict_batch(model, &prepared)
+        .iter()
+        .zip(&labels)
+        .filter(|(p, label)| p.valid && p.class == **label as usize)
+        .count();
+    right as f64 / pictures.len().max(1) as f64
+}
+
+/// `count` printed digits (cycling through 0–9 and the DejaVu faces), each
+/// 28×28 bytes laid out like MNIST, with its label.
+fn printed_digits(count: usize) -> lenet::Result<Vec<(Vec<u8>, u8)>> {
+    use ab_glyph::{Font, FontRef, PxScale};
+    let faces = [
+        dejavu::sans::regular(),
+        dejavu::sans::bold(),
+        dejavu::sans::oblique(),
+        dejavu::sans::bold_oblique(),
+        dejavu::sans::extra_light(),
+        dejavu::sans_condensed::regular(),
+        dejavu::sans_condensed::bold(),
+        dejavu::sans_mono::regular(),
+        dejavu::sans_mono::bold(),
+        dejavu::sans_mono::oblique(),
+        dejavu::serif::regular(),
+        dejavu::serif::bold(),
+        dejavu::serif::italic(),
+        dejavu::serif::bold_italic(),
+        dejavu::serif_condensed::regular(),
+        dejavu::serif_condensed::italic(),
+        dejavu::serif_condensed::bold(),
+    ];
+    let fonts: Vec<FontRef> = faces
+        .iter()
+        .map(|bytes| FontRef::try_from_slice(bytes).expect("DejaVu parses"))
+        .collect();
+    (0..count)
+        .map(|i| {
+            let label = (i % 10) as u8;
+            let font = &fonts[(i / 10) % fonts.len()];
+            let glyph = font
+                .glyph_id(char::from(b'0' + label))
+                .with_scale(PxScale::from(160.0));
+            let outline = font.outline_glyph(glyph).expect("digits have outlines");
+            let bounds = outline.px_bounds();
+            let (w, h) = (bounds.width() as u32 + 40, bounds.height() as u32 + 40);
+            let mut picture = image::GrayImage::new(w, h);
+            outline.draw(|x, y, cover| {
+                picture.put_pixel(x + 20, y + 20, image::Luma([(cover * 255.0) as u8]));
+            });
+            let digit = prepare_image(
+                &image::DynamicImage::ImageLuma8(picture),
+                &Preprocess {
+                    stroke_width: None,
+                    ..Preprocess::default()
+                },
+            )
+            .map_err(|reason| lenet::Error::Picture {
+                path: format!("printed {label}").into(),
+                reason,
+            })?;
+            let bytes = digit.to_image().into_raw();
+            Ok((bytes, label))
+        })
+        .collect()
+}
+
+fn save(
+    dir: &std::path::Path,
+    style: LookalikeStyle,
+    pictures: &[Vec<u8>],
+    digits: &[(Vec<u8>, u8)],
+) -> lenet::Result<()> {
+    common::create_out_dir(dir)?;
+    let mut labels = String::new();
+    for (index, bytes) in pictures.iter().enumerate() {
+        let name = format!("{index:05}.{}", style.extension());
+        let path = dir.join(&name);
+        write(&path, bytes)?;
+        labels.push_str(&format!("{name},{}\n", digits[index].1));
+    }
+    let path = dir.join("labels.csv");
+    write(&path, labels.as_bytes())
+}
+
+fn write(path: &std::path::Path, bytes: &[u8]) -> lenet::Result<()> {
+    std::fs::write(path, bytes).map_err(|source| lenet::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

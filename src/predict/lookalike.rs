@@ -1,0 +1,494 @@
+//! MNIST test digits redrawn the way users' pictures come: pen, pencil and
+//! marker photographed on paper, or drawn on the explore page's canvas.
+//!
+//! A model's MNIST accuracy says little about a phone photo: its strokes are
+//! thinner or thicker than MNIST's, fainter, blurred, off-centre, under uneven
+//! light. Real photographed handwriting with true labels is scarce, so these
+//! sets are made from the 10,000 test digits a model never trains on: each
+//! keeps its label and the writer's shape, and each style changes what users'
+//! pictures change. They measure the preprocessing and the training recipe
+//! (`examples/lookalikes.rs`, docs/PREDICT.md).
+//!
+//! The pen, pencil, marker and drawing styles first thin the digit to its
+//! centre line (Zhang & Suen 1984) and draw that line again with a round brush
+//! of the style's width, so stroke width is a setting, not MNIST's.
+
+use image::{GrayImage, ImageEncoder, Luma};
+
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::rng::Rng;
+use crate::{Error, Result};
+
+/// How a digit is redrawn (see the [module](self) docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LookalikeStyle {
+    /// The MNIST strokes themselves, enlarged, dark on light paper,
+    /// photographed: off-centre, tilted, lit unevenly, blurred, JPEG.
+    Photo,
+    /// A ballpoint pen photographed the same way: strokes 2–6% of the digit's
+    /// height (MNIST's are about 13%).
+    PenPhoto,
+    /// A pencil: thin and faint grey strokes (a third to a half of the paper's
+    /// brightness), on grainy paper.
+    PencilPhoto,
+    /// A felt marker: strokes 14–24% of the digit's height.
+    MarkerPhoto,
+    /// The explore page's canvas: black round-brush strokes 6–40 px wide on a
+    /// white 280×280 pad, the digit 110–250 px tall anywhere on it; PNG.
+    Drawing,
+}
+
+impl LookalikeStyle {
+    /// Every style.
+    pub const ALL: [Self; 5] = [
+        Self::Photo,
+        Self::PenPhoto,
+        Self::PencilPhoto,
+        Self::MarkerPhoto,
+        Self::Drawing,
+    ];
+
+    /// A short name, for tables and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Photo => "photo",
+            Self::PenPhoto => "pen-photo",
+            Self::PencilPhoto => "pencil-photo",
+            Self::MarkerPhoto => "marker-photo",
+            Self::Drawing => "drawing",
+        }
+    }
+
+    /// The file extension of [`lookalike`]'s bytes in this style.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Drawing => "png",
+            _ => "jpg",
+        }
+    }
+
+    /// Stroke width as a fraction of the digit's height, for the styles that
+    /// redraw the centre line.
+    fn stroke_fraction(self) -> Option<(f32, f32)> {
+        match self {
+            Self::Photo | Self::Drawing => None,
+            Self::PenPhoto => Some((0.02, 0.06)),
+            Self::PencilPhoto => Some((0.02, 0.05)),
+            Self::MarkerPhoto => Some((0.14, 0.24)),
+        }
+    }
+}
+
+/// Side of the enlarged digit the centre line is found on.
+const ENLARGED: usize = 8 * IMAGE_SIDE;
+
+/// Redraws an MNIST digit (28×28 bytes, white ink on black) in `style`, as the
+/// bytes of a picture file (JPEG for photos, PNG for drawings). `seed` picks
+/// the style's random settings: the same seed gives the same bytes.
+///
+/// ```
+/// use lenet::predict::{LookalikeStyle, decode, lookalike, prepare_image, Preprocess};
+///
+/// let mut digit = vec![0u8; 784];
+/// for y in 5..23 {
+///     digit[y * 28 + 13] = 255; // a "1"
+///     digit[y * 28 + 14] = 255;
+/// }
+/// let photo = lookalike(&digit, LookalikeStyle::PenPhoto, 7)?;
+/// let prepared = prepare_image(&decode(&photo).unwrap(), &Preprocess::default()).unwrap();
+/// assert!(prepared.inverted, "dark ink on light paper");
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn lookalike(digit: &[u8], style: LookalikeStyle, seed: u64) -> Result<Vec<u8>> {
+    if digit.len() != IMAGE_PIXELS {
+        return Err(Error::InvalidArgument(format!(
+            "a digit has {IMAGE_PIXELS} pixels (28×28), not {}",
+            digit.len()
+        )));
+    }
+    let mut rng = Rng::derive(seed, &[style as u64]);
+    let enlarged = enlarge(digit);
+    let (top, bottom) = ink_rows(&enlarged);
+    let digit_height = (bottom - top + 1) as f32;
+    let picture = match style {
+        LookalikeStyle::Drawing => {
+            let height = rng.uniform(110.0, 250.0);
+            let brush = rng.uniform(6.0, 40.0);
+            let ink = place(
+                &enlarged,
+                style,
+                &mut rng,
+                280,
+                280,
+                height / digit_height,
+                brush,
+            );
+            GrayImage::from_fn(280, 280, |x, y| grey(1.0 - ink[(y * 280 + x) as usize]))
+        }
+        _ => photograph(&enlarged, style, &mut rng, digit_height),
+    };
+    encode(&picture, style, &mut rng)
+}
+
+/// A 640×480 photo of the digit on paper.
+fn photograph(
+    enlarged: &[f32],
+    style: LookalikeStyle,
+    rng: &mut Rng,
+    digit_height: f32,
+) -> GrayImage {
+    let (w, h) = (640u32, 480u32);
+    let height = rng.uniform(120.0, 320.0);
+    let brush = style
+        .stroke_fraction()
+        .map_or(0.0, |(low, high)| height * rng.uniform(low, high));
+    let ink = place(enlarged, style, rng, w, h, height / digit_height, brush);
+    let darkness = match style {
+        LookalikeStyle::PencilPhoto => rng.uniform(0.3, 0.5),
+        _ => rng.uniform(0.6, 0.9),
+    };
+    let grain = match style {
+        LookalikeStyle::PencilPhoto => 0.06,
+        _ => 0.02,
+    };
+    let paper = rng.uniform(0.7, 0.95);
+    let (gx, gy) = (rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.2));
+    let mut values: Vec<f32> = (0..w * h)
+        .map(|i| {
+            let (x, y) = ((i % w) as f32 / w as f32, (i / w) as f32 / h as f32);
+            let light = paper + gx * (x - 0.5) + gy * (y - 0.5) + grain * (rng.next_f32() - 0.5);
+            light * (1.0 - darkness * ink[i as usize])
+        })
+        .collect();
+    let sigma = rng.uniform(0.6, 2.0);
+    values = gaussian_blur(&values, w as usize, h as usize, sigma);
+    GrayImage::from_fn(w, h, |x, y| grey(values[(y * w + x) as usize]))
+}
+
+/// The digit's ink in a `w`×`h` frame: enlarged by `scale` (from the 224-px
+/// enlargement), tilted up to 8°, off-centre; redrawn along its centre line
+/// with a round brush `brush` px wide when the style says so.
+#[allow(clippy::too_many_arguments)]
+fn place(
+    enlarged: &[f32],
+    style: LookalikeStyle,
+    rng: &mut Rng,
+    w: u32,
+    h: u32,
+    scale: f32,
+    brush: f32,
+) -> Vec<f32> {
+    let angle = rng.uniform(-8.0, 8.0).to_radians();
+    let (sin, cos) = angle.sin_cos();
+    let half = ENLARGED as f32 * scale / 2.0;
+    let margin = |side: u32| (side as f32 / 2.0 - half).max(0.0);
+    let cx = w as f32 / 2.0 + rng.uniform(-margin(w), margin(w)) * 0.8;
+    let cy = h as f32 / 2.0 + rng.uniform(-margin(h), margin(h)) * 0.8;
+    let centre = ENLARGED as f32 / 2.0;
+    let mut ink = vec![0f32; (w * h) as usize];
+    let redraw = style == LookalikeStyle::Drawing || style.stroke_fraction().is_some();
+    if redraw {
+        let to_frame = |x: f32, y: f32| {
+            let (dx, dy) = ((x - centre) * scale, (y - centre) * scale);
+            (cx + cos * dx - sin * dy, cy + sin * dx + cos * dy)
+        };
+        let radius = (brush / 2.0).max(0.5);
+        for (x, y) in centre_line_points(enlarged) {
+            let (fx, fy) = to_frame(x, y);
+            stamp(&mut ink, w, h, fx, fy, radius);
+        }
+    } else {
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+                let sx = (cos * dx + sin * dy) / scale + centre;
+                let sy = (-sin * dx + cos * dy) / scale + centre;
+                ink[(y * w + x) as usize] = sample(enlarged, sx, sy);
+            }
+        }
+    }
+    ink
+}
+
+/// The digit enlarged 8× (bilinear), values in [0, 1].
+fn enlarge(digit: &[u8]) -> Vec<f32> {
+    let factor = (ENLARGED / IMAGE_SIDE) as f32;
+    let mut out = vec![0f32; ENLARGED * ENLARGED];
+    let at = |x: i64, y: i64| -> f32 {
+        if (0..IMAGE_SIDE as i64).contains(&x) && (0..IMAGE_SIDE as i64).contains(&y) {
+            digit[y as usize * IMAGE_SIDE + x as usize] as f32 / 255.0
+        } else {
+            0.0
+        }
+    };
+    for y in 0..ENLARGED {
+        for x in 0..ENLARGED {
+            let sx = (x as f32 + 0.5) / factor - 0.5;
+            let sy = (y as f32 + 0.5) / factor - 0.5;
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+            out[y * ENLARGED + x] = top * (1.0 - fy) + bottom * fy;
+        }
+    }
+    out
+}
+
+fn sample(enlarged: &[f32], x: f32, y: f32) -> f32 {
+    if x < 0.0 || y < 0.0 || x >= (ENLARGED - 1) as f32 || y >= (ENLARGED - 1) as f32 {
+        return 0.0;
+    }
+    let (x0, y0) = (x as usize, y as usize);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let at = |xi: usize, yi: usize| enlarged[yi * ENLARGED + xi];
+    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+    let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// First and last row holding ink (the whole height when there is none).
+fn ink_rows(enlarged: &[f32]) -> (usize, usize) {
+    let inked = |y: &usize| {
+        enlarged[y * ENLARGED..(y + 1) * ENLARGED]
+            .iter()
+            .any(|&v| v > 0.5)
+    };
+    let top = (0..ENLARGED).find(inked).unwrap_or(0);
+    let bottom = (0..ENLARGED).rev().find(inked).unwrap_or(ENLARGED - 1);
+    (top, bottom.max(top))
+}
+
+/// Points along the digit's centre line: every pixel of its skeleton, and the
+/// midpoint to each skeleton neighbour, so that a brush stamped at each leaves
+/// no gaps once the line is enlarged.
+fn centre_line_points(enlarged: &[f32]) -> Vec<(f32, f32)> {
+    let n = ENLARGED;
+    let skeleton = thin(enlarged.iter().map(|&v| v > 0.5).collect(), n, n);
+    let on = |x: usize, y: usize| skeleton[y * n + x];
+    let mut points = Vec::new();
+    for y in 1..n - 1 {
+        for x in 1..n - 1 {
+            if !on(x, y) {
+                continue;
+            }
+            points.push((x as f32, y as f32));
+            for (dx, dy) in [(1i64, 0i64), (-1, 1), (0, 1), (1, 1)] {
+                let (nx, ny) = ((x as i64 + dx) as usize, (y as i64 + dy) as usize);
+                if on(nx, ny) {
+                    points.push((x as f32 + dx as f32 / 2.0, y as f32 + dy as f32 / 2.0));
+                }
+            }
+        }
+    }
+    points
+}
+
+/// Zhang–Suen thinning of a binary `w`×`h` picture to one-pixel lines.
+fn thin(mut on: Vec<bool>, w: usize, h: usize) -> Vec<bool> {
+    // The border is background, so every neighbour below exists.
+    for x in 0..w {
+        on[x] = false;
+        on[(h - 1) * w + x] = false;
+    }
+    for y in 0..h {
+        on[y * w] = false;
+        on[y * w + w - 1] = false;
+    }
+    let mut changed = true;
+    let mut remove = Vec::new();
+    while changed {
+        changed = false;
+        for pass in 0..2 {
+            remove.clear();
+            for y in 1..h - 1 {
+                for x in 1..w - 1 {
+                    if !on[y * w + x] {
+                        continue;
+                    }
+                    // P2..P9 clockwise from north.
+                    let p = [
+                        on[(y - 1) * w + x],
+                        on[(y - 1) * w + x + 1],
+                        on[y * w + x + 1],
+                        on[(y + 1) * w + x + 1],
+                        on[(y + 1) * w + x],
+                        on[(y + 1) * w + x - 1],
+                        on[y * w + x - 1],
+                        on[(y - 1) * w + x - 1],
+                    ];
+                    let neighbours = p.iter().filter(|&&b| b).count();
+                    let transitions = (0..8).filter(|&i| !p[i] && p[(i + 1) % 8]).count();
+                    let (n, e, s, west) = (p[0], p[2], p[4], p[6]);
+                    let keep = if pass == 0 {
+                        e && s && (n || west)
+                    } else {
+                        n && west && (e || s)
+                    };
+                    if (2..=6).contains(&neighbours) && transitions == 1 && !keep {
+                        remove.push(y * w + x);
+                    }
+                }
+            }
+            for &i in &remove {
+                on[i] = false;
+            }
+            changed |= !remove.is_empty();
+        }
+    }
+    on
+}
+
+/// Ink of a round brush of `radius` px centred at (`cx`, `cy`), anti-aliased
+/// over one pixel, kept where it is darker than what is there.
+fn stamp(ink: &mut [f32], w: u32, h: u32, cx: f32, cy: f32, radius: f32) {
+    let reach = radius + 1.0;
+    let x0 = (cx - reach).floor().max(0.0) as u32;
+    let y0 = (cy - reach).floor().max(0.0) as u32;
+    let x1 = ((cx + reach).ceil().max(0.0) as u32).min(w.saturating_sub(1));
+    let y1 = ((cy + reach).ceil().max(0.0) as u32).min(h.saturating_sub(1));
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            let cover = (radius + 0.5 - d).clamp(0.0, 1.0);
+            let v = &mut ink[(y * w + x) as usize];
+            *v = v.max(cover);
+        }
+    }
+}
+
+/// A separable Gaussian blur of `sigma` px, edges clamped.
+fn gaussian_blur(values: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
+    let r = (3.0 * sigma).ceil() as i64;
+    let kernel: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f32 = kernel.iter().sum();
+    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
+    let pass = |input: &[f32], along_x: bool| -> Vec<f32> {
+        let mut out = vec![0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = 0.0;
+                for (k, weight) in kernel.iter().enumerate() {
+                    let offset = k as i64 - r;
+                    let (sx, sy) = if along_x {
+                        ((x as i64 + offset).clamp(0, w as i64 - 1) as usize, y)
+                    } else {
+                        (x, (y as i64 + offset).clamp(0, h as i64 - 1) as usize)
+                    };
+                    sum += weight * input[sy * w + sx];
+                }
+                out[y * w + x] = sum;
+            }
+        }
+        out
+    };
+    pass(&pass(values, true), false)
+}
+
+fn grey(v: f32) -> Luma<u8> {
+    Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
+}
+
+fn encode(picture: &GrayImage, style: LookalikeStyle, rng: &mut Rng) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let (w, h) = picture.dimensions();
+    let written = match style {
+        LookalikeStyle::Drawing => image::codecs::png::PngEncoder::new(&mut bytes).write_image(
+            picture.as_raw(),
+            w,
+            h,
+            image::ExtendedColorType::L8,
+        ),
+        _ => {
+            let quality = 60 + rng.below(26) as u8;
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).write_image(
+                picture.as_raw(),
+                w,
+                h,
+                image::ExtendedColorType::L8,
+            )
+        }
+    };
+    written.map_err(|source| Error::Image {
+        path: format!("lookalike.{}", style.extension()).into(),
+        source,
+    })?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(x0: usize, x1: usize) -> Vec<u8> {
+        let mut digit = vec![0u8; IMAGE_PIXELS];
+        for y in 4..24 {
+            for x in x0..x1 {
+                digit[y * IMAGE_SIDE + x] = 255;
+            }
+        }
+        digit
+    }
+
+    #[test]
+    fn thinning_leaves_a_one_pixel_centre_line() {
+        let enlarged = enlarge(&bar(11, 17));
+        let points = centre_line_points(&enlarged);
+        let skeleton: Vec<_> = points
+            .iter()
+            .filter(|(x, y)| x.fract() == 0.0 && y.fract() == 0.0)
+            .collect();
+        assert!(!skeleton.is_empty());
+        // A 48-px-wide bar thins to a line near its middle column (x ≈ 111.5).
+        for (x, _) in &skeleton {
+            assert!((x - 111.5).abs() <= 2.0, "skeleton at x = {x}");
+        }
+        let rows: std::collections::HashSet<_> =
+            skeleton.iter().map(|(_, y)| *y as usize).collect();
+        assert!(
+            rows.len() > 100,
+            "the line runs along the bar: {} rows",
+            rows.len()
+        );
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_picture_and_styles_differ() {
+        let digit = bar(12, 16);
+        for style in LookalikeStyle::ALL {
+            let a = lookalike(&digit, style, 3).unwrap();
+            assert_eq!(a, lookalike(&digit, style, 3).unwrap(), "{}", style.name());
+            assert_ne!(a, lookalike(&digit, style, 4).unwrap(), "{}", style.name());
+            let picture = crate::predict::decode(&a).unwrap();
+            assert!(picture.width() >= 280, "{}", style.name());
+        }
+        assert!(matches!(
+            lookalike(&[0; 10], LookalikeStyle::Photo, 0),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn a_pen_is_thinner_than_a_marker() {
+        let digit = bar(12, 16);
+        let ink_fraction = |style| {
+            let picture = crate::predict::decode(&lookalike(&digit, style, 1).unwrap()).unwrap();
+            let grey = picture.to_luma8();
+            let paper = grey.get_pixel(2, 2).0[0] as f32;
+            grey.pixels()
+                .filter(|p| (p.0[0] as f32) < 0.6 * paper)
+                .count()
+        };
+        let (pen, marker) = (
+            ink_fraction(LookalikeStyle::PenPhoto),
+            ink_fraction(LookalikeStyle::MarkerPhoto),
+        );
+        assert!(
+            pen > 0 && marker > 2 * pen,
+            "pen {pen} px, marker {marker} px"
+        );
+    }
+}
