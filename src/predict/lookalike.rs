@@ -19,7 +19,7 @@ use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::rng::Rng;
 use crate::{Error, Result};
 
-/// How a digit is redrawn (see the [module](self) docs).
+/// How a digit is redrawn by [`lookalike`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LookalikeStyle {
     /// The MNIST strokes themselves, enlarged, dark on light paper,
