@@ -163,6 +163,18 @@ fn bilinear(image: &[u8], x: f32, y: f32) -> f32 {
 mod tests {
     use super::*;
 
+    /// Every distortion off.
+    fn undistorted() -> Augmentation {
+        Augmentation::new()
+            .with_max_rotation_deg(0.0)
+            .with_max_scale(0.0)
+            .with_max_shift(0.0)
+            .with_max_warp(0.0)
+            .with_max_stroke_change(0.0)
+            .with_max_blur(0.0)
+            .with_min_ink(1.0)
+    }
+
     #[test]
     fn no_distortion_is_the_identity_and_distortions_keep_the_ink() {
         let mut image = [0u8; 784];
@@ -171,14 +183,7 @@ mod tests {
                 image[y * 28 + x] = 255;
             }
         }
-        let none = Augmentation::new()
-            .with_max_rotation_deg(0.0)
-            .with_max_scale(0.0)
-            .with_max_shift(0.0)
-            .with_max_warp(0.0)
-            .with_max_stroke_change(0.0)
-            .with_max_blur(0.0)
-            .with_min_ink(1.0);
+        let none = undistorted();
         let mut out = [0f32; 784];
         none.apply(&image, &mut Rng::derive(1, &[]), &mut out);
         for (o, &i) in out.iter().zip(&image) {
@@ -216,14 +221,7 @@ mod tests {
             "blur keeps the ink"
         );
         assert!(blurred[14 * IMAGE_SIDE + 16] > 0.0 && bar[14 * IMAGE_SIDE + 16] == 0.0);
-        let faint = Augmentation::new()
-            .with_max_rotation_deg(0.0)
-            .with_max_scale(0.0)
-            .with_max_shift(0.0)
-            .with_max_warp(0.0)
-            .with_max_stroke_change(0.0)
-            .with_max_blur(0.0)
-            .with_min_ink(0.5);
+        let faint = undistorted().with_min_ink(0.5);
         let image: Vec<u8> = bar.iter().map(|&v| (v * 255.0) as u8).collect();
         let mut out = [0f32; IMAGE_PIXELS];
         faint.apply(&image, &mut Rng::derive(5, &[]), &mut out);
