@@ -11,7 +11,8 @@
 //! pass needs neither indices nor the activations.
 //!
 //! The convolution and the backward take the cheapest way the shapes allow:
-//! [`direct`] for a one-input-channel convolution and for the gradients of any
+//! [`direct`] for the convolution of any kernel up to 8 wide over one input
+//! channel or into at most 16 output channels, and for the gradients of any
 //! kernel up to 8 wide (from the winners alone); otherwise im2col and one matrix
 //! product per chunk, and in the backward the unfolded input rebuilt (cheaper than
 //! keeping it) for two more products. Chunks run on rayon's threads, each product
@@ -653,6 +654,8 @@ mod tests {
             g(3, 1, 10, 9, 2, 9, 1, false), // one channel but a kernel row wider than a vector
             g(2, 2, 12, 11, 2, 9, 0, true), // im2col backward: pooled, two channels, odd width
             g(6, 1, 6, 5, 2, 3, 1, true), // direct path over two chunks (4 + 2 images)
+            g(2, 2, 7, 7, 17, 3, 1, true), // more output channels than a vector: im2col forward
+            g(5, 3, 8, 12, 16, 5, 0, true), // output channels filling the lanes; a row of 8
         ]
     }
 

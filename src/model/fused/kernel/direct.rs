@@ -1,6 +1,6 @@
 //! Convolution without im2col: the forward pass of a stage with one input channel
-//! (LeNet's first), and both gradients of any stage whose kernel rows fit one
-//! vector (both of LeNet's).
+//! (LeNet's first) or with at most 16 output channels (LeNet's second), and both
+//! gradients of any stage whose kernel rows fit one vector (both of LeNet's).
 //!
 //! Why: im2col writes K² shifted copies of every input plane, and a training step
 //! did it twice (forward, and again for the weight gradient); with LeNet's small
@@ -9,9 +9,13 @@
 //! tiles mostly empty. Here each input plane is copied once into a zero-padded
 //! plane whose rows are wide enough for whole vector loads, and:
 //!
-//! - forward (one input channel): every conv row is a sum of K² shifted rows of
+//! - forward, one input channel: every conv row is a sum of K² shifted rows of
 //!   that plane, each times one weight, for a few output channels at a time held
 //!   in registers;
+//! - forward, several input channels: the output channels lie in the lanes, and
+//!   each output pixel is a sum over the C·K² taps of its input pixel (broadcast)
+//!   times the tap's weights of every output channel (one vector), a row of
+//!   pixels at a time in registers ([`channels_in_lanes`]);
 //! - weight gradient: only the pooled winners matter (a quarter of the conv
 //!   outputs at most, those the ReLU passed): each adds its K×K input patch, times
 //!   its gradient, to its channel's gradient. No dense gradient plane is built,
@@ -53,8 +57,14 @@ struct Plane {
 }
 
 impl Plane {
+    /// Rows of whole blocks of [`BLOCK`] vectors: what the row-wise loops load.
     fn new(g: &Geometry, lanes: usize) -> Self {
-        let vector_width = g.conv_width().next_multiple_of(BLOCK * lanes);
+        Self::with_width(g, g.conv_width().next_multiple_of(BLOCK * lanes), lanes)
+    }
+
+    /// Rows `vector_width` wide (at least the conv width) plus K − 1, and
+    /// `lanes` floats of slack at the end.
+    fn with_width(g: &Geometry, vector_width: usize, lanes: usize) -> Self {
         Self {
             stride: vector_width + g.kernel - 1,
             vector_width,
@@ -73,24 +83,33 @@ impl Plane {
     /// own in `buffer` (`[images, C, len]`), zero around it, and returns them.
     fn fill_all<'a>(&self, g: &Geometry, input: &[f32], buffer: &'a mut Vec<f32>) -> &'a [f32] {
         let count = input.len() / (g.height * g.width);
-        let planes = super::sized(buffer, count * self.len(g));
+        self.fill(g, input, super::sized(buffer, count * self.len(g)))
+    }
+
+    /// [`Plane::fill_all`] into `planes`, which holds exactly the planes.
+    fn fill<'a>(&self, g: &Geometry, input: &[f32], planes: &'a mut [f32]) -> &'a [f32] {
         planes.fill(0.0);
         for (image, plane) in input
             .chunks_exact(g.height * g.width)
             .zip(planes.chunks_exact_mut(self.len(g)))
         {
             for (y, row) in image.chunks_exact(g.width).enumerate() {
-                plane[(y + g.padding) * self.stride + g.padding..][..g.width].copy_from_slice(row);
+                // Rows are short (LeNet's: 28 and 14): no call into `memcpy` each.
+                super::copy_short(
+                    &mut plane[(y + g.padding) * self.stride + g.padding..][..g.width],
+                    row,
+                );
             }
         }
         planes
     }
 }
 
-/// Whether [`convolve`] takes `g`: one input channel, and each kernel row fits
-/// one vector.
+/// Whether [`convolve`] takes `g`: each kernel row fits one vector, and either one
+/// input channel (rows of output pixels in the lanes) or at most [`MAX_WIDTH`]
+/// output channels (the output channels in the lanes).
 pub(super) fn convolves(g: &Geometry) -> bool {
-    g.in_channels == 1 && g.kernel <= MAX_KERNEL
+    g.kernel <= MAX_KERNEL && (g.in_channels == 1 || g.out_channels <= MAX_WIDTH)
 }
 
 /// Whether [`weight_gradient`] takes `g`: each kernel row fits one vector.
@@ -183,9 +202,10 @@ macro_rules! dispatch {
     };
 }
 
-/// Writes the convolution (no bias) of `input` `[images, 1, H, W]` into `conv`
+/// Writes the convolution (no bias) of `input` `[images, C, H, W]` into `conv`
 /// `[O, images · conv pixels]`, the layout the matrix-product path produces,
-/// with the loops compiled as `simd` ([`Simd::for_forward`]).
+/// with the loops compiled as `simd` ([`Simd::for_forward`]); `g` is one that
+/// [`convolves`] takes.
 pub(super) fn convolve(
     simd: Simd,
     g: &Geometry,
@@ -432,6 +452,12 @@ fn convolve_with<V: Lanes>(
 ) {
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(convolves(g));
+    if g.in_channels > 1 {
+        if g.kernel == UNROLLED_KERNEL {
+            return channels_in_lanes::<V, UNROLLED_KERNEL>(g, input, weight, plane, conv);
+        }
+        return channels_in_lanes::<V, 0>(g, input, weight, plane, conv);
+    }
     let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
     let images = input.len() / g.input_len();
@@ -510,8 +536,85 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
                             acc.store(out);
                         } else {
                             acc.store(&mut spill);
-                            out.copy_from_slice(&spill[..valid]);
+                            super::copy_short(out, &spill[..valid]);
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Accumulators of [`channels_in_lanes`]: output pixels × vectors of output
+/// channels, enough independent multiply-adds in flight to hide their latency,
+/// few enough to stay in the 16 registers of AVX2 beside the weights.
+const ACCUMULATORS: usize = 10;
+
+/// The convolution of a stage with several input channels, each output channel in
+/// a lane of its own: every output pixel is Σ over the C·K² taps of (that input
+/// pixel, broadcast) × (the tap's weights of all output channels, one vector), for
+/// a row of pixels at a time in registers. No lane is idle where the stage has as
+/// many output channels as a multiple of the lanes (LeNet's second: 16), whereas
+/// its 10-pixel conv rows would leave a third of a row-wise vector empty; and
+/// nothing is unfolded. `K`: the kernel side (0: `g.kernel`, not known at compile
+/// time).
+#[inline(always)]
+fn channels_in_lanes<V: Lanes, const K: usize>(
+    g: &Geometry,
+    input: &[f32],
+    weight: &[f32],
+    scratch: &mut Vec<f32>,
+    conv: &mut [f32],
+) {
+    // Vectors of output channels (1 or 2) and output pixels held per block.
+    let groups = MAX_WIDTH / V::WIDTH;
+    let block = ACCUMULATORS / groups;
+    let k = if K == 0 { g.kernel } else { K };
+    let (cw, ch) = (g.conv_width(), g.conv_height());
+    let (patch, pixels) = (g.patch(), g.conv_pixels());
+    let images = input.len() / g.input_len();
+    let layout = Plane::with_width(g, cw.next_multiple_of(block), 1);
+    let len = layout.len(g);
+    let buffer = super::sized(scratch, patch * MAX_WIDTH + images * g.in_channels * len);
+    let (transposed, planes) = buffer.split_at_mut(patch * MAX_WIDTH);
+    // weight [O, patch] as [patch, MAX_WIDTH]: a tap's weights for every output
+    // channel side by side, zero past O.
+    transposed.fill(0.0);
+    for (o, weights) in weight.chunks_exact(patch).enumerate() {
+        for (tap, &w) in weights.iter().enumerate() {
+            transposed[tap * MAX_WIDTH + o] = w;
+        }
+    }
+    let planes = layout.fill(g, input, planes);
+    let mut spill = [0.0f32; MAX_WIDTH];
+    for (image, planes) in planes.chunks_exact(g.in_channels * len).enumerate() {
+        let conv_at = image * pixels;
+        for y in 0..ch {
+            for x0 in (0..cw).step_by(block) {
+                let mut acc = [[V::splat(0.0); 2]; ACCUMULATORS];
+                for (c, plane) in planes.chunks_exact(len).enumerate() {
+                    for ky in 0..k {
+                        let row = &plane[(y + ky) * layout.stride + x0..][..block + k - 1];
+                        let taps = &transposed[(c * k + ky) * k * MAX_WIDTH..][..k * MAX_WIDTH];
+                        for (kx, taps) in taps.chunks_exact(MAX_WIDTH).enumerate() {
+                            let w: [V; 2] =
+                                std::array::from_fn(|v| V::load(&taps[(v % groups) * V::WIDTH..]));
+                            for (p, acc) in acc.iter_mut().take(block).enumerate() {
+                                let x = V::splat(row[p + kx]);
+                                for (acc, w) in acc.iter_mut().zip(w).take(groups) {
+                                    *acc = x.mul_add(w, *acc);
+                                }
+                            }
+                        }
+                    }
+                }
+                for (p, acc) in acc.iter().take(block.min(cw - x0)).enumerate() {
+                    for (v, acc) in acc.iter().take(groups).enumerate() {
+                        acc.store(&mut spill[v * V::WIDTH..]);
+                    }
+                    let at = conv_at + y * cw + x0 + p;
+                    for (o, &value) in spill[..g.out_channels].iter().enumerate() {
+                        conv[o * images * pixels + at] = value;
                     }
                 }
             }
@@ -626,9 +729,34 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
+    if g.kernel == UNROLLED_KERNEL {
+        input_gradient_sized::<V, UNROLLED_KERNEL>(
+            g,
+            weight,
+            routes,
+            grad_output,
+            scratch,
+            grad_input,
+        );
+    } else {
+        input_gradient_sized::<V, 0>(g, weight, routes, grad_output, scratch, grad_input);
+    }
+}
+
+/// [`input_gradient_with`] for a kernel of side `K` (0: `g.kernel`, not known at
+/// compile time), so that LeNet's five kernel rows per winner are unrolled.
+#[inline(always)]
+fn input_gradient_sized<V: Lanes, const K: usize>(
+    g: &Geometry,
+    weight: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    scratch: &mut Vec<f32>,
+    grad_input: &mut [f32],
+) {
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
-    let k = g.kernel;
+    let k = if K == 0 { g.kernel } else { K };
     let lanes = V::WIDTH;
     let layout = Plane::new(g, lanes);
     let len = layout.len(g);
@@ -811,6 +939,10 @@ mod tests {
 
     #[test]
     fn convolution_matches_the_obvious_loops() {
+        assert!(
+            lenet().iter().all(convolves),
+            "LeNet's stages take the direct forward"
+        );
         for g in taken_by(convolves) {
             let Case { x, w, b, .. } = Case::new(&g, 11);
             let expected = reference(&g, &x, &w, &b);
