@@ -386,6 +386,28 @@ fn the_page_reads_drawn_digits_in_headless_chromium() {
             "the drawn {digit}"
         );
     }
+    // The explanations of a class other than the prediction: the page asks for
+    // it, shows it for each model, and still shows the prediction.
+    browser.eval(
+        "(() => { const c = document.getElementById('class'); c.value = '6'; c.dispatchEvent(new Event('change')); })()",
+    );
+    assert!(
+        browser.wait_for(
+            "!inFlight && !pending && last.models.every(m => m.explained_class === 6)",
+            Duration::from_secs(30)
+        ),
+        "the answer explains class 6"
+    );
+    let notes = browser
+        .eval("[...document.querySelectorAll('.overlay-note')].map(e => e.textContent).join('|')");
+    let notes = notes.as_str().unwrap();
+    assert!(
+        notes.split('|').all(|note| note.ends_with("class 6")),
+        "each model's overlay says which class it explains: {notes}"
+    );
+    let shown = browser
+        .eval("[...document.querySelectorAll('.predicted')].map(e => e.dataset.class).join(',')");
+    assert_eq!(shown, Value::from("0,0"), "the prediction is still shown");
     // Every layer of every model has drawn channels (not all black).
     let blank_layers = browser.eval(
         "[...document.querySelectorAll('.layer')].filter(layer => ![...layer.querySelectorAll('canvas')].some(c => {

@@ -92,9 +92,15 @@ function status(text, error = false) {
   $("status").textContent = text;
   $("status").className = error ? "error" : "";
 }
+// The settings the server explains with: each model's Grad-CAM layer, and the
+// class the explanations are of (empty: each model's own prediction).
 function query() {
+  const params = new URLSearchParams();
   const layers = camLayers.join(",");
-  return layers ? "?layer=" + encodeURIComponent(layers) : "";
+  if (layers) params.set("layer", layers);
+  if ($("class").value !== "") params.set("class", $("class").value);
+  const text = params.toString();
+  return text ? "?" + text : "";
 }
 // One request at a time; while one runs, only the newest next one is kept.
 // `about` says what is asked about; the answer shown remembers it.
@@ -265,6 +271,7 @@ function resend() {
 }
 $("overlay").addEventListener("change", () => last && last.models.forEach((m, i) => drawSeen(i, m, last.input)));
 $("scale").addEventListener("change", () => last && show(last));
+$("class").addEventListener("change", resend);
 
 // ---- the MNIST test images -----------------------------------------------
 let mnistOffset = 0;
