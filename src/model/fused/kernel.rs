@@ -411,13 +411,9 @@ fn bias_relu_pool(
             let bottom = &plane[(2 * py + 1) * cw..][..cw];
             let out = &mut output[py * ow..][..ow];
             let route = &mut routes[py * ow..][..ow];
-            for px in 0..ow {
-                let window = [
-                    top[2 * px],
-                    top[2 * px + 1],
-                    bottom[2 * px],
-                    bottom[2 * px + 1],
-                ];
+            let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            for (px, (top, bottom)) in windows.take(ow).enumerate() {
+                let window = [top[0], top[1], bottom[0], bottom[1]];
                 // The first of equal values wins, as in PyTorch's scan order.
                 let (mut best, mut winner) = (window[0], 0u8);
                 for (r, &v) in window.iter().enumerate().skip(1) {

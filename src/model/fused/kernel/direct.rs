@@ -646,14 +646,14 @@ fn push_winners(
     let base = image * g.in_channels * layout.len(g);
     let mut end = winners.len();
     winners.resize(end + oh * ow, (0, 0.0));
-    for py in 0..oh {
-        for px in 0..ow {
-            let route = routes[py * ow + px];
+    let rows = routes.chunks_exact(ow).zip(grads.chunks_exact(ow));
+    for (py, (routes, grads)) in rows.enumerate() {
+        for (px, (&route, &grad)) in routes.iter().zip(grads).enumerate() {
             // Decoded before knowing whether there is a winner: then the entry is
             // overwritten or cut off.
             let (dy, dx) = winner_offset(route, window);
             let (y, x) = (py * window + dy, px * window + dx);
-            winners[end] = (base + y * layout.stride + x, grads[py * ow + px]);
+            winners[end] = (base + y * layout.stride + x, grad);
             end += usize::from(route != NO_ROUTE);
         }
     }
