@@ -320,7 +320,8 @@ fn sixteen_requests_at_once_all_succeed() {
 }
 
 /// The page in real headless Chromium: a vertical stroke reads as 1 and a ring
-/// as 0 in both models, the feature-map canvases are drawn, the console is clean.
+/// as 0 in both models, "of class" asks for the explanations of another class,
+/// the feature-map canvases are drawn, the console is clean.
 #[test]
 fn the_page_reads_drawn_digits_in_headless_chromium() {
     let test = "the_page_reads_drawn_digits_in_headless_chromium";

@@ -71,7 +71,10 @@ function stroke(e) {
   previous = p;
   if (inked >= ENOUGH_INK) sendPad();
 }
-$("clear").addEventListener("click", () => { clearPad(); inked = 0; status("Cleared: draw a digit."); });
+$("clear").addEventListener("click", () => {
+  clearPad(); inked = 0; source = null; // nothing shown to ask about again
+  status("Cleared: draw a digit.");
+});
 function sendPad() {
   pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob }, { kind: "pad" }));
 }
@@ -312,6 +315,9 @@ function explainMnist(index) { request(`/api/mnist/${index}`, {}, { kind: "mnist
       return (convs.length ? convs[convs.length - 1] : maps[maps.length - 1] || { name: "" }).name;
     });
     buildColumns();
+    // Classes every model has (its last layer's width): the ones "of class" offers.
+    const classes = Math.min(...models.map((m) => m.layers[m.layers.length - 1].shape[0]));
+    for (let c = 0; c < classes; c++) $("class").insertAdjacentHTML("beforeend", `<option>${c}</option>`);
     status(`${models.length} model${models.length > 1 ? "s" : ""} loaded: draw a digit.`);
     if (info.mnist_test_images > 0) { $("mnist").hidden = false; loadMnist(); }
   } catch (e) {

@@ -27,9 +27,10 @@ use rayon::prelude::*;
 /// ReLU before it passed nothing back (PyTorch's ReLU has zero gradient at 0).
 pub(crate) const NO_ROUTE: u8 = u8::MAX;
 
-/// Images per chunk: small enough that a chunk's unfolded input stays in L2 cache
-/// (conv1: 25 rows × 4 × 784 columns = 313 kB). Measured on 2 cores, one epoch of
-/// LeNet5: 2 → 13,500, 4 → 14,600, 8 → 13,400, 16 → 12,600 images/s.
+/// Images per chunk: small enough that a chunk's working memory stays in L2 cache
+/// (chosen when conv1 still went through im2col: 25 rows × 4 × 784 columns = 313
+/// kB). Measured then on 2 cores, one epoch of LeNet5: 2 → 13,500, 4 → 14,600, 8 →
+/// 13,400, 16 → 12,600 images/s.
 ///
 /// Fixed, never derived from the thread count: the weight gradient is a sum of
 /// per-chunk sums, so chunks that changed with the machine would group the sum
@@ -285,8 +286,8 @@ fn unfold(g: &Geometry, input: &[f32], unfolded: &mut [f32]) {
     }
 }
 
-/// `dst.copy_from_slice(src)` for the short runs of [`unfold`] (a row of an image,
-/// 1 to a few dozen values), without a call into `memcpy` for each: whole blocks
+/// `dst.copy_from_slice(src)` for short runs (a row of an image in [`unfold`] or
+/// a padded plane, 1 to a few dozen values), without a call into `memcpy` for each: whole blocks
 /// of 8, then one last block of 8 that may overlap the previous one.
 #[inline(always)]
 fn copy_short(dst: &mut [f32], src: &[f32]) {
@@ -650,8 +651,9 @@ mod tests {
             g(3, 1, 10, 9, 2, 9, 1, false), // one channel but a kernel row wider than a vector
             g(2, 2, 12, 11, 2, 9, 0, true), // im2col backward: pooled, two channels, odd width
             g(6, 1, 6, 5, 2, 3, 1, true), // direct path over two chunks (4 + 2 images)
-            g(2, 2, 7, 7, 17, 3, 1, true), // more output channels than a vector: im2col forward
+            g(2, 2, 7, 7, 17, 3, 1, true), // more output channels than 16: im2col forward
             g(5, 3, 8, 12, 16, 5, 0, true), // output channels filling the lanes; a row of 8
+            g(2, 3, 9, 9, 12, 3, 1, true), // 12 output channels: a second 8-lane vector part-used
         ]
     }
 

@@ -1,13 +1,14 @@
-//! Convolution without im2col: the forward pass of a stage with one input channel
-//! (LeNet's first) or with at most 16 output channels (LeNet's second), and both
-//! gradients of any stage whose kernel rows fit one vector (both of LeNet's).
+//! Convolution without im2col, for kernels up to 8 wide: the forward pass of a
+//! stage with one input channel (LeNet's first) or with at most 16 output channels
+//! (LeNet's second), and both gradients of any stage (both of LeNet's).
 //!
 //! Why: im2col writes K² shifted copies of every input plane, and a training step
 //! did it twice (forward, and again for the weight gradient); with LeNet's small
 //! planes that copying was the largest single cost of a step. With one input
 //! channel the product is also only six rows tall, which leaves `gemm`'s register
 //! tiles mostly empty. Here each input plane is copied once into a zero-padded
-//! plane whose rows are wide enough for whole vector loads, and:
+//! plane (whose rows are wide enough for whole vector loads where the loop loads
+//! rows), and:
 //!
 //! - forward, one input channel: every conv row is a sum of K² shifted rows of
 //!   that plane, each times one weight, for a few output channels at a time held
@@ -46,37 +47,39 @@ use super::{Geometry, NO_ROUTE, winner_offset};
 /// The widest [`Lanes::WIDTH`] of any variant: the size of spill buffers.
 const MAX_WIDTH: usize = 16;
 
-/// How a padded input plane is laid out for vectors of `lanes` floats.
+/// How a zero-padded input plane is laid out: rows of `stride` floats, as many as
+/// the convolution reads (conv height + K − 1), then `slack` floats.
 struct Plane {
-    /// Row stride: the conv width in whole blocks of vectors, plus K − 1.
+    /// Row stride: `width`, plus K − 1.
     stride: usize,
-    /// Conv width rounded up to whole blocks of vectors.
-    vector_width: usize,
-    /// Floats per vector.
-    lanes: usize,
+    /// The conv width rounded up to what the loop computes at a time.
+    width: usize,
+    /// Floats after the last row.
+    slack: usize,
 }
 
 impl Plane {
-    /// Rows of whole blocks of [`BLOCK`] vectors: what the row-wise loops load.
+    /// For the loops that load vectors of `lanes` floats: rows of whole blocks of
+    /// [`BLOCK`] vectors, and one vector of slack, so that a vector access starting
+    /// anywhere in the last row stays inside (the farthest, a winner's row in the
+    /// gradients, starts at most a conv width into it).
     fn new(g: &Geometry, lanes: usize) -> Self {
         Self::with_width(g, g.conv_width().next_multiple_of(BLOCK * lanes), lanes)
     }
 
-    /// Rows `vector_width` wide (at least the conv width) plus K − 1, and
-    /// `lanes` floats of slack at the end.
-    fn with_width(g: &Geometry, vector_width: usize, lanes: usize) -> Self {
+    /// Rows `width` wide (at least the conv width) plus K − 1, and `slack` floats
+    /// after them.
+    fn with_width(g: &Geometry, width: usize, slack: usize) -> Self {
         Self {
-            stride: vector_width + g.kernel - 1,
-            vector_width,
-            lanes,
+            stride: width + g.kernel - 1,
+            width,
+            slack,
         }
     }
 
-    /// Length of the buffer: every row, plus one vector of slack, so that a
-    /// vector access starting anywhere in the last row stays inside (the farthest,
-    /// a winner's row in the gradients, starts at most a conv width into it).
+    /// Length of the buffer: every row, plus the slack.
     fn len(&self, g: &Geometry) -> usize {
-        (g.conv_height() + g.kernel - 1) * self.stride + self.lanes
+        (g.conv_height() + g.kernel - 1) * self.stride + self.slack
     }
 
     /// Copies every plane of `input` `[images, C, H, W]` into a padded plane of its
@@ -105,9 +108,10 @@ impl Plane {
     }
 }
 
-/// Whether [`convolve`] takes `g`: each kernel row fits one vector, and either one
-/// input channel (rows of output pixels in the lanes) or at most [`MAX_WIDTH`]
-/// output channels (the output channels in the lanes).
+/// Whether [`convolve`] takes `g`: a kernel up to [`MAX_KERNEL`] wide (the limit
+/// of the whole direct path, so that which shapes take it is one rule), and either
+/// one input channel (rows of output pixels in the lanes) or at most [`MAX_WIDTH`]
+/// output channels (the output channels in the lanes). Never depends on the CPU.
 pub(super) fn convolves(g: &Geometry) -> bool {
     g.kernel <= MAX_KERNEL && (g.in_channels == 1 || g.out_channels <= MAX_WIDTH)
 }
@@ -442,6 +446,25 @@ const MAX_KERNEL: usize = 8;
 /// Output vectors computed together, so each weight is broadcast once for them.
 const BLOCK: usize = 2;
 
+/// The kernel side in a loop compiled for side `K`: `K`, or `g.kernel` where `K`
+/// is 0 (the general loop).
+#[inline(always)]
+fn side<const K: usize>(g: &Geometry) -> usize {
+    if K == 0 { g.kernel } else { K }
+}
+
+/// Calls `$f::<$generics…, K>($args)` with `K` = [`UNROLLED_KERNEL`] where `g`'s
+/// kernel is that size (its loops unrolled), else with `K` = 0.
+macro_rules! by_kernel_side {
+    ($g:expr, $f:ident::<$($generic:tt),+>($($args:expr),*)) => {
+        if $g.kernel == UNROLLED_KERNEL {
+            $f::<$($generic),+, UNROLLED_KERNEL>($($args),*)
+        } else {
+            $f::<$($generic),+, 0>($($args),*)
+        }
+    };
+}
+
 #[inline(always)]
 fn convolve_with<V: Lanes>(
     g: &Geometry,
@@ -453,10 +476,19 @@ fn convolve_with<V: Lanes>(
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(convolves(g));
     if g.in_channels > 1 {
-        if g.kernel == UNROLLED_KERNEL {
-            return channels_in_lanes::<V, UNROLLED_KERNEL>(g, input, weight, plane, conv);
+        // Vectors of output channels: one, or two of 8 lanes for more than 8.
+        if g.out_channels <= V::WIDTH {
+            by_kernel_side!(
+                g,
+                channels_in_lanes_of_1::<V>(g, input, weight, plane, conv)
+            );
+        } else {
+            by_kernel_side!(
+                g,
+                channels_in_lanes_of_2::<V>(g, input, weight, plane, conv)
+            );
         }
-        return channels_in_lanes::<V, 0>(g, input, weight, plane, conv);
+        return;
     }
     let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
@@ -489,11 +521,7 @@ fn channels<V: Lanes, const N: usize>(
     planes: &[f32],
     channels: [(&mut [f32], &[f32]); N],
 ) {
-    if g.kernel == UNROLLED_KERNEL {
-        channels_sized::<V, N, UNROLLED_KERNEL>(g, layout, planes, channels);
-    } else {
-        channels_sized::<V, N, 0>(g, layout, planes, channels);
-    }
+    by_kernel_side!(g, channels_sized::<V, N>(g, layout, planes, channels));
 }
 
 /// [`channels`] for a kernel of side `K` (0: `g.kernel`, not known at compile time).
@@ -504,14 +532,14 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
     planes: &[f32],
     mut channels: [(&mut [f32], &[f32]); N],
 ) {
-    let k = if K == 0 { g.kernel } else { K };
+    let k = side::<K>(g);
     let (cw, ch) = (g.conv_width(), g.conv_height());
     let pixels = g.conv_pixels();
     let lanes = V::WIDTH;
     let mut spill = [0.0f32; MAX_WIDTH];
     for (image, plane) in planes.chunks_exact(layout.len(g)).enumerate() {
         for y in 0..ch {
-            for x0 in (0..layout.vector_width).step_by(BLOCK * lanes) {
+            for x0 in (0..layout.width).step_by(BLOCK * lanes) {
                 let mut acc = [[V::splat(0.0); BLOCK]; N];
                 for ky in 0..k {
                     let row =
@@ -550,26 +578,50 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
 /// few enough to stay in the 16 registers of AVX2 beside the weights.
 const ACCUMULATORS: usize = 10;
 
-/// The convolution of a stage with several input channels, each output channel in
-/// a lane of its own: every output pixel is Σ over the C·K² taps of (that input
-/// pixel, broadcast) × (the tap's weights of all output channels, one vector), for
-/// a row of pixels at a time in registers. No lane is idle where the stage has as
-/// many output channels as a multiple of the lanes (LeNet's second: 16), whereas
-/// its 10-pixel conv rows would leave a third of a row-wise vector empty; and
-/// nothing is unfolded. `K`: the kernel side (0: `g.kernel`, not known at compile
-/// time).
+/// [`channels_in_lanes`] with one vector of output channels.
 #[inline(always)]
-fn channels_in_lanes<V: Lanes, const K: usize>(
+fn channels_in_lanes_of_1<V: Lanes, const K: usize>(
     g: &Geometry,
     input: &[f32],
     weight: &[f32],
     scratch: &mut Vec<f32>,
     conv: &mut [f32],
 ) {
-    // Vectors of output channels (1 or 2) and output pixels held per block.
-    let groups = MAX_WIDTH / V::WIDTH;
-    let block = ACCUMULATORS / groups;
-    let k = if K == 0 { g.kernel } else { K };
+    channels_in_lanes::<V, K, 1>(g, input, weight, scratch, conv);
+}
+
+/// [`channels_in_lanes`] with two vectors of output channels.
+#[inline(always)]
+fn channels_in_lanes_of_2<V: Lanes, const K: usize>(
+    g: &Geometry,
+    input: &[f32],
+    weight: &[f32],
+    scratch: &mut Vec<f32>,
+    conv: &mut [f32],
+) {
+    channels_in_lanes::<V, K, 2>(g, input, weight, scratch, conv);
+}
+
+/// The convolution of a stage with several input channels, each output channel in
+/// a lane of its own: every output pixel is Σ over the C·K² taps of (that input
+/// pixel, broadcast) × (the tap's weights of all output channels, `G` vectors),
+/// for a row of pixels at a time in registers. LeNet's second stage (16 output
+/// channels) fills every lane, whereas its 10-pixel conv rows would leave a third
+/// of a row-wise vector empty; a stage with fewer output channels than the lanes
+/// leaves the rest idle. Nothing is unfolded. `K`: the kernel side (0: `g.kernel`,
+/// not known at compile time).
+#[inline(always)]
+fn channels_in_lanes<V: Lanes, const K: usize, const G: usize>(
+    g: &Geometry,
+    input: &[f32],
+    weight: &[f32],
+    scratch: &mut Vec<f32>,
+    conv: &mut [f32],
+) {
+    debug_assert!(g.out_channels <= G * V::WIDTH && G * V::WIDTH <= MAX_WIDTH);
+    // Output pixels held per block.
+    let block = ACCUMULATORS / G;
+    let k = side::<K>(g);
     let (cw, ch) = (g.conv_width(), g.conv_height());
     let (patch, pixels) = (g.patch(), g.conv_pixels());
     let images = input.len() / g.input_len();
@@ -591,17 +643,16 @@ fn channels_in_lanes<V: Lanes, const K: usize>(
         let conv_at = image * pixels;
         for y in 0..ch {
             for x0 in (0..cw).step_by(block) {
-                let mut acc = [[V::splat(0.0); 2]; ACCUMULATORS];
+                let mut acc = [[V::splat(0.0); G]; ACCUMULATORS];
                 for (c, plane) in planes.chunks_exact(len).enumerate() {
                     for ky in 0..k {
                         let row = &plane[(y + ky) * layout.stride + x0..][..block + k - 1];
                         let taps = &transposed[(c * k + ky) * k * MAX_WIDTH..][..k * MAX_WIDTH];
                         for (kx, taps) in taps.chunks_exact(MAX_WIDTH).enumerate() {
-                            let w: [V; 2] =
-                                std::array::from_fn(|v| V::load(&taps[(v % groups) * V::WIDTH..]));
+                            let w: [V; G] = std::array::from_fn(|v| V::load(&taps[v * V::WIDTH..]));
                             for (p, acc) in acc.iter_mut().take(block).enumerate() {
                                 let x = V::splat(row[p + kx]);
-                                for (acc, w) in acc.iter_mut().zip(w).take(groups) {
+                                for (acc, w) in acc.iter_mut().zip(w) {
                                     *acc = x.mul_add(w, *acc);
                                 }
                             }
@@ -609,7 +660,7 @@ fn channels_in_lanes<V: Lanes, const K: usize>(
                     }
                 }
                 for (p, acc) in acc.iter().take(block.min(cw - x0)).enumerate() {
-                    for (v, acc) in acc.iter().take(groups).enumerate() {
+                    for (v, acc) in acc.iter().enumerate() {
                         acc.store(&mut spill[v * V::WIDTH..]);
                     }
                     let at = conv_at + y * cw + x0 + p;
@@ -729,18 +780,10 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
-    if g.kernel == UNROLLED_KERNEL {
-        input_gradient_sized::<V, UNROLLED_KERNEL>(
-            g,
-            weight,
-            routes,
-            grad_output,
-            scratch,
-            grad_input,
-        );
-    } else {
-        input_gradient_sized::<V, 0>(g, weight, routes, grad_output, scratch, grad_input);
-    }
+    by_kernel_side!(
+        g,
+        input_gradient_sized::<V>(g, weight, routes, grad_output, scratch, grad_input)
+    );
 }
 
 /// [`input_gradient_with`] for a kernel of side `K` (0: `g.kernel`, not known at
@@ -756,7 +799,7 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
 ) {
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
-    let k = if K == 0 { g.kernel } else { K };
+    let k = side::<K>(g);
     let lanes = V::WIDTH;
     let layout = Plane::new(g, lanes);
     let len = layout.len(g);
