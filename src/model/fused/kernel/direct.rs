@@ -478,15 +478,9 @@ fn convolve_with<V: Lanes>(
     if g.in_channels > 1 {
         // Vectors of output channels: one, or two of 8 lanes for more than 8.
         if g.out_channels <= V::WIDTH {
-            by_kernel_side!(
-                g,
-                channels_in_lanes_of_1::<V>(g, input, weight, plane, conv)
-            );
+            by_kernel_side!(g, channels_in_lanes::<V, 1>(g, input, weight, plane, conv));
         } else {
-            by_kernel_side!(
-                g,
-                channels_in_lanes_of_2::<V>(g, input, weight, plane, conv)
-            );
+            by_kernel_side!(g, channels_in_lanes::<V, 2>(g, input, weight, plane, conv));
         }
         return;
     }
@@ -578,30 +572,6 @@ fn channels_sized<V: Lanes, const N: usize, const K: usize>(
 /// few enough to stay in the 16 registers of AVX2 beside the weights.
 const ACCUMULATORS: usize = 10;
 
-/// [`channels_in_lanes`] with one vector of output channels.
-#[inline(always)]
-fn channels_in_lanes_of_1<V: Lanes, const K: usize>(
-    g: &Geometry,
-    input: &[f32],
-    weight: &[f32],
-    scratch: &mut Vec<f32>,
-    conv: &mut [f32],
-) {
-    channels_in_lanes::<V, K, 1>(g, input, weight, scratch, conv);
-}
-
-/// [`channels_in_lanes`] with two vectors of output channels.
-#[inline(always)]
-fn channels_in_lanes_of_2<V: Lanes, const K: usize>(
-    g: &Geometry,
-    input: &[f32],
-    weight: &[f32],
-    scratch: &mut Vec<f32>,
-    conv: &mut [f32],
-) {
-    channels_in_lanes::<V, K, 2>(g, input, weight, scratch, conv);
-}
-
 /// The convolution of a stage with several input channels, each output channel in
 /// a lane of its own: every output pixel is Σ over the C·K² taps of (that input
 /// pixel, broadcast) × (the tap's weights of all output channels, `G` vectors),
@@ -611,7 +581,7 @@ fn channels_in_lanes_of_2<V: Lanes, const K: usize>(
 /// leaves the rest idle. Nothing is unfolded. `K`: the kernel side (0: `g.kernel`,
 /// not known at compile time).
 #[inline(always)]
-fn channels_in_lanes<V: Lanes, const K: usize, const G: usize>(
+fn channels_in_lanes<V: Lanes, const G: usize, const K: usize>(
     g: &Geometry,
     input: &[f32],
     weight: &[f32],
