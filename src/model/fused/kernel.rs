@@ -276,10 +276,12 @@ fn unfold(g: &Geometry, input: &[f32], unfolded: &mut [f32]) {
                 };
                 let src = &plane[iy * g.width..][..g.width];
                 line[..x_start].fill(0.0);
-                copy_short(
-                    &mut line[x_start..x_end],
-                    &src[x_start + kj - shift..x_end + kj - shift],
-                );
+                if x_start < x_end {
+                    copy_short(
+                        &mut line[x_start..x_end],
+                        &src[x_start + kj - shift..x_end + kj - shift],
+                    );
+                }
                 line[x_end..].fill(0.0);
             }
         }
@@ -348,6 +350,9 @@ fn fold(g: &Geometry, unfolded: &[f32], grad_input: &mut [f32]) {
                 let Some(iy) = (y + ki).checked_sub(g.padding).filter(|&iy| iy < g.height) else {
                     continue;
                 };
+                if x_start == x_end {
+                    continue;
+                }
                 let dst = &mut plane[iy * g.width..][..g.width];
                 dst[x_start + kj - shift..x_end + kj - shift]
                     .iter_mut()
@@ -369,9 +374,12 @@ fn patch_position(g: &Geometry, row: usize) -> (usize, usize, usize) {
 
 /// For kernel column `kj`: the output columns `x_start..x_end` whose input column
 /// `x + kj − pad` lies inside the image, and `shift` = `pad` (so the input column
-/// is `x + kj − shift`, written without going negative).
+/// is `x + kj − shift`, written without going negative). Both ends lie within the
+/// conv width; the span is empty where no output column of `kj` sees the image
+/// (padding wider than the image and the rest of the kernel), and then the input
+/// column must not be computed.
 fn valid_span(kj: usize, padding: usize, width: usize, conv_width: usize) -> (usize, usize, usize) {
-    let x_start = padding.saturating_sub(kj);
+    let x_start = padding.saturating_sub(kj).min(conv_width);
     let x_end = (width + padding).saturating_sub(kj).min(conv_width);
     (x_start, x_end.max(x_start), padding)
 }
@@ -654,6 +662,7 @@ mod tests {
             g(2, 2, 7, 7, 17, 3, 1, true), // more output channels than 16: im2col forward
             g(5, 3, 8, 12, 16, 5, 0, true), // output channels filling the lanes; a row of 8
             g(2, 3, 9, 9, 12, 3, 1, true), // 12 output channels: a second 8-lane vector part-used
+            g(2, 2, 3, 3, 4, 9, 4, true), // im2col, padding wider than the plane: columns that see nothing
         ]
     }
 

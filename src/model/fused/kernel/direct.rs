@@ -957,11 +957,70 @@ mod tests {
             "LeNet's stages take the direct forward"
         );
         for g in taken_by(convolves) {
-            let Case { x, w, b, .. } = Case::new(&g, 11);
-            let expected = reference(&g, &x, &w, &b);
-            for simd in variants() {
-                let diff = max_difference(&stage_output(&g, &x, &w, &b, simd), &expected);
-                assert!(diff < 1e-5, "{simd:?} {g:?}: {diff}");
+            check_convolution(&g, &Case::new(&g, 11));
+        }
+    }
+
+    fn check_convolution(g: &Geometry, case: &Case) {
+        let Case { x, w, b, .. } = case;
+        let expected = reference(g, x, w, b);
+        for simd in variants() {
+            let diff = max_difference(&stage_output(g, x, w, b, simd), &expected);
+            assert!(diff < 1e-5, "{simd:?} {g:?}: {diff}");
+        }
+    }
+
+    /// Shapes drawn at random (seeded), up to the direct path's kernel limit and
+    /// past its output-channel limit: what LeNet-style specs may ask for.
+    fn random_geometries(count: usize) -> Vec<Geometry> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut all = Vec::new();
+        while all.len() < count {
+            let kernel = 1 + below(MAX_KERNEL);
+            let (batch, in_channels) = (1 + below(6), 1 + below(7));
+            let (height, width) = (1 + below(16), 1 + below(16));
+            let out_channels = 1 + below(MAX_WIDTH + 4);
+            let (padding, pool) = (below(kernel), below(2) == 1);
+            let g = geometry(
+                batch,
+                in_channels,
+                height,
+                width,
+                out_channels,
+                kernel,
+                padding,
+                pool,
+            );
+            if g.is_valid() {
+                all.push(g);
+            }
+        }
+        all
+    }
+
+    /// The forward pass and both gradients on 150 random shapes, every variant.
+    #[test]
+    fn every_direct_kernel_matches_on_random_shapes() {
+        let shapes = random_geometries(150);
+        let several_inputs = shapes
+            .iter()
+            .filter(|g| convolves(g) && g.in_channels > 1)
+            .count();
+        assert!(several_inputs > 40, "{several_inputs}");
+        for (i, g) in shapes.iter().enumerate() {
+            let case = Case::new(g, 100 + i as u64);
+            if convolves(g) {
+                check_convolution(g, &case);
+            }
+            if differentiates(g) {
+                check_weight_gradient(g, &case);
+                check_input_gradient(g, &case);
             }
         }
     }
@@ -1004,25 +1063,29 @@ mod tests {
     #[test]
     fn weight_gradient_matches_the_obvious_loops() {
         for g in taken_by(differentiates) {
-            let Case { x, gy, routes, .. } = Case::new(&g, 21).mixed();
-            let expected = reference_weight_gradient(&g, &x, &routes, &gy);
-            let expected_bias: Vec<f32> = (0..g.out_channels)
-                .map(|o| {
-                    (0..g.batch)
-                        .flat_map(|n| {
-                            let at = (n * g.out_channels + o) * g.out_height() * g.out_width();
-                            at..at + g.out_height() * g.out_width()
-                        })
-                        .filter(|&i| routes[i] != NO_ROUTE)
-                        .map(|i| gy[i])
-                        .sum()
-                })
-                .collect();
-            for simd in variants() {
-                let (dw, db) = weight_gradient(simd, &g, &x, &routes, &gy, &mut Vec::new());
-                assert!(max_difference(&dw, &expected) < 1e-4, "{simd:?} {g:?}");
-                assert!(max_difference(&db, &expected_bias) < 1e-4, "{simd:?} {g:?}");
-            }
+            check_weight_gradient(&g, &Case::new(&g, 21).mixed());
+        }
+    }
+
+    fn check_weight_gradient(g: &Geometry, case: &Case) {
+        let Case { x, gy, routes, .. } = case;
+        let expected = reference_weight_gradient(g, x, routes, gy);
+        let expected_bias: Vec<f32> = (0..g.out_channels)
+            .map(|o| {
+                (0..g.batch)
+                    .flat_map(|n| {
+                        let at = (n * g.out_channels + o) * g.out_height() * g.out_width();
+                        at..at + g.out_height() * g.out_width()
+                    })
+                    .filter(|&i| routes[i] != NO_ROUTE)
+                    .map(|i| gy[i])
+                    .sum()
+            })
+            .collect();
+        for simd in variants() {
+            let (dw, db) = weight_gradient(simd, g, x, routes, gy, &mut Vec::new());
+            assert!(max_difference(&dw, &expected) < 1e-4, "{simd:?} {g:?}");
+            assert!(max_difference(&db, &expected_bias) < 1e-4, "{simd:?} {g:?}");
         }
     }
 
@@ -1032,29 +1095,33 @@ mod tests {
     #[test]
     fn input_gradient_matches_the_matrix_product() {
         for g in taken_by(differentiates) {
-            let Case {
-                x, w, gy, routes, ..
-            } = Case::new(&g, 31).mixed();
-            let columns = g.batch * g.conv_pixels();
-            let mut dense = vec![0.0; g.out_channels * columns];
-            route_back(&g, g.batch, &routes, &gy, &mut dense);
-            let mut unfolded = vec![0.0; g.patch() * columns];
-            matmul(
-                &mut unfolded,
-                (g.patch(), columns),
-                Operand::transposed(&w, g.patch()),
-                Operand::row_major(&dense, columns),
-                g.out_channels,
-            );
-            let mut expected = vec![0.0; x.len()];
-            fold(&g, &unfolded, &mut expected);
-            for simd in variants() {
-                // Garbage in the output buffer must not matter: it is overwritten.
-                let mut dx = vec![f32::NAN; x.len()];
-                input_gradient(simd, &g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
-                let diff = max_difference(&dx, &expected);
-                assert!(diff < 1e-4, "{simd:?} {g:?}: {diff}");
-            }
+            check_input_gradient(&g, &Case::new(&g, 31).mixed());
+        }
+    }
+
+    fn check_input_gradient(g: &Geometry, case: &Case) {
+        let Case {
+            x, w, gy, routes, ..
+        } = case;
+        let columns = g.batch * g.conv_pixels();
+        let mut dense = vec![0.0; g.out_channels * columns];
+        route_back(g, g.batch, routes, gy, &mut dense);
+        let mut unfolded = vec![0.0; g.patch() * columns];
+        matmul(
+            &mut unfolded,
+            (g.patch(), columns),
+            Operand::transposed(w, g.patch()),
+            Operand::row_major(&dense, columns),
+            g.out_channels,
+        );
+        let mut expected = vec![0.0; x.len()];
+        fold(g, &unfolded, &mut expected);
+        for simd in variants() {
+            // Garbage in the output buffer must not matter: it is overwritten.
+            let mut dx = vec![f32::NAN; x.len()];
+            input_gradient(simd, g, w, routes, gy, &mut Vec::new(), &mut dx);
+            let diff = max_difference(&dx, &expected);
+            assert!(diff < 1e-4, "{simd:?} {g:?}: {diff}");
         }
     }
 
