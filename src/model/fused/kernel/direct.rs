@@ -828,7 +828,9 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{geometries, geometry, max_difference, reference, values};
+    use super::super::tests::{
+        geometries, geometry, max_difference, random_geometries, reference, tolerance, values,
+    };
     use super::super::{Geometry, Operand, bias_relu_pool, fold, forward, matmul, route_back};
     use super::*;
 
@@ -966,48 +968,14 @@ mod tests {
         let expected = reference(g, x, w, b);
         for simd in variants() {
             let diff = max_difference(&stage_output(g, x, w, b, simd), &expected);
-            assert!(diff < 1e-5, "{simd:?} {g:?}: {diff}");
+            assert!(diff < tolerance(g), "{simd:?} {g:?}: {diff}");
         }
-    }
-
-    /// Shapes drawn at random (seeded), up to the direct path's kernel limit and
-    /// past its output-channel limit: what LeNet-style specs may ask for.
-    fn random_geometries(count: usize) -> Vec<Geometry> {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut below = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        let mut all = Vec::new();
-        while all.len() < count {
-            let kernel = 1 + below(MAX_KERNEL);
-            let (batch, in_channels) = (1 + below(6), 1 + below(7));
-            let (height, width) = (1 + below(16), 1 + below(16));
-            let out_channels = 1 + below(MAX_WIDTH + 4);
-            let (padding, pool) = (below(kernel), below(2) == 1);
-            let g = geometry(
-                batch,
-                in_channels,
-                height,
-                width,
-                out_channels,
-                kernel,
-                padding,
-                pool,
-            );
-            if g.is_valid() {
-                all.push(g);
-            }
-        }
-        all
     }
 
     /// The forward pass and both gradients on 150 random shapes, every variant.
     #[test]
     fn every_direct_kernel_matches_on_random_shapes() {
-        let shapes = random_geometries(150);
+        let shapes = random_geometries(150, MAX_KERNEL, MAX_WIDTH + 4);
         let several_inputs = shapes
             .iter()
             .filter(|g| convolves(g) && g.in_channels > 1)
