@@ -71,12 +71,17 @@ function stroke(e) {
   previous = p;
   if (inked >= ENOUGH_INK) sendPad();
 }
+// Each clear starts a new drawing: answers about an earlier one are dropped.
+let drawingNumber = 0;
 $("clear").addEventListener("click", () => {
-  clearPad(); inked = 0; source = null; // nothing shown to ask about again
+  clearPad(); inked = 0; drawingNumber++;
+  if (pending && pending[2].kind === "pad") pending = null;
+  if (source && source.kind === "pad") source = null; // a blank pad: nothing to ask again
   status("Cleared: draw a digit.");
 });
 function sendPad() {
-  pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob }, { kind: "pad" }));
+  const about = { kind: "pad", drawing: drawingNumber };
+  pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob }, about));
 }
 
 // ---- photos --------------------------------------------------------------
@@ -114,7 +119,7 @@ async function request(path, init, about) {
     const response = await fetch(path + query(), init);
     const body = await response.json();
     if (!response.ok) status(body.error || response.statusText, true);
-    else { last = body; source = about; show(body); }
+    else if (about.kind !== "pad" || about.drawing === drawingNumber) { last = body; source = about; show(body); }
   } catch (e) {
     status("The server did not answer: " + e, true);
   } finally {
@@ -316,7 +321,7 @@ function explainMnist(index) { request(`/api/mnist/${index}`, {}, { kind: "mnist
     });
     buildColumns();
     // Classes every model has (its last layer's width): the ones "of class" offers.
-    const classes = Math.min(...models.map((m) => m.layers[m.layers.length - 1].shape[0]));
+    const classes = models.length ? Math.min(...models.map((m) => m.layers[m.layers.length - 1].shape[0])) : 0;
     for (let c = 0; c < classes; c++) $("class").insertAdjacentHTML("beforeend", `<option>${c}</option>`);
     status(`${models.length} model${models.length > 1 ? "s" : ""} loaded: draw a digit.`);
     if (info.mnist_test_images > 0) { $("mnist").hidden = false; loadMnist(); }

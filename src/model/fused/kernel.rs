@@ -74,9 +74,15 @@ impl Geometry {
         self.conv_width() / self.window()
     }
 
-    /// Whether the convolution has any output at all.
+    /// Whether the convolution has any output at all (and anything to compute it
+    /// from).
     pub fn is_valid(&self) -> bool {
         self.kernel >= 1
+            && self.batch >= 1
+            && self.in_channels >= 1
+            && self.out_channels >= 1
+            && self.height >= 1
+            && self.width >= 1
             && self.height + 2 * self.padding >= self.kernel
             && self.width + 2 * self.padding >= self.kernel
             && self.out_height() > 0
@@ -666,9 +672,11 @@ mod tests {
         ]
     }
 
-    /// `count` shapes drawn at random (always the same ones), kernels up to
-    /// `max_kernel` wide, up to `max_out` output channels: what LeNet-style specs
-    /// may ask for, including the edges (padding wider than the plane, 1×1 outputs).
+    /// `count` shapes drawn at random (always the same ones): kernels up to
+    /// `max_kernel` wide, up to `max_out` output channels, up to 7 input channels,
+    /// planes up to 16×16, padding up to the kernel + 1 — the edges included
+    /// (padding wider than the plane, kernel columns that see no pixel, 1×1
+    /// outputs).
     pub(super) fn random_geometries(
         count: usize,
         max_kernel: usize,
@@ -687,7 +695,7 @@ mod tests {
             let (batch, in_channels) = (1 + below(6), 1 + below(7));
             let (height, width) = (1 + below(16), 1 + below(16));
             let out_channels = 1 + below(max_out);
-            let (padding, pool) = (below(kernel), below(2) == 1);
+            let (padding, pool) = (below(kernel + 2), below(2) == 1);
             let g = geometry(
                 batch,
                 in_channels,

@@ -15,7 +15,7 @@
 //!   in registers;
 //! - forward, several input channels: the output channels lie in the lanes, and
 //!   each output pixel is a sum over the C·K² taps of its input pixel (broadcast)
-//!   times the tap's weights of every output channel (one vector), a row of
+//!   times the tap's weights of every output channel (one or two vectors), a row of
 //!   pixels at a time in registers ([`channels_in_lanes`]);
 //! - weight gradient: only the pooled winners matter (a quarter of the conv
 //!   outputs at most, those the ReLU passed): each adds its K×K input patch, times
@@ -588,7 +588,12 @@ fn channels_in_lanes<V: Lanes, const G: usize, const K: usize>(
     scratch: &mut Vec<f32>,
     conv: &mut [f32],
 ) {
-    debug_assert!(g.out_channels <= G * V::WIDTH && G * V::WIDTH <= MAX_WIDTH);
+    if G * V::WIDTH > MAX_WIDTH {
+        // Never called so (`convolves` caps the channels at MAX_WIDTH); known at
+        // compile time, so such a compilation is only this.
+        unreachable!("{G} vectors of {} lanes", V::WIDTH);
+    }
+    debug_assert!(g.out_channels <= G * V::WIDTH);
     // Output pixels held per block.
     let block = ACCUMULATORS / G;
     let k = side::<K>(g);
@@ -1052,8 +1057,14 @@ mod tests {
             .collect();
         for simd in variants() {
             let (dw, db) = weight_gradient(simd, g, x, routes, gy, &mut Vec::new());
-            assert!(max_difference(&dw, &expected) < 1e-4, "{simd:?} {g:?}");
-            assert!(max_difference(&db, &expected_bias) < 1e-4, "{simd:?} {g:?}");
+            // Rounding grows with the winners summed per weight.
+            let bound = 1e-4 * (g.batch * g.conv_pixels()) as f32 / 256.0;
+            let bound = bound.max(1e-4);
+            assert!(max_difference(&dw, &expected) < bound, "{simd:?} {g:?}");
+            assert!(
+                max_difference(&db, &expected_bias) < bound,
+                "{simd:?} {g:?}"
+            );
         }
     }
 
