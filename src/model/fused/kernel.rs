@@ -694,7 +694,7 @@ mod tests {
             // width, output channels, padding, pool.
             let g = geometry(
                 1 + below(6),
-                1 + below(7),
+                1 + below(10),
                 1 + below(16),
                 1 + below(16),
                 1 + below(max_out),
@@ -737,9 +737,10 @@ mod tests {
     }
 
     /// How far a stage's outputs may be from the reference loops: float rounding,
-    /// which grows with the number of products summed per output.
+    /// which grows with the number of products summed per output (1e-5 up to a
+    /// little more than LeNet's 150).
     pub(super) fn tolerance(g: &Geometry) -> f32 {
-        1e-5 * (g.patch() as f32 / 256.0).max(1.0)
+        1e-5 * (g.patch() as f32 / 160.0).max(1.0)
     }
 
     /// The loss Σ gy·y is piecewise linear in every input, so a central difference

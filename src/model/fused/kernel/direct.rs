@@ -25,6 +25,11 @@
 //! - input gradient: each winner adds its gradient times its channel's weights
 //!   onto the patch it was computed from; no transposed product, no col2im.
 //!
+//! The gradients hold a kernel row in a vector, or — with a few input channels,
+//! where that loads less ([`interleaves`]: LeNet's second stage) — the input
+//! channels: the planes are then interleaved, a pixel's channels side by side
+//! ([`Interleaved`]), so that one load is a tap of every channel.
+//!
 //! The bodies are written once over [`Lanes`], a vector of [`Lanes::WIDTH`]
 //! floats, and compiled three times: AVX-512 (16 lanes) and AVX2 + FMA (8 lanes),
 //! chosen at run time where the CPU has them ([`Simd::selected`]), and plain
@@ -648,42 +653,53 @@ fn channels_in_lanes<V: Lanes, const G: usize, const K: usize>(
     }
 }
 
-/// Appends the winners of output channel `o` in `image`: where each one's patch
-/// starts in the padded planes of all images (at input channel 0, `[images, C,
-/// len]`), and its gradient.
-///
-/// Without a branch: whether an output has a winner is data (about half do), so
-/// a branch on it would be mispredicted about half the time. Every output is
-/// written, and the end moves on only past the winners.
-#[inline(always)]
-fn push_winners(
-    g: &Geometry,
-    layout: &Plane,
-    image: usize,
-    o: usize,
-    routes: &[u8],
-    grad_output: &[f32],
-    winners: &mut Vec<(usize, f32)>,
-) {
-    let (oh, ow, window) = (g.out_height(), g.out_width(), g.window());
-    let at = (image * g.out_channels + o) * oh * ow;
-    let routes = &routes[at..][..oh * ow];
-    let grads = &grad_output[at..][..oh * ow];
-    let base = image * g.in_channels * layout.len(g);
-    let mut end = winners.len();
-    winners.resize(end + oh * ow, (0, 0.0));
-    let rows = routes.chunks_exact(ow).zip(grads.chunks_exact(ow));
-    for (py, (routes, grads)) in rows.enumerate() {
-        for (px, (&route, &grad)) in routes.iter().zip(grads).enumerate() {
-            // Decoded before knowing whether there is a winner: then the entry is
-            // overwritten or cut off.
-            let (dy, dx) = winner_offset(route, window);
-            let (y, x) = (py * window + dy, px * window + dx);
-            winners[end] = (base + y * layout.stride + x, grad);
-            end += usize::from(route != NO_ROUTE);
+/// The pool winners of one output channel at a time, each as where its patch
+/// starts in an input buffer and its gradient. The slots are sized once for all
+/// of a channel's outputs, so listing neither allocates nor clears.
+#[derive(Default)]
+struct Winners {
+    slots: Vec<(usize, f32)>,
+}
+
+impl Winners {
+    /// The winners of output channel `o` in every image: `corner(image, y, x)` is
+    /// where the patch of conv pixel `(y, x)` starts.
+    ///
+    /// Without a branch: whether an output has a winner is data (about half do),
+    /// so a branch on it would be mispredicted about half the time. Every output
+    /// is written, and the end moves on only past the winners.
+    #[inline(always)]
+    fn of_channel(
+        &mut self,
+        g: &Geometry,
+        o: usize,
+        routes: &[u8],
+        grad_output: &[f32],
+        corner: impl Fn(usize, usize, usize) -> usize,
+    ) -> &[(usize, f32)] {
+        let (ow, window) = (g.out_width(), g.window());
+        let outputs = g.out_height() * ow;
+        let images = routes.len() / (g.out_channels * outputs);
+        if self.slots.len() < images * outputs {
+            self.slots.resize(images * outputs, (0, 0.0));
         }
+        let mut end = 0;
+        for image in 0..images {
+            let at = (image * g.out_channels + o) * outputs;
+            let routes = routes[at..][..outputs].chunks_exact(ow);
+            let grads = grad_output[at..][..outputs].chunks_exact(ow);
+            for (py, (routes, grads)) in routes.zip(grads).enumerate() {
+                for (px, (&route, &grad)) in routes.iter().zip(grads).enumerate() {
+                    // Decoded before knowing whether there is a winner: then the
+                    // slot is overwritten or cut off.
+                    let (dy, dx) = winner_offset(route, window);
+                    self.slots[end] = (corner(image, py * window + dy, px * window + dx), grad);
+                    end += usize::from(route != NO_ROUTE);
+                }
+            }
+        }
+        &self.slots[..end]
     }
-    winners.truncate(end);
 }
 
 /// Independent partial sums in [`row_sum`], so that consecutive multiply-adds
@@ -717,33 +733,177 @@ fn weight_gradient_with<V: Lanes>(
 ) -> (Vec<f32>, Vec<f32>) {
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
+    if interleaves(g) {
+        return by_kernel_side!(
+            g,
+            interleaved_weight_gradient::<V>(g, input, routes, grad_output, plane)
+        );
+    }
     let k = g.kernel;
     let layout = Plane::new(g, V::WIDTH);
     let planes = layout.fill_all(g, input, plane);
     let len = layout.len(g);
-    let images = input.len() / g.input_len();
     let mut grad_weight = Vec::with_capacity(g.out_channels * g.patch());
     let mut grad_bias = Vec::with_capacity(g.out_channels);
-    let mut winners = Vec::new();
+    let mut winners = Winners::default();
     let mut row = [0.0f32; MAX_WIDTH];
+    let corner = |image, y, x| image * g.in_channels * len + y * layout.stride + x;
     for o in 0..g.out_channels {
-        // Every winner of this channel in every image.
-        winners.clear();
-        for image in 0..images {
-            push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
-        }
+        let winners = winners.of_channel(g, o, routes, grad_output, corner);
         grad_bias.push(winners.iter().map(|&(_, grad)| grad).sum());
         // Row ky of input channel c's K×K gradient, in lanes 0..K; the other lanes
         // collect products with pixels right of the patch, and are dropped.
         for c in 0..g.in_channels {
             for ky in 0..k {
                 let rows = &planes[c * len + ky * layout.stride..];
-                row_sum::<V>(rows, &winners).store(&mut row);
+                row_sum::<V>(rows, winners).store(&mut row);
                 grad_weight.extend_from_slice(&row[..k]);
             }
         }
     }
     (grad_weight, grad_bias)
+}
+
+/// Whether the gradients of `g` hold the input channels in the lanes
+/// ([`Interleaved`]) rather than a kernel row: with at most 8 input channels (one
+/// vector of the narrowest variant holds them), where that takes fewer loads. A
+/// kernel row per vector costs C · K multiply-adds per winner, each with two
+/// loads (the row, and the broadcast gradient); the channels in the lanes cost K²
+/// with one load each. LeNet's second stage (C = 6, K = 5): 30 × 2 against 25 × 1.
+/// Never depends on the CPU.
+fn interleaves(g: &Geometry) -> bool {
+    g.in_channels <= MAX_KERNEL && g.kernel < 2 * g.in_channels
+}
+
+/// Input planes with the channels interleaved, `[images, rows, columns, lanes]`:
+/// each pixel's C channels side by side in one vector (zero past C), zero-padded
+/// around the input as the convolution reads it. A vector load at a pixel is all
+/// its channels.
+struct Interleaved {
+    rows: usize,
+    columns: usize,
+    lanes: usize,
+}
+
+impl Interleaved {
+    fn new(g: &Geometry, lanes: usize) -> Self {
+        debug_assert!(g.in_channels <= lanes);
+        Self {
+            rows: g.height + 2 * g.padding,
+            columns: g.width + 2 * g.padding,
+            lanes,
+        }
+    }
+
+    /// Floats per image.
+    fn len(&self) -> usize {
+        self.rows * self.columns * self.lanes
+    }
+
+    /// Where the patch of conv pixel `(y, x)` of `image` starts.
+    #[inline(always)]
+    fn corner(&self, image: usize, y: usize, x: usize) -> usize {
+        image * self.len() + (y * self.columns + x) * self.lanes
+    }
+
+    /// `input` `[images, C, H, W]` interleaved into `planes` (`images · len`).
+    fn fill(&self, g: &Geometry, input: &[f32], planes: &mut [f32]) {
+        planes.fill(0.0);
+        for (image, input) in input.chunks_exact(g.input_len()).enumerate() {
+            for (row, at) in input.chunks_exact(g.width).zip(self.rows(g, image)) {
+                let pixels = planes[at..].iter_mut().step_by(self.lanes);
+                pixels.zip(row).for_each(|(pixel, &value)| *pixel = value);
+            }
+        }
+    }
+
+    /// Where each row of `image`'s planes `[C, H, W]` starts, in their order;
+    /// its next pixels follow every `lanes` floats.
+    fn rows(&self, g: &Geometry, image: usize) -> impl Iterator<Item = usize> {
+        (0..g.in_channels).flat_map(move |c| {
+            (0..g.height).map(move |y| self.corner(image, y + g.padding, g.padding) + c)
+        })
+    }
+}
+
+/// Kernel rows whose gradient one pass over the winners sums in registers in
+/// [`interleaved_weight_gradient`]: as many as keep about this many accumulators,
+/// enough independent multiply-adds to hide their latency, few enough to leave
+/// AVX2's 16 registers room for the loads.
+const ROW_ACCUMULATORS: usize = 12;
+
+/// [`weight_gradient_with`] with the input channels in the lanes: for each
+/// channel's winners, the gradient of every tap of a few kernel rows (all input
+/// channels at once) is Σ grad · (the input pixel's vector at the tap). `K`: the
+/// kernel side (0: `g.kernel`, not known at compile time).
+#[inline(always)]
+fn interleaved_weight_gradient<V: Lanes, const K: usize>(
+    g: &Geometry,
+    input: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    buffer: &mut Vec<f32>,
+) -> (Vec<f32>, Vec<f32>) {
+    let k = side::<K>(g);
+    let layout = Interleaved::new(g, V::WIDTH);
+    let planes = super::sized(buffer, input.len() / g.input_len() * layout.len());
+    layout.fill(g, input, planes);
+    let rows_per_pass = (ROW_ACCUMULATORS / k).clamp(1, k);
+    let row_step = layout.columns * V::WIDTH;
+    let mut grad_weight = vec![0.0; g.out_channels * g.patch()];
+    let mut grad_bias = Vec::with_capacity(g.out_channels);
+    let mut winners = Winners::default();
+    let mut lanes = [0.0f32; MAX_WIDTH];
+    let corner = |image, y, x| layout.corner(image, y, x);
+    for (o, grad_weight) in grad_weight.chunks_exact_mut(g.patch()).enumerate() {
+        let winners = winners.of_channel(g, o, routes, grad_output, corner);
+        grad_bias.push(winners.iter().map(|&(_, grad)| grad).sum());
+        for first_row in (0..k).step_by(rows_per_pass) {
+            let mut store = |rows: &[[V; MAX_KERNEL]]| {
+                for (row, sums) in rows.iter().enumerate() {
+                    for (kx, sum) in sums.iter().take(k).enumerate() {
+                        sum.store(&mut lanes);
+                        for (c, &value) in lanes[..g.in_channels].iter().enumerate() {
+                            grad_weight[(c * k + first_row + row) * k + kx] = value;
+                        }
+                    }
+                }
+            };
+            // At most 3 rows a pass (ROW_ACCUMULATORS / k for k ≥ 3, else k).
+            let rows = &planes[first_row * row_step..];
+            match rows_per_pass.min(k - first_row) {
+                1 => store(&tap_sums::<V, 1, K>(g, rows, winners, row_step)),
+                2 => store(&tap_sums::<V, 2, K>(g, rows, winners, row_step)),
+                _ => store(&tap_sums::<V, 3, K>(g, rows, winners, row_step)),
+            }
+        }
+    }
+    (grad_weight, grad_bias)
+}
+
+/// One pass of [`interleaved_weight_gradient`] over a channel's winners: the
+/// gradients of `R` kernel rows, K taps each (a vector of input channels per
+/// tap), from the first row of `planes` (rows `row_step` floats apart). `R` and
+/// `K` are known at compile time, so that the sums stay in registers.
+#[inline(always)]
+fn tap_sums<V: Lanes, const R: usize, const K: usize>(
+    g: &Geometry,
+    planes: &[f32],
+    winners: &[(usize, f32)],
+    row_step: usize,
+) -> [[V; MAX_KERNEL]; R] {
+    let k = side::<K>(g);
+    let mut sums = [[V::splat(0.0); MAX_KERNEL]; R];
+    for &(corner, grad) in winners {
+        let grad = V::splat(grad);
+        for (r, sums) in sums.iter_mut().enumerate() {
+            let row = &planes[corner + r * row_step..][..k * V::WIDTH];
+            for (kx, sum) in sums.iter_mut().take(k).enumerate() {
+                *sum = grad.mul_add(V::load(&row[kx * V::WIDTH..]), *sum);
+            }
+        }
+    }
+    sums
 }
 
 #[inline(always)]
@@ -774,6 +934,10 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
 ) {
     const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
+    if interleaves(g) {
+        interleaved_input_gradient::<V, K>(g, weight, routes, grad_output, scratch, grad_input);
+        return;
+    }
     let k = side::<K>(g);
     let lanes = V::WIDTH;
     let layout = Plane::new(g, lanes);
@@ -789,33 +953,32 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
         padded[..k].copy_from_slice(row);
     }
     planes.fill(0.0);
-    let mut winners = Vec::new();
-    for image in 0..images {
-        for o in 0..g.out_channels {
-            winners.clear();
-            push_winners(g, &layout, image, o, routes, grad_output, &mut winners);
-            let weights = &padded[o * g.in_channels * k * lanes..][..g.in_channels * k * lanes];
-            for &(corner, grad) in &winners {
-                if !grad.is_finite() {
-                    // 0 × this is NaN: touch only the patch's own K columns, as the
-                    // matrix-product path does. (Only after training diverged.)
-                    for (c, weights) in weights.chunks_exact(k * lanes).enumerate() {
-                        for (ky, weights) in weights.chunks_exact(lanes).enumerate() {
-                            let row = &mut planes[c * len + corner + ky * layout.stride..][..k];
-                            row.iter_mut()
-                                .zip(&weights[..k])
-                                .for_each(|(p, w)| *p += grad * w);
-                        }
-                    }
-                    continue;
-                }
-                let scale = V::splat(grad);
+    let mut winners = Winners::default();
+    let corner = |image, y, x| image * g.in_channels * len + y * layout.stride + x;
+    // Channel by channel, every image at once: each pixel still adds its
+    // winners' terms in the order of their channels.
+    for o in 0..g.out_channels {
+        let weights = &padded[o * g.in_channels * k * lanes..][..g.in_channels * k * lanes];
+        for &(corner, grad) in winners.of_channel(g, o, routes, grad_output, corner) {
+            if !grad.is_finite() {
+                // 0 × this is NaN: touch only the patch's own K columns, as the
+                // matrix-product path does. (Only after training diverged.)
                 for (c, weights) in weights.chunks_exact(k * lanes).enumerate() {
-                    let patch = &mut planes[c * len + corner..];
                     for (ky, weights) in weights.chunks_exact(lanes).enumerate() {
-                        let row = &mut patch[ky * layout.stride..];
-                        scale.mul_add(V::load(weights), V::load(row)).store(row);
+                        let row = &mut planes[c * len + corner + ky * layout.stride..][..k];
+                        row.iter_mut()
+                            .zip(&weights[..k])
+                            .for_each(|(p, w)| *p += grad * w);
                     }
+                }
+                continue;
+            }
+            let scale = V::splat(grad);
+            for (c, weights) in weights.chunks_exact(k * lanes).enumerate() {
+                let patch = &mut planes[c * len + corner..];
+                for (ky, weights) in weights.chunks_exact(lanes).enumerate() {
+                    let row = &mut patch[ky * layout.stride..];
+                    scale.mul_add(V::load(weights), V::load(row)).store(row);
                 }
             }
         }
@@ -827,6 +990,71 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
     {
         for (y, row) in grad.chunks_exact_mut(g.width).enumerate() {
             row.copy_from_slice(&plane[(y + g.padding) * layout.stride + g.padding..][..g.width]);
+        }
+    }
+}
+
+/// [`input_gradient_sized`] with the input channels in the lanes
+/// ([`interleaves`]): each winner adds grad · its channel's weights (a vector of
+/// input channels per tap) onto [`Interleaved`] gradient planes, which are then
+/// written out as `[images, C, H, W]`. Every load and store is a whole pixel's
+/// vector, so a winner's stores never partly overlap the next one's loads; lanes
+/// past C hold products with zero weights and are dropped, so a non-finite
+/// gradient, too, touches only its own patch.
+#[inline(always)]
+fn interleaved_input_gradient<V: Lanes, const K: usize>(
+    g: &Geometry,
+    weight: &[f32],
+    routes: &[u8],
+    grad_output: &[f32],
+    scratch: &mut Vec<f32>,
+    grad_input: &mut [f32],
+) {
+    let k = side::<K>(g);
+    let taps = k * k;
+    let lanes = V::WIDTH;
+    let layout = Interleaved::new(g, lanes);
+    let row_step = layout.columns * lanes;
+    let transposed_len = g.out_channels * taps * lanes;
+    let images = grad_input.len() / g.input_len();
+    let buffer = super::sized(scratch, transposed_len + images * layout.len());
+    let (transposed, planes) = buffer.split_at_mut(transposed_len);
+    // weight [O, C, K, K] as [O, K, K, lanes]: a tap's weights for every input
+    // channel side by side, zero past C.
+    transposed.fill(0.0);
+    for (o, weights) in weight.chunks_exact(g.patch()).enumerate() {
+        for (c, weights) in weights.chunks_exact(taps).enumerate() {
+            for (tap, &w) in weights.iter().enumerate() {
+                transposed[(o * taps + tap) * lanes + c] = w;
+            }
+        }
+    }
+    planes.fill(0.0);
+    let mut winners = Winners::default();
+    let corner = |image, y, x| layout.corner(image, y, x);
+    for (o, weights) in transposed.chunks_exact(taps * lanes).enumerate() {
+        for &(corner, grad) in winners.of_channel(g, o, routes, grad_output, corner) {
+            let grad = V::splat(grad);
+            for ky in 0..k {
+                let row = &mut planes[corner + ky * row_step..][..k * lanes];
+                let weights = &weights[ky * k * lanes..][..k * lanes];
+                for kx in 0..k {
+                    let pixel = &mut row[kx * lanes..];
+                    let sum = grad.mul_add(V::load(&weights[kx * lanes..]), V::load(pixel));
+                    sum.store(pixel);
+                }
+            }
+        }
+    }
+    for (image, grad_input) in grad_input.chunks_exact_mut(g.input_len()).enumerate() {
+        for (row, at) in grad_input
+            .chunks_exact_mut(g.width)
+            .zip(layout.rows(g, image))
+        {
+            let pixels = planes[at..].iter().step_by(lanes);
+            row.iter_mut()
+                .zip(pixels)
+                .for_each(|(value, &pixel)| *value = pixel);
         }
     }
 }
@@ -863,13 +1091,16 @@ mod tests {
     }
 
     /// Shapes at the edges of the direct path's layout.
-    fn edges() -> [Geometry; 5] {
+    fn edges() -> [Geometry; 8] {
         [
             geometry(6, 1, 13, 16, 3, 1, 0, true), // conv width exactly two vectors; 1×1 kernel
             geometry(2, 1, 5, 32, 5, 1, 0, false), // exactly two 16-lane vectors
             geometry(2, 2, 7, 37, 3, 4, 1, true),  // conv width 36: 16-lane blocks with a tail
             geometry(2, 1, 10, 9, 2, 8, 7, true),  // the widest kernel, padded by kernel − 1
             geometry(3, 3, 9, 11, 5, 2, 1, true),  // an even kernel over three channels
+            geometry(2, 8, 9, 9, 5, 3, 1, true),   // gradients: a full vector of input channels
+            geometry(2, 5, 12, 12, 3, 8, 2, false), // gradients: channels in lanes, one row a pass
+            geometry(1, 9, 8, 8, 4, 3, 0, true),   // gradients: too many channels for one vector
         ]
     }
 
