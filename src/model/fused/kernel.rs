@@ -676,7 +676,7 @@ mod tests {
     }
 
     /// `count` shapes drawn at random (always the same ones): kernels up to
-    /// `max_kernel` wide, up to `max_out` output channels, up to 7 input channels,
+    /// `max_kernel` wide, up to `max_out` output channels, up to 10 input channels,
     /// planes up to 16×16, padding up to the kernel + 1 — the edges included
     /// (padding wider than the plane, kernel columns that see no pixel, 1×1
     /// outputs).

@@ -26,7 +26,7 @@
 //!   onto the patch it was computed from; no transposed product, no col2im.
 //!
 //! The gradients hold a kernel row in a vector, or — with a few input channels,
-//! where that loads less ([`interleaves`]: LeNet's second stage) — the input
+//! where that costs less ([`interleaves`]: LeNet's second stage) — the input
 //! channels: the planes are then interleaved, a pixel's channels side by side
 //! ([`Interleaved`]), so that one load is a tap of every channel.
 //!
@@ -51,6 +51,10 @@ use super::{Geometry, NO_ROUTE, winner_offset};
 
 /// The widest [`Lanes::WIDTH`] of any variant: the size of spill buffers.
 const MAX_WIDTH: usize = 16;
+
+/// The narrowest [`Lanes::WIDTH`] of any variant (portable and AVX2): what one
+/// vector holds on every CPU, so that which shapes take which layout is one rule.
+const MIN_WIDTH: usize = 8;
 
 /// How a zero-padded input plane is laid out: rows of `stride` floats, as many as
 /// the convolution reads (conv height + K − 1), then `slack` floats.
@@ -85,6 +89,13 @@ impl Plane {
     /// Length of the buffer: every row, plus the slack.
     fn len(&self, g: &Geometry) -> usize {
         (g.conv_height() + g.kernel - 1) * self.stride + self.slack
+    }
+
+    /// Where the patch of conv pixel `(y, x)` of `image` starts in its first
+    /// channel's plane, in planes `[images, C, len]`.
+    #[inline(always)]
+    fn corner(&self, g: &Geometry, image: usize, y: usize, x: usize) -> usize {
+        image * g.in_channels * self.len(g) + y * self.stride + x
     }
 
     /// Copies every plane of `input` `[images, C, H, W]` into a padded plane of its
@@ -446,7 +457,7 @@ const UNROLLED_KERNEL: usize = 5;
 /// The largest kernel the direct path takes: one kernel row fits one vector of
 /// the narrowest variant, so that which shapes take this path never depends on
 /// the CPU.
-const MAX_KERNEL: usize = 8;
+const MAX_KERNEL: usize = MIN_WIDTH;
 
 /// Output vectors computed together, so each weight is broadcast once for them.
 const BLOCK: usize = 2;
@@ -478,7 +489,7 @@ fn convolve_with<V: Lanes>(
     plane: &mut Vec<f32>,
     conv: &mut [f32],
 ) {
-    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
+    const { assert!(V::WIDTH >= MIN_WIDTH && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(convolves(g));
     if g.in_channels > 1 {
         // Vectors of output channels: one, or two of 8 lanes for more than 8.
@@ -731,7 +742,7 @@ fn weight_gradient_with<V: Lanes>(
     grad_output: &[f32],
     plane: &mut Vec<f32>,
 ) -> (Vec<f32>, Vec<f32>) {
-    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
+    const { assert!(V::WIDTH >= MIN_WIDTH && V::WIDTH <= MAX_WIDTH) };
     debug_assert!(differentiates(g));
     if interleaves(g) {
         return by_kernel_side!(
@@ -747,7 +758,7 @@ fn weight_gradient_with<V: Lanes>(
     let mut grad_bias = Vec::with_capacity(g.out_channels);
     let mut winners = Winners::default();
     let mut row = [0.0f32; MAX_WIDTH];
-    let corner = |image, y, x| image * g.in_channels * len + y * layout.stride + x;
+    let corner = |image, y, x| layout.corner(g, image, y, x);
     for o in 0..g.out_channels {
         let winners = winners.of_channel(g, o, routes, grad_output, corner);
         grad_bias.push(winners.iter().map(|&(_, grad)| grad).sum());
@@ -765,14 +776,17 @@ fn weight_gradient_with<V: Lanes>(
 }
 
 /// Whether the gradients of `g` hold the input channels in the lanes
-/// ([`Interleaved`]) rather than a kernel row: with at most 8 input channels (one
-/// vector of the narrowest variant holds them), where that takes fewer loads. A
-/// kernel row per vector costs C · K multiply-adds per winner, each with two
-/// loads (the row, and the broadcast gradient); the channels in the lanes cost K²
-/// with one load each. LeNet's second stage (C = 6, K = 5): 30 × 2 against 25 × 1.
-/// Never depends on the CPU.
+/// ([`Interleaved`]) rather than a kernel row: with at most [`MIN_WIDTH`] input
+/// channels, and a kernel below 4/3 of their number. Per winner, a kernel row per
+/// vector takes C · K multiply-adds and the channels in the lanes K², but the
+/// rows' loads (and, in the input gradient, stores) straddle vectors and partly
+/// overlap the next winner's, so the break-even lies above K = C. Measured on an
+/// AMD EPYC (Zen 4), AVX2, both layouts forced, batch 4, 14×14 inputs, 16 output
+/// channels: C = 4, K = 5 is 1.3× faster interleaved in both gradients, C = 3,
+/// K = 5 and C = 4, K = 7 take the rows, and C = 3, K = 4 is about even.
+/// LeNet's second stage (C = 6, K = 5) is interleaved. Never depends on the CPU.
 fn interleaves(g: &Geometry) -> bool {
-    g.in_channels <= MAX_KERNEL && g.kernel < 2 * g.in_channels
+    differentiates(g) && g.in_channels <= MIN_WIDTH && 3 * g.kernel < 4 * g.in_channels
 }
 
 /// Input planes with the channels interleaved, `[images, rows, columns, lanes]`:
@@ -832,6 +846,15 @@ impl Interleaved {
 /// AVX2's 16 registers room for the loads.
 const ROW_ACCUMULATORS: usize = 12;
 
+/// The most kernel rows one pass takes: [`ROW_ACCUMULATORS`] / K for K ≥ 4, and
+/// every row for K ≤ 3 (each count has its own compiled [`tap_sums`]).
+const MAX_ROWS_PER_PASS: usize = 3;
+
+/// Kernel rows one pass of [`interleaved_weight_gradient`] takes for side `k`.
+fn rows_per_pass(k: usize) -> usize {
+    (ROW_ACCUMULATORS / k).clamp(1, k.min(MAX_ROWS_PER_PASS))
+}
+
 /// [`weight_gradient_with`] with the input channels in the lanes: for each
 /// channel's winners, the gradient of every tap of a few kernel rows (all input
 /// channels at once) is Σ grad · (the input pixel's vector at the tap). `K`: the
@@ -848,12 +871,12 @@ fn interleaved_weight_gradient<V: Lanes, const K: usize>(
     let layout = Interleaved::new(g, V::WIDTH);
     let planes = super::sized(buffer, input.len() / g.input_len() * layout.len());
     layout.fill(g, input, planes);
-    let rows_per_pass = (ROW_ACCUMULATORS / k).clamp(1, k);
+    let rows_per_pass = rows_per_pass(k);
     let row_step = layout.columns * V::WIDTH;
     let mut grad_weight = vec![0.0; g.out_channels * g.patch()];
     let mut grad_bias = Vec::with_capacity(g.out_channels);
     let mut winners = Winners::default();
-    let mut lanes = [0.0f32; MAX_WIDTH];
+    let mut spill = [0.0f32; MAX_WIDTH];
     let corner = |image, y, x| layout.corner(image, y, x);
     for (o, grad_weight) in grad_weight.chunks_exact_mut(g.patch()).enumerate() {
         let winners = winners.of_channel(g, o, routes, grad_output, corner);
@@ -862,19 +885,19 @@ fn interleaved_weight_gradient<V: Lanes, const K: usize>(
             let mut store = |rows: &[[V; MAX_KERNEL]]| {
                 for (row, sums) in rows.iter().enumerate() {
                     for (kx, sum) in sums.iter().take(k).enumerate() {
-                        sum.store(&mut lanes);
-                        for (c, &value) in lanes[..g.in_channels].iter().enumerate() {
+                        sum.store(&mut spill);
+                        for (c, &value) in spill[..g.in_channels].iter().enumerate() {
                             grad_weight[(c * k + first_row + row) * k + kx] = value;
                         }
                     }
                 }
             };
-            // At most 3 rows a pass (ROW_ACCUMULATORS / k for k ≥ 3, else k).
             let rows = &planes[first_row * row_step..];
             match rows_per_pass.min(k - first_row) {
                 1 => store(&tap_sums::<V, 1, K>(g, rows, winners, row_step)),
                 2 => store(&tap_sums::<V, 2, K>(g, rows, winners, row_step)),
-                _ => store(&tap_sums::<V, 3, K>(g, rows, winners, row_step)),
+                MAX_ROWS_PER_PASS => store(&tap_sums::<V, 3, K>(g, rows, winners, row_step)),
+                rows => unreachable!("{rows} rows a pass: at most {MAX_ROWS_PER_PASS}"),
             }
         }
     }
@@ -883,8 +906,9 @@ fn interleaved_weight_gradient<V: Lanes, const K: usize>(
 
 /// One pass of [`interleaved_weight_gradient`] over a channel's winners: the
 /// gradients of `R` kernel rows, K taps each (a vector of input channels per
-/// tap), from the first row of `planes` (rows `row_step` floats apart). `R` and
-/// `K` are known at compile time, so that the sums stay in registers.
+/// tap), from the first row of `planes` (rows `row_step` floats apart). `R` is
+/// known at compile time, and so is `K` for LeNet's 5×5 (0: `g.kernel`), so that
+/// the sums stay in registers.
 #[inline(always)]
 fn tap_sums<V: Lanes, const R: usize, const K: usize>(
     g: &Geometry,
@@ -915,16 +939,26 @@ fn input_gradient_with<V: Lanes>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
-    by_kernel_side!(
-        g,
-        input_gradient_sized::<V>(g, weight, routes, grad_output, scratch, grad_input)
-    );
+    const { assert!(V::WIDTH >= MIN_WIDTH && V::WIDTH <= MAX_WIDTH) };
+    debug_assert!(differentiates(g));
+    if interleaves(g) {
+        by_kernel_side!(
+            g,
+            interleaved_input_gradient::<V>(g, weight, routes, grad_output, scratch, grad_input)
+        );
+    } else {
+        by_kernel_side!(
+            g,
+            row_input_gradient::<V>(g, weight, routes, grad_output, scratch, grad_input)
+        );
+    }
 }
 
-/// [`input_gradient_with`] for a kernel of side `K` (0: `g.kernel`, not known at
-/// compile time), so that LeNet's five kernel rows per winner are unrolled.
+/// [`input_gradient_with`] with a kernel row per vector, for a kernel of side
+/// `K` (0: `g.kernel`, not known at compile time), so that LeNet's five kernel
+/// rows per winner are unrolled.
 #[inline(always)]
-fn input_gradient_sized<V: Lanes, const K: usize>(
+fn row_input_gradient<V: Lanes, const K: usize>(
     g: &Geometry,
     weight: &[f32],
     routes: &[u8],
@@ -932,12 +966,6 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
     scratch: &mut Vec<f32>,
     grad_input: &mut [f32],
 ) {
-    const { assert!(V::WIDTH >= MAX_KERNEL && V::WIDTH <= MAX_WIDTH) };
-    debug_assert!(differentiates(g));
-    if interleaves(g) {
-        interleaved_input_gradient::<V, K>(g, weight, routes, grad_output, scratch, grad_input);
-        return;
-    }
     let k = side::<K>(g);
     let lanes = V::WIDTH;
     let layout = Plane::new(g, lanes);
@@ -954,7 +982,7 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
     }
     planes.fill(0.0);
     let mut winners = Winners::default();
-    let corner = |image, y, x| image * g.in_channels * len + y * layout.stride + x;
+    let corner = |image, y, x| layout.corner(g, image, y, x);
     // Channel by channel, every image at once: each pixel still adds its
     // winners' terms in the order of their channels.
     for o in 0..g.out_channels {
@@ -994,7 +1022,7 @@ fn input_gradient_sized<V: Lanes, const K: usize>(
     }
 }
 
-/// [`input_gradient_sized`] with the input channels in the lanes
+/// [`input_gradient_with`] with the input channels in the lanes
 /// ([`interleaves`]): each winner adds grad · its channel's weights (a vector of
 /// input channels per tap) onto [`Interleaved`] gradient planes, which are then
 /// written out as `[images, C, H, W]`. Every load and store is a whole pixel's
@@ -1099,7 +1127,7 @@ mod tests {
             geometry(2, 1, 10, 9, 2, 8, 7, true),  // the widest kernel, padded by kernel − 1
             geometry(3, 3, 9, 11, 5, 2, 1, true),  // an even kernel over three channels
             geometry(2, 8, 9, 9, 5, 3, 1, true),   // gradients: a full vector of input channels
-            geometry(2, 5, 12, 12, 3, 8, 2, false), // gradients: channels in lanes, one row a pass
+            geometry(2, 7, 12, 12, 3, 8, 2, false), // gradients: channels in lanes, one row a pass
             geometry(1, 9, 8, 8, 4, 3, 0, true),   // gradients: too many channels for one vector
         ]
     }
@@ -1336,30 +1364,48 @@ mod tests {
     }
 
     /// A non-finite output gradient reaches the pixels of its own patch only, as
-    /// in the matrix-product path (zero-padded weight lanes must not spread it).
+    /// in the matrix-product path (zero-padded weight lanes must not spread it),
+    /// on both layouts: LeNet's second stage (channels in the lanes) and nine
+    /// input channels (a kernel row per vector).
     #[test]
     fn a_non_finite_gradient_stays_in_its_patch() {
-        let [_, g] = lenet();
-        let Case {
-            x,
-            w,
-            mut gy,
-            routes,
-            ..
-        } = Case::new(&g, 41).mixed();
-        let first = routes.iter().position(|&r| r != NO_ROUTE).unwrap();
-        gy[first] = f32::INFINITY;
-        for simd in variants() {
-            let mut dx = vec![0.0; x.len()];
-            input_gradient(simd, &g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
-            let touched = dx.iter().filter(|v| !v.is_finite()).count();
-            assert!(touched > 0, "{simd:?}: the infinite gradient arrives");
-            assert!(
-                touched <= g.in_channels * g.kernel * g.kernel,
-                "{simd:?}: {touched} pixels non-finite: more than one {}×{} patch per channel",
-                g.kernel,
-                g.kernel
-            );
+        let [_, lenet] = lenet();
+        let wide = edges()[7];
+        assert!(interleaves(&lenet) && !interleaves(&wide));
+        for g in [lenet, wide] {
+            let Case {
+                x,
+                w,
+                mut gy,
+                routes,
+                ..
+            } = Case::new(&g, 41).mixed();
+            let first = routes.iter().position(|&r| r != NO_ROUTE).unwrap();
+            gy[first] = f32::INFINITY;
+            for simd in variants() {
+                let mut dx = vec![0.0; x.len()];
+                input_gradient(simd, &g, &w, &routes, &gy, &mut Vec::new(), &mut dx);
+                let touched = dx.iter().filter(|v| !v.is_finite()).count();
+                assert!(touched > 0, "{simd:?} {g:?}: the infinite gradient arrives");
+                assert!(
+                    touched <= g.in_channels * g.kernel * g.kernel,
+                    "{simd:?} {g:?}: {touched} pixels non-finite: more than one {}×{} patch per channel",
+                    g.kernel,
+                    g.kernel
+                );
+            }
+        }
+    }
+
+    /// The curated shapes take both layouts of the gradients, and every pass
+    /// size of the interleaved one, so each compiled loop is tested.
+    #[test]
+    fn the_curated_shapes_take_every_gradient_loop() {
+        let shapes = taken_by(differentiates);
+        assert!(shapes.iter().any(|g| !interleaves(g)));
+        for rows in 1..=MAX_ROWS_PER_PASS {
+            let taken = |g: &&Geometry| interleaves(g) && rows_per_pass(g.kernel) == rows;
+            assert!(shapes.iter().any(|g| taken(&g)), "{rows} rows a pass");
         }
     }
 }
