@@ -77,6 +77,7 @@ pub mod lesson;
 pub mod model;
 #[cfg(feature = "predict")]
 pub mod predict;
+mod raster;
 #[cfg(feature = "report")]
 pub mod report;
 mod rng;

@@ -16,6 +16,7 @@
 use image::{GrayImage, ImageEncoder, Luma};
 
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::raster::{self, Edge};
 use crate::rng::Rng;
 use crate::{Error, Result};
 
@@ -161,7 +162,8 @@ fn photograph(
         })
         .collect();
     let sigma = rng.uniform(0.6, 2.0);
-    values = gaussian_blur(&values, w as usize, h as usize, sigma);
+    let radius = (3.0 * sigma).ceil() as usize;
+    raster::gaussian_blur(&mut values, w as usize, sigma, radius, Edge::Clamped);
     GrayImage::from_fn(w, h, |x, y| grey(values[(y * w + x) as usize]))
 }
 
@@ -203,49 +205,28 @@ fn place(
                 let (dx, dy) = (x as f32 - cx, y as f32 - cy);
                 let sx = (cos * dx + sin * dy) / scale + centre;
                 let sy = (-sin * dx + cos * dy) / scale + centre;
-                ink[(y * w + x) as usize] = sample(enlarged, sx, sy);
+                ink[(y * w + x) as usize] = raster::bilinear(enlarged, ENLARGED, sx, sy);
             }
         }
     }
     ink
 }
 
-/// The digit enlarged 8× (bilinear), values in [0, 1].
+/// The digit enlarged 8× (bilinear, pixel centres aligned), values in [0, 1].
 fn enlarge(digit: &[u8]) -> Vec<f32> {
     let factor = (ENLARGED / IMAGE_SIDE) as f32;
-    let mut out = vec![0f32; ENLARGED * ENLARGED];
-    let at = |x: i64, y: i64| -> f32 {
-        if (0..IMAGE_SIDE as i64).contains(&x) && (0..IMAGE_SIDE as i64).contains(&y) {
-            digit[y as usize * IMAGE_SIDE + x as usize] as f32 / 255.0
-        } else {
-            0.0
-        }
-    };
-    for y in 0..ENLARGED {
-        for x in 0..ENLARGED {
-            let sx = (x as f32 + 0.5) / factor - 0.5;
-            let sy = (y as f32 + 0.5) / factor - 0.5;
-            let (x0, y0) = (sx.floor(), sy.floor());
-            let (fx, fy) = (sx - x0, sy - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
-            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-            out[y * ENLARGED + x] = top * (1.0 - fy) + bottom * fy;
-        }
-    }
-    out
-}
-
-fn sample(enlarged: &[f32], x: f32, y: f32) -> f32 {
-    if x < 0.0 || y < 0.0 || x >= (ENLARGED - 1) as f32 || y >= (ENLARGED - 1) as f32 {
-        return 0.0;
-    }
-    let (x0, y0) = (x as usize, y as usize);
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let at = |xi: usize, yi: usize| enlarged[yi * ENLARGED + xi];
-    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-    let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-    top * (1.0 - fy) + bottom * fy
+    let digit: Vec<f32> = digit.iter().map(|&v| v as f32 / 255.0).collect();
+    let source = |i: usize| (i as f32 + 0.5) / factor - 0.5;
+    (0..ENLARGED * ENLARGED)
+        .map(|i| {
+            raster::bilinear(
+                &digit,
+                IMAGE_SIDE,
+                source(i % ENLARGED),
+                source(i / ENLARGED),
+            )
+        })
+        .collect()
 }
 
 /// First and last row holding ink (the whole height when there is none).
@@ -351,41 +332,11 @@ fn stamp(ink: &mut [f32], w: u32, h: u32, cx: f32, cy: f32, radius: f32) {
     for y in y0..=y1 {
         for x in x0..=x1 {
             let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
-            let cover = (radius + 0.5 - d).clamp(0.0, 1.0);
+            let cover = raster::brush_cover(radius, d);
             let v = &mut ink[(y * w + x) as usize];
             *v = v.max(cover);
         }
     }
-}
-
-/// A separable Gaussian blur of `sigma` px, edges clamped.
-fn gaussian_blur(values: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
-    let r = (3.0 * sigma).ceil() as i64;
-    let kernel: Vec<f32> = (-r..=r)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
-    let pass = |input: &[f32], along_x: bool| -> Vec<f32> {
-        let mut out = vec![0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let mut sum = 0.0;
-                for (k, weight) in kernel.iter().enumerate() {
-                    let offset = k as i64 - r;
-                    let (sx, sy) = if along_x {
-                        ((x as i64 + offset).clamp(0, w as i64 - 1) as usize, y)
-                    } else {
-                        (x, (y as i64 + offset).clamp(0, h as i64 - 1) as usize)
-                    };
-                    sum += weight * input[sy * w + sx];
-                }
-                out[y * w + x] = sum;
-            }
-        }
-        out
-    };
-    pass(&pass(values, true), false)
 }
 
 fn grey(v: f32) -> Luma<u8> {

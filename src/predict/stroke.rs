@@ -9,6 +9,7 @@
 
 use super::preprocess::{Gray, crop_to_ink, resize};
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::raster;
 
 /// Side the digit is fitted into while its strokes are measured and changed:
 /// four times MNIST's 20-px box, so that a half-pixel pen line is still two
@@ -129,7 +130,7 @@ fn dilate(image: &Gray, radius: f32) -> Gray {
         .flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy)))
         .filter_map(|(dx, dy)| {
             let d = ((dx * dx + dy * dy) as f32).sqrt();
-            let cover = (radius + 0.5 - d).clamp(0.0, 1.0);
+            let cover = raster::brush_cover(radius, d);
             (cover > 0.0).then_some((dx, dy, cover))
         })
         .collect();

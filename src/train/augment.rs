@@ -5,6 +5,7 @@
 
 use super::config::Augmentation;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::raster::{self, Edge};
 use crate::rng::Rng;
 
 /// Cells of the warp's control grid along each side.
@@ -32,7 +33,7 @@ impl Augmentation {
                 let dy = y as f32 + wy - centre - shift_y;
                 let sx = (cos * dx + sin * dy) / scale + centre;
                 let sy = (-sin * dx + cos * dy) / scale + centre;
-                out[y * IMAGE_SIDE + x] = bilinear(image, sx, sy) / 255.0;
+                out[y * IMAGE_SIDE + x] = raster::bilinear(image, IMAGE_SIDE, sx, sy) / 255.0;
             }
         }
         if self.max_stroke_change > 0.0 {
@@ -118,45 +119,8 @@ fn blur(values: &mut [f32], sigma: f32) {
     if sigma < 0.05 {
         return;
     }
-    let radius = (2.0 * sigma).ceil().min(3.0) as i64;
-    let mut kernel = [0f32; 7];
-    for k in -radius..=radius {
-        kernel[(k + 3) as usize] = (-((k * k) as f32) / (2.0 * sigma * sigma)).exp();
-    }
-    let total: f32 = kernel.iter().sum();
-    kernel.iter_mut().for_each(|k| *k /= total);
-    let side = IMAGE_SIDE as i64;
-    for along_x in [true, false] {
-        let source: [f32; IMAGE_PIXELS] = (&*values).try_into().expect("a 28×28 image");
-        for y in 0..side {
-            for x in 0..side {
-                let mut sum = 0.0;
-                for k in -radius..=radius {
-                    let (sx, sy) = if along_x { (x + k, y) } else { (x, y + k) };
-                    if (0..side).contains(&sx) && (0..side).contains(&sy) {
-                        sum += kernel[(k + 3) as usize] * source[(sy * side + sx) as usize];
-                    }
-                }
-                values[(y * side + x) as usize] = sum;
-            }
-        }
-    }
-}
-
-fn bilinear(image: &[u8], x: f32, y: f32) -> f32 {
-    let x0 = x.floor();
-    let y0 = y.floor();
-    let (fx, fy) = (x - x0, y - y0);
-    let at = |xi: f32, yi: f32| -> f32 {
-        if xi < 0.0 || yi < 0.0 || xi >= IMAGE_SIDE as f32 || yi >= IMAGE_SIDE as f32 {
-            0.0
-        } else {
-            image[yi as usize * IMAGE_SIDE + xi as usize] as f32
-        }
-    };
-    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx;
-    let bottom = at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx;
-    top * (1.0 - fy) + bottom * fy
+    let radius = (2.0 * sigma).ceil().min(3.0) as usize;
+    raster::gaussian_blur(values, IMAGE_SIDE, sigma, radius, Edge::Black);
 }
 
 #[cfg(test)]
