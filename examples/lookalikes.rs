@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use lenet::predict::{
     LookalikeStyle, PreparedDigit, Preprocess, decode, lookalike, predict_batch, prepare_image,
+    read_rate,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -93,7 +94,7 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             }
             let rates: Vec<f64> = ways
                 .iter()
-                .map(|(_, options)| read_rate(&model, &pictures, digits, options))
+                .map(|(_, options)| rate_read(&model, &pictures, digits, options))
                 .collect();
             if cli.json {
                 let by_way: serde_json::Map<_, _> = ways
@@ -117,26 +118,22 @@ fn run(cli: &Cli) -> lenet::Result<()> {
 
 /// The fraction of `pictures` read as their digit's label; a picture the
 /// preprocessing refuses counts as wrong.
-fn read_rate(
+fn rate_read(
     model: &lenet::SavedModel,
     pictures: &[Vec<u8>],
     digits: &[(Vec<u8>, u8)],
     options: &Preprocess,
 ) -> f64 {
-    let (prepared, labels): (Vec<PreparedDigit>, Vec<u8>) = pictures
+    let (prepared, labels): (Vec<PreparedDigit>, Vec<usize>) = pictures
         .par_iter()
         .zip(digits)
         .filter_map(|(bytes, (_, label))| {
             let picture = decode(bytes).ok()?;
-            Some((prepare_image(&picture, options).ok()?, *label))
+            Some((prepare_image(&picture, options).ok()?, usize::from(*label)))
         })
         .unzip();
-    let right = predict_batch(model, &prepared)
-        .iter()
-        .zip(&labels)
-        .filter(|(p, label)| p.valid && p.class == **label as usize)
-        .count();
-    right as f64 / pictures.len().max(1) as f64
+    let prepared_share = prepared.len() as f64 / pictures.len().max(1) as f64;
+    read_rate(&predict_batch(model, &prepared), &labels) * prepared_share
 }
 
 /// `count` printed digits (cycling through 0–9 and the DejaVu faces), each

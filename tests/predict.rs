@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 use image::{DynamicImage, GrayImage, Luma};
 use lenet::data::{Mnist, MnistBatcher, Normalization};
-use lenet::predict::{PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file};
+use lenet::predict::{
+    PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file, read_rate,
+};
 use lenet::train::{Recipe, Silent};
 use lenet::{Architecture, Error, SavedModel};
 
@@ -109,14 +111,9 @@ fn photo_like_digits_read_nearly_as_well_as_the_originals() {
             digit
         })
         .collect();
+    let labels: Vec<usize> = (0..n).map(|i| usize::from(mnist.test.label(i))).collect();
     let rate = |digits: &[lenet::predict::PreparedDigit]| {
-        let predictions = predict_batch(model, digits);
-        predictions
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| p.class == mnist.test.label(*i) as usize)
-            .count() as f64
-            / digits.len() as f64
+        read_rate(&predict_batch(model, digits), &labels)
     };
     let original_rate = rate(&originals);
     let photo_rate = rate(&photos);
@@ -323,12 +320,7 @@ fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
                 (digit, mnist.test.label(i) as usize)
             })
             .unzip();
-        let right = predict_batch(model, &digits)
-            .iter()
-            .zip(&labels)
-            .filter(|(p, label)| p.class == **label)
-            .count();
-        right as f64 / n as f64
+        read_rate(&predict_batch(model, &digits), &labels)
     };
     let without = Preprocess {
         stroke_width: None,

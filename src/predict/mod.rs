@@ -6,7 +6,7 @@ mod preprocess;
 mod stroke;
 
 pub use lookalike::{LookalikeStyle, lookalike};
-pub use prediction::{AMBIGUOUS_BELOW, Prediction, predict, predict_batch};
+pub use prediction::{AMBIGUOUS_BELOW, Prediction, predict, predict_batch, read_rate};
 pub use preprocess::{
     MAX_DECODED_BYTES, MAX_DIMENSION, PictureError, Polarity, PreparedDigit, Preprocess, decode,
     prepare_image, prepare_image_file,

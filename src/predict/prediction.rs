@@ -64,6 +64,19 @@ impl Prediction {
         }
     }
 
+    /// Whether this reads `label`: a valid prediction of that class.
+    ///
+    /// ```
+    /// use lenet::predict::Prediction;
+    ///
+    /// let three = Prediction::from_logits(&[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    /// assert!(three.reads(3) && !three.reads(8));
+    /// assert!(!Prediction::from_logits(&[f32::NAN; 10]).reads(0));
+    /// ```
+    pub fn reads(&self, label: usize) -> bool {
+        self.valid && self.class == label
+    }
+
     /// The `k` most probable digits with their probabilities, best first.
     pub fn top(&self, k: usize) -> Vec<(usize, f32)> {
         let mut ranked: Vec<(usize, f32)> =
@@ -122,4 +135,30 @@ pub fn predict_batch(model: &SavedModel, digits: &[PreparedDigit]) -> Vec<Predic
         .chunks_exact(model.architecture.num_classes())
         .map(Prediction::from_logits)
         .collect()
+}
+
+/// The fraction of pictures read right: `predictions[i]`
+/// [`reads`](Prediction::reads) `labels[i]`. Where one list is longer, its
+/// extra entries count as misread; 0 for no pictures.
+///
+/// ```
+/// use lenet::predict::{Prediction, read_rate};
+///
+/// let logits = |class: usize| {
+///     let mut row = [0.0; 10];
+///     row[class] = 4.0;
+///     Prediction::from_logits(&row)
+/// };
+/// let predictions = [logits(7), logits(2), logits(1), logits(0)];
+/// assert_eq!(read_rate(&predictions, &[7, 2, 1, 9]), 0.75);
+/// assert_eq!(read_rate(&predictions[..2], &[7, 2, 1, 9]), 0.5);
+/// assert_eq!(read_rate(&[], &[]), 0.0);
+/// ```
+pub fn read_rate(predictions: &[Prediction], labels: &[usize]) -> f64 {
+    let right = predictions
+        .iter()
+        .zip(labels)
+        .filter(|(prediction, label)| prediction.reads(**label))
+        .count();
+    right as f64 / predictions.len().max(labels.len()).max(1) as f64
 }
