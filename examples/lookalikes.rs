@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use clap::Parser;
 use lenet::predict::{
     LookalikeStyle, PreparedDigit, Preprocess, decode, lookalike, predict_batch, prepare_image,
-    read_rate,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -94,7 +93,7 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             }
             let rates: Vec<f64> = ways
                 .iter()
-                .map(|(_, options)| rate_read(&model, &pictures, digits, options))
+                .map(|(_, options)| way_rate(&model, &pictures, digits, options))
                 .collect();
             if cli.json {
                 let by_way: serde_json::Map<_, _> = ways
@@ -118,7 +117,7 @@ fn run(cli: &Cli) -> lenet::Result<()> {
 
 /// The fraction of `pictures` read as their digit's label; a picture the
 /// preprocessing refuses counts as wrong.
-fn rate_read(
+fn way_rate(
     model: &lenet::SavedModel,
     pictures: &[Vec<u8>],
     digits: &[(Vec<u8>, u8)],
@@ -132,8 +131,12 @@ fn rate_read(
             Some((prepare_image(&picture, options).ok()?, usize::from(*label)))
         })
         .unzip();
-    let prepared_share = prepared.len() as f64 / pictures.len().max(1) as f64;
-    read_rate(&predict_batch(model, &prepared), &labels) * prepared_share
+    let predictions = predict_batch(model, &prepared);
+    let right = predictions
+        .iter()
+        .zip(labels)
+        .filter(|(p, label)| p.reads(*label));
+    right.count() as f64 / pictures.len().max(1) as f64
 }
 
 /// `count` printed digits (cycling through 0–9 and the DejaVu faces), each

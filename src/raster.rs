@@ -31,6 +31,7 @@ pub(crate) enum Edge {
     /// Background (0): ink near the edge fades, as on a digit's black margin.
     Black,
     /// The nearest edge pixel repeated: paper stays paper up to the border.
+    #[cfg_attr(not(feature = "predict"), allow(dead_code))]
     Clamped,
 }
 
@@ -46,11 +47,11 @@ pub(crate) fn gaussian_blur(
 ) {
     let height = values.len() / width;
     let r = radius as i64;
-    let kernel: Vec<f32> = (-r..=r)
+    let mut kernel: Vec<f32> = (-r..=r)
         .map(|i| (-((i * i) as f32) / (2.0 * sigma * sigma)).exp())
         .collect();
     let total: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
+    kernel.iter_mut().for_each(|k| *k /= total);
     let (w, h) = (width as i64, height as i64);
     let mut source = vec![0f32; values.len()];
     for along_x in [true, false] {
@@ -77,6 +78,7 @@ pub(crate) fn gaussian_blur(
 /// How much of a pixel `distance` px from the centre of a round brush of
 /// `radius` px it covers: all of it inside, none beyond, linear over the one
 /// pixel across the edge (so strokes are anti-aliased).
+#[cfg_attr(not(feature = "predict"), allow(dead_code))]
 pub(crate) fn brush_cover(radius: f32, distance: f32) -> f32 {
     (radius + 0.5 - distance).clamp(0.0, 1.0)
 }

@@ -144,12 +144,12 @@ pub fn predict_batch(model: &SavedModel, digits: &[PreparedDigit]) -> Vec<Predic
 /// ```
 /// use lenet::predict::{Prediction, read_rate};
 ///
-/// let logits = |class: usize| {
-///     let mut row = [0.0; 10];
-///     row[class] = 4.0;
-///     Prediction::from_logits(&row)
+/// let predicting = |class: usize| {
+///     let mut logits = [0.0; 10];
+///     logits[class] = 4.0;
+///     Prediction::from_logits(&logits)
 /// };
-/// let predictions = [logits(7), logits(2), logits(1), logits(0)];
+/// let predictions = [predicting(7), predicting(2), predicting(1), predicting(0)];
 /// assert_eq!(read_rate(&predictions, &[7, 2, 1, 9]), 0.75);
 /// assert_eq!(read_rate(&predictions[..2], &[7, 2, 1, 9]), 0.5);
 /// assert_eq!(read_rate(&[], &[]), 0.0);

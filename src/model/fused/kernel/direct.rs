@@ -274,7 +274,7 @@ pub(super) fn input_gradient(
 
 /// A vector of `WIDTH` `f32` lanes: what the loops below compute with.
 trait Lanes: Copy {
-    /// Floats per vector; at least [`MAX_KERNEL`], at most [`MAX_WIDTH`].
+    /// Floats per vector; at least [`MIN_WIDTH`], at most [`MAX_WIDTH`].
     const WIDTH: usize;
     fn splat(value: f32) -> Self;
     /// The first `WIDTH` values of `from`.
@@ -896,7 +896,9 @@ fn interleaved_weight_gradient<V: Lanes, const K: usize>(
             match rows_per_pass.min(k - first_row) {
                 1 => store(&tap_sums::<V, 1, K>(g, rows, winners, row_step)),
                 2 => store(&tap_sums::<V, 2, K>(g, rows, winners, row_step)),
-                MAX_ROWS_PER_PASS => store(&tap_sums::<V, 3, K>(g, rows, winners, row_step)),
+                MAX_ROWS_PER_PASS => store(&tap_sums::<V, MAX_ROWS_PER_PASS, K>(
+                    g, rows, winners, row_step,
+                )),
                 rows => unreachable!("{rows} rows a pass: at most {MAX_ROWS_PER_PASS}"),
             }
         }
@@ -1404,8 +1406,10 @@ mod tests {
         let shapes = taken_by(differentiates);
         assert!(shapes.iter().any(|g| !interleaves(g)));
         for rows in 1..=MAX_ROWS_PER_PASS {
-            let taken = |g: &&Geometry| interleaves(g) && rows_per_pass(g.kernel) == rows;
-            assert!(shapes.iter().any(|g| taken(&g)), "{rows} rows a pass");
+            let taken = shapes
+                .iter()
+                .any(|g| interleaves(g) && rows_per_pass(g.kernel) == rows);
+            assert!(taken, "{rows} rows a pass");
         }
     }
 }
