@@ -297,19 +297,21 @@ pub(crate) fn evaluate_batches(
     labels: &[u8],
     batch_size: usize,
     flush: bool,
-    batch: impl Fn(std::ops::Range<usize>) -> MnistBatch,
+    batch: impl Fn(std::ops::Range<usize>) -> MnistBatch + Sync,
 ) -> Evaluation {
     // SAFETY: the forward pass's result does not depend on how a subnormal
     // constant would be folded at compile time (see `subnormals`).
     let _flush = flush.then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
     let batch_size = batch_size.max(1);
-    let logits: Vec<Tensor<2>> = (0..labels.len())
-        .step_by(batch_size)
-        .map(|start| {
-            let end = (start + batch_size).min(labels.len());
-            model.forward(batch(start..end).images)
-        })
-        .collect();
+    let logits: Vec<Tensor<2>> = crate::worker::on_worker(|| {
+        (0..labels.len())
+            .step_by(batch_size)
+            .map(|start| {
+                let end = (start + batch_size).min(labels.len());
+                model.forward(batch(start..end).images)
+            })
+            .collect()
+    });
     let mut acc = EvalAccumulator::new(model.architecture().num_classes());
     if !logits.is_empty() {
         let values = Tensor::cat(logits, 0)

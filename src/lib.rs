@@ -86,6 +86,7 @@ pub mod subnormals;
 pub mod train;
 #[cfg(feature = "viz")]
 pub mod viz;
+mod worker;
 
 pub use atomic_file::write_atomic;
 pub use burn;

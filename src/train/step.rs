@@ -7,6 +7,7 @@ use burn::tensor::{Int, Tensor, TensorData, Transaction};
 
 use crate::data::MnistBatch;
 use crate::model::LeNet;
+use crate::worker::on_worker;
 
 /// What one step saw.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,6 +94,10 @@ impl Stepper {
     /// of correct images back (one wait for the device). A non-finite loss leaves
     /// the weights untouched and is reported in the outcome.
     pub fn step(&mut self, batch: MnistBatch, learning_rate: f64) -> StepOutcome {
+        on_worker(|| self.step_here(batch, learning_rate))
+    }
+
+    fn step_here(&mut self, batch: MnistBatch, learning_rate: f64) -> StepOutcome {
         let model = self.take_model();
         let (loss, correct) = self.loss_and_correct(&model, batch);
         let [loss_value, correct_value] = read_step(loss.clone().inner(), correct);
@@ -130,6 +135,10 @@ impl Stepper {
     /// # Ok::<(), lenet::Error>(())
     /// ```
     pub fn step_deferred(&mut self, batch: MnistBatch, learning_rate: f64) -> PendingStep {
+        on_worker(|| self.step_deferred_here(batch, learning_rate))
+    }
+
+    fn step_deferred_here(&mut self, batch: MnistBatch, learning_rate: f64) -> PendingStep {
         let model = self.take_model();
         let (loss, correct) = self.loss_and_correct(&model, batch);
         let pending = PendingStep {
