@@ -187,8 +187,8 @@ impl Simd {
 
     /// The variant the two gradients use: at most AVX2. Their vectors hold one
     /// kernel row (5 floats of LeNet's) and are loaded once per winner, so 16
-    /// lanes only load more; measured on an AMD EPYC (Zen 4), a training step
-    /// was slower with them (docs/PERFORMANCE.md).
+    /// lanes only load more; measured on two AMD EPYCs (Zen 4, Zen 5) and an
+    /// Intel Xeon, a training step was slower with them (docs/PERFORMANCE.md).
     pub(crate) fn for_gradients() -> Simd {
         Simd::selected().min(Simd::Avx2)
     }
