@@ -303,7 +303,7 @@ pub(crate) fn evaluate_batches(
     // constant would be folded at compile time (see `subnormals`).
     let _flush = flush.then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
     let batch_size = batch_size.max(1);
-    let logits: Vec<Tensor<2>> = crate::worker::on_worker(|| {
+    let logits: Vec<Tensor<2>> = crate::worker::on_worker(&model.device(), || {
         (0..labels.len())
             .step_by(batch_size)
             .map(|start| {

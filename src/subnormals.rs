@@ -17,9 +17,10 @@
 //! weight by more than that — and results stay deterministic. Other CPUs keep
 //! IEEE behaviour (there [`SUPPORTED`] is `false`).
 //!
-//! The mode belongs to a thread, and a training step computes on the calling
-//! thread and on rayon's worker threads, so [`FlushSubnormals`] sets it on both
-//! and puts each thread's previous mode back when dropped. (Backends with threads
+//! The mode belongs to a thread, and training computes on rayon's worker threads
+//! (a step runs there as one job) and on the calling thread (batches, reading
+//! results back), so [`FlushSubnormals`] sets it on both and puts each thread's
+//! previous mode back when dropped. (Backends with threads
 //! of their own are not reached: NdArray's matrix products run on
 //! `matrixmultiply`'s threads. Flex, `gemm` and this crate's kernels use rayon.)
 //!

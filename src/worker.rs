@@ -3,14 +3,25 @@
 //! The fused kernels split every layer of a step into parallel chunks, a dozen
 //! short parallel regions per step. Started from the caller's own thread, each
 //! region is handed to rayon's pool and the caller waits, while the workers,
-//! asleep since the last region, are woken (on a 2-core VM measured at 1.2 cores
-//! busy, one worker doing 1.7 times the work of the other). Started from a worker,
-//! a region begins at once on that thread, the others stealing as they wake. So
-//! a step, or an evaluation, goes to the pool as one job. It changes no result:
-//! which thread runs a chunk never changes what the chunk computes.
+//! asleep since the last region, are woken (on a 2-core VM measured at 1.15 cores
+//! busy, one worker doing 1.7 times the work of the other). Started from a
+//! worker, a region begins at once on that thread, the others stealing as they
+//! wake. So on a CPU device a step, or an evaluation, goes to the pool as one
+//! job. It changes no result: which thread runs a chunk never changes what the
+//! chunk computes. A GPU device is left on the caller's thread: there a thread
+//! is a stream of commands, and a step that moved would synchronise two.
+
+use burn::tensor::Device;
+
+use crate::device::computes_on_host;
 
 /// Runs `work` on a thread of rayon's current pool (at once, where the caller is
-/// one) and waits for it.
-pub(crate) fn on_worker<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    rayon::scope(|_| work())
+/// one) and waits for it, where `device` computes on the CPU; elsewhere runs it
+/// here.
+pub(crate) fn on_worker<R: Send>(device: &Device, work: impl FnOnce() -> R + Send) -> R {
+    if computes_on_host(device) {
+        rayon::scope(|_| work())
+    } else {
+        work()
+    }
 }

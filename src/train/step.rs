@@ -93,8 +93,15 @@ impl Stepper {
     /// Trains on `batch` with `learning_rate` and reads the loss and the count
     /// of correct images back (one wait for the device). A non-finite loss leaves
     /// the weights untouched and is reported in the outcome.
+    ///
+    /// On a CPU device the step runs as one job on a thread of rayon's current
+    /// pool while the caller waits (its parallel regions then start on an awake
+    /// thread; the results are the same on any thread). So a thread's own state,
+    /// a floating-point mode say, does not carry into the step, and a worker that
+    /// waits inside this step may run another thread's step meanwhile.
     pub fn step(&mut self, batch: MnistBatch, learning_rate: f64) -> StepOutcome {
-        on_worker(|| self.step_here(batch, learning_rate))
+        let device = self.model().device();
+        on_worker(&device, || self.step_here(batch, learning_rate))
     }
 
     fn step_here(&mut self, batch: MnistBatch, learning_rate: f64) -> StepOutcome {
@@ -119,6 +126,7 @@ impl Stepper {
     /// many steps at once (the training loop reads them every `log_every`
     /// steps). The update is applied whatever the loss, so a caller that reads a
     /// non-finite one must stop: the weights are not finite any more either.
+    /// Where it runs: as [`step`](Self::step).
     ///
     /// ```
     /// use lenet::data::{MnistBatcher, MnistSplit, Normalization, Split};
@@ -135,7 +143,8 @@ impl Stepper {
     /// # Ok::<(), lenet::Error>(())
     /// ```
     pub fn step_deferred(&mut self, batch: MnistBatch, learning_rate: f64) -> PendingStep {
-        on_worker(|| self.step_deferred_here(batch, learning_rate))
+        let device = self.model().device();
+        on_worker(&device, || self.step_deferred_here(batch, learning_rate))
     }
 
     fn step_deferred_here(&mut self, batch: MnistBatch, learning_rate: f64) -> PendingStep {
