@@ -8,8 +8,10 @@
 //! worker, a region begins at once on that thread, the others stealing as they
 //! wake. So on a CPU device a step, or an evaluation, goes to the pool as one
 //! job. It changes no result: which thread runs a chunk never changes what the
-//! chunk computes. A GPU device is left on the caller's thread: there a thread
-//! is a stream of commands, and a step that moved would synchronise two.
+//! chunk computes. A GPU device is left on the caller's thread: there each
+//! thread has a stream of commands of its own, and steps that moved between
+//! threads trained other weights on WGPU (`tests/backend_parity.rs`, 50 steps on
+//! lavapipe: 72.41% where Flex reached 74.25%; 74.25% on the caller's thread).
 
 use burn::tensor::Device;
 
@@ -23,5 +25,17 @@ pub(crate) fn on_worker<R: Send>(device: &Device, work: impl FnOnce() -> R + Sen
         rayon::scope(|_| work())
     } else {
         work()
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use burn::tensor::Device;
+
+    #[test]
+    fn work_for_a_cpu_device_runs_on_a_thread_of_the_pool() {
+        assert_eq!(rayon::current_thread_index(), None, "a test's own thread");
+        let index = super::on_worker(&Device::flex(), rayon::current_thread_index);
+        assert!(index.is_some(), "ran outside rayon's pool");
     }
 }
