@@ -7,11 +7,13 @@
 //! busy, one worker doing 1.7 times the work of the other). Started from a
 //! worker, a region begins at once on that thread, the others stealing as they
 //! wake. So on a CPU device a step, or an evaluation, goes to the pool as one
-//! job. It changes no result: which thread runs a chunk never changes what the
-//! chunk computes. A GPU device is left on the caller's thread: there each
-//! thread has a stream of commands of its own, and steps that moved between
-//! threads trained other weights on WGPU (`tests/backend_parity.rs`, 50 steps on
-//! lavapipe: 72.41% where Flex reached 74.25%; 74.25% on the caller's thread).
+//! job ([`on_worker`]), and the training loop builds the next batch on its own
+//! thread meanwhile ([`on_pool_while`]). It changes no result: which thread runs
+//! a chunk never changes what the chunk computes. A GPU device is left on the
+//! caller's thread: there each thread has a stream of commands of its own, and
+//! steps that moved between threads trained other weights on WGPU
+//! (`tests/backend_parity.rs`, 50 steps on lavapipe: 72.41% where Flex reached
+//! 74.25%; 74.25% on the caller's thread).
 
 use burn::tensor::Device;
 
@@ -28,6 +30,20 @@ pub(crate) fn on_worker<R: Send>(device: &Device, work: impl FnOnce() -> R + Sen
     }
 }
 
+/// Runs `work` as one job on rayon's pool while `meanwhile` runs on this thread,
+/// and returns both results once both are done.
+pub(crate) fn on_pool_while<A: Send, B>(
+    work: impl FnOnce() -> A + Send,
+    meanwhile: impl FnOnce() -> B,
+) -> (A, B) {
+    let mut done = None;
+    let other = rayon::in_place_scope(|scope| {
+        scope.spawn(|_| done = Some(work()));
+        meanwhile()
+    });
+    (done.expect("the scope waited for its job"), other)
+}
+
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use burn::tensor::Device;
@@ -37,5 +53,14 @@ mod tests {
         assert_eq!(rayon::current_thread_index(), None, "a test's own thread");
         let index = super::on_worker(&Device::flex(), rayon::current_thread_index);
         assert!(index.is_some(), "ran outside rayon's pool");
+    }
+
+    #[test]
+    fn the_job_runs_on_the_pool_and_the_rest_here() {
+        let (job, here) = super::on_pool_while(rayon::current_thread_index, || {
+            rayon::current_thread_index()
+        });
+        assert!(job.is_some(), "the job ran outside rayon's pool");
+        assert_eq!(here, None, "the rest left the caller's thread");
     }
 }

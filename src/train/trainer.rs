@@ -32,6 +32,7 @@ use crate::data::{DeviceSplit, IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, Mn
 use crate::eval::{Evaluation, evaluate_batches, evaluate_flushing};
 use crate::model::LeNet;
 use crate::rng::Rng;
+use crate::worker::on_pool_while;
 use crate::{Error, Result};
 
 /// The result of a training run.
@@ -285,19 +286,42 @@ impl Run<'_> {
                 .as_ref()
                 .map(|data| (&data.train, data.train.order(&order)));
             let mut started = Instant::now();
+            let epoch = pos.epoch;
+            let host_batch = |k: usize| {
+                let start = k * config.batch_size;
+                let end = (start + config.batch_size).min(train_len);
+                self.batch(&order[start..end], epoch, k, &autodiff)
+            };
+            // On the host, the next batch is built while this step runs on the pool:
+            // its images, read at random, wait on memory more than on arithmetic.
+            let mut built_ahead: Option<MnistBatch> = None;
             while pos.next_batch < steps_per_epoch {
                 let start = pos.next_batch * config.batch_size;
                 let end = (start + config.batch_size).min(train_len);
-                let batch = match &train_on_device {
-                    Some((train, order)) => train.gather(order.clone().slice(start..end)),
-                    None => self.batch(&order[start..end], pos.epoch, pos.next_batch, &autodiff),
-                };
                 let learning_rate =
                     config
                         .lr_schedule
                         .rate(config.learning_rate, pos.global_step, total_steps);
+                let pending = match &train_on_device {
+                    Some((train, order)) => stepper.step_deferred(
+                        train.gather(order.clone().slice(start..end)),
+                        learning_rate,
+                    ),
+                    None => {
+                        let batch = built_ahead
+                            .take()
+                            .unwrap_or_else(|| host_batch(pos.next_batch));
+                        let following = pos.next_batch + 1;
+                        let (pending, ahead) = on_pool_while(
+                            || stepper.step_deferred(batch, learning_rate),
+                            || (following < steps_per_epoch).then(|| host_batch(following)),
+                        );
+                        built_ahead = ahead;
+                        pending
+                    }
+                };
                 unread.push(
-                    stepper.step_deferred(batch, learning_rate),
+                    pending,
                     UnreadStep {
                         epoch: pos.epoch + 1,
                         global_step: pos.global_step + 1,
