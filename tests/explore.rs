@@ -370,8 +370,7 @@ fn the_page_reads_drawn_digits_in_headless_chromium() {
             .map(|(x, y)| (left + x * side, top + y * side))
             .collect();
         browser.stroke(&points);
-        let settled =
-            "!inFlight && !pending && document.querySelectorAll('.predicted').length === 2";
+        let settled = "!encoding && !inFlight && !pending && document.querySelectorAll('.predicted').length === 2";
         assert!(
             browser.wait_for(settled, Duration::from_secs(30)),
             "an answer for the drawn {digit}"
@@ -394,7 +393,7 @@ fn the_page_reads_drawn_digits_in_headless_chromium() {
     );
     assert!(
         browser.wait_for(
-            "!inFlight && !pending && last.models.every(m => m.explained_class === 6)",
+            "!encoding && !inFlight && !pending && last.models.every(m => m.explained_class === 6)",
             Duration::from_secs(30)
         ),
         "the answer explains class 6"

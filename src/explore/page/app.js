@@ -9,6 +9,8 @@ let models = [];          // from /api/models
 let last = null;          // the last explanation shown
 let camLayers = [];       // Grad-CAM layer per model
 let inFlight = false, pending = null;
+// Drawings being encoded as PNG (`toBlob` is asynchronous): asked about, not yet sent.
+let encoding = 0;
 // What the shown answer is about, to ask again when a setting changes:
 // {kind: "pad"} | {kind: "file", file} | {kind: "mnist", index}.
 let source = null;
@@ -81,7 +83,11 @@ $("clear").addEventListener("click", () => {
 });
 function sendPad() {
   const about = { kind: "pad", drawing: drawingNumber };
-  pad.toBlob((blob) => request("/api/explain", { method: "POST", body: blob }, about));
+  encoding++;
+  pad.toBlob((blob) => {
+    encoding--;
+    request("/api/explain", { method: "POST", body: blob }, about);
+  });
 }
 
 // ---- photos --------------------------------------------------------------
