@@ -31,11 +31,16 @@ pub(crate) fn on_worker<R: Send>(device: &Device, work: impl FnOnce() -> R + Sen
 }
 
 /// Runs `work` as one job on rayon's pool while `meanwhile` runs on this thread,
-/// and returns both results once both are done.
+/// and returns both results once both are done, where `device` computes on the
+/// CPU; elsewhere runs both here, one after the other.
 pub(crate) fn on_pool_while<A: Send, B>(
+    device: &Device,
     work: impl FnOnce() -> A + Send,
     meanwhile: impl FnOnce() -> B,
 ) -> (A, B) {
+    if !computes_on_host(device) {
+        return (work(), meanwhile());
+    }
     let mut done = None;
     let other = rayon::in_place_scope(|scope| {
         scope.spawn(|_| done = Some(work()));
@@ -57,10 +62,30 @@ mod tests {
 
     #[test]
     fn the_job_runs_on_the_pool_and_the_rest_here() {
-        let (job, here) = super::on_pool_while(rayon::current_thread_index, || {
-            rayon::current_thread_index()
-        });
+        let (job, here) = super::on_pool_while(
+            &Device::flex(),
+            rayon::current_thread_index,
+            rayon::current_thread_index,
+        );
         assert!(job.is_some(), "the job ran outside rayon's pool");
         assert_eq!(here, None, "the rest left the caller's thread");
+    }
+}
+
+#[cfg(all(test, feature = "wgpu"))]
+mod gpu_tests {
+    use burn::tensor::{Device, DeviceKind};
+
+    /// Burn's WGPU device is lazy: making one touches no GPU.
+    #[test]
+    fn work_for_a_gpu_device_stays_on_the_callers_thread() {
+        let gpu = Device::wgpu(DeviceKind::DefaultDevice);
+        assert_eq!(super::on_worker(&gpu, rayon::current_thread_index), None);
+        let both = super::on_pool_while(
+            &gpu,
+            rayon::current_thread_index,
+            rayon::current_thread_index,
+        );
+        assert_eq!(both, (None, None));
     }
 }

@@ -287,32 +287,31 @@ impl Run<'_> {
                 .map(|data| (&data.train, data.train.order(&order)));
             let mut started = Instant::now();
             let epoch = pos.epoch;
-            let host_batch = |k: usize| {
+            let batch_range = |k: usize| {
                 let start = k * config.batch_size;
-                let end = (start + config.batch_size).min(train_len);
-                self.batch(&order[start..end], epoch, k, &autodiff)
+                start..(start + config.batch_size).min(train_len)
             };
-            // On the host, the next batch is built while this step runs on the pool:
-            // its images, read at random, wait on memory more than on arithmetic.
+            let host_batch = |k: usize| self.batch(&order[batch_range(k)], epoch, k, &autodiff);
+            // Batches built on the host: on a CPU device the next one is built while
+            // this step runs on the pool (its images, read at random, wait on memory).
             let mut built_ahead: Option<MnistBatch> = None;
             while pos.next_batch < steps_per_epoch {
-                let start = pos.next_batch * config.batch_size;
-                let end = (start + config.batch_size).min(train_len);
+                let range = batch_range(pos.next_batch);
+                let images = range.len();
                 let learning_rate =
                     config
                         .lr_schedule
                         .rate(config.learning_rate, pos.global_step, total_steps);
                 let pending = match &train_on_device {
-                    Some((train, order)) => stepper.step_deferred(
-                        train.gather(order.clone().slice(start..end)),
-                        learning_rate,
-                    ),
+                    Some((train, order)) => stepper
+                        .step_deferred(train.gather(order.clone().slice(range)), learning_rate),
                     None => {
                         let batch = built_ahead
                             .take()
                             .unwrap_or_else(|| host_batch(pos.next_batch));
                         let following = pos.next_batch + 1;
                         let (pending, ahead) = on_pool_while(
+                            &autodiff,
                             || stepper.step_deferred(batch, learning_rate),
                             || (following < steps_per_epoch).then(|| host_batch(following)),
                         );
@@ -326,7 +325,7 @@ impl Run<'_> {
                         epoch: pos.epoch + 1,
                         global_step: pos.global_step + 1,
                         learning_rate,
-                        images: end - start,
+                        images,
                     },
                 );
                 pos.next_batch += 1;
