@@ -1,10 +1,14 @@
 //! The full evaluation of a saved model on the 10,000 MNIST test images.
 //!
-//! cargo run --release --example evaluate -- --checkpoint runs/train_mnist/model.bpk --data-dir ../shared/data/mnist
+//! cargo run --release --example evaluate -- --checkpoint runs/train_mnist/model.bpk [--data-dir ../shared/data/mnist]
+//!
+//! Without `--data-dir`, a checkpoint in a run directory is evaluated on the
+//! data its run recorded; only the test images are read.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use lenet::data::Split;
 
 mod common;
 
@@ -27,15 +31,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> lenet::Result<()> {
     common::start();
     let saved = cli.model.load()?;
-    let device = saved.model.device();
-    let mnist = cli.data.load()?;
-    let evaluation = lenet::evaluate(
-        &saved.model,
-        &mnist.test,
-        saved.normalization,
-        1000,
-        &device,
-    );
+    // The run's own data where it recorded it (as `--resume` does): the test
+    // images alone, downloaded alone where they must be.
+    let recorded = cli.model.recorded_data_dir();
+    let test = cli.data.load_split(Split::Test, recorded.as_deref())?;
+    let evaluation = lenet::evaluate(&saved.model, &test, saved.normalization, 1000);
     let architecture = saved.architecture;
     if cli.json {
         let mut value = serde_json::to_value(&evaluation)

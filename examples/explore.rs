@@ -1,18 +1,22 @@
 //! A local web app: draw a digit (or drop a photo) and watch every layer of your
 //! models respond, with saliency, Grad-CAM and occlusion over the input.
 //!
-//! cargo run --release --example explore -- --checkpoint runs/lenet5/model.bpk \
-//!     [--checkpoint runs/extra-conv/model.bpk …] [--data-dir DIR] [--port 8000]
+//! cargo run --release --example explore -- [--checkpoint runs/lenet5/model.bpk …] \
+//!     [--runs DIR] [--data-dir DIR] [--port 8000]
 //!
 //! Without `--checkpoint` it uses a quick LeNet5 from the cache, training one (one
-//! epoch, a few seconds) the first time. The first line on stdout is
-//! `listening on http://HOST:PORT`.
+//! epoch, a few seconds) the first time. The lab trains into `--runs` (default: a
+//! per-user data directory, said on stderr) on the MNIST of `--data-dir`;
+//! `--no-lab` leaves it out. The first line on stdout is
+//! `listening on http://HOST:PORT/?token=TOKEN`: open that address (the token,
+//! new at every launch, lets the page act).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use lenet::explore::{App, NamedModel};
+use lenet::data::Split;
+use lenet::explore::{App, Lab, LabLimits, LabOptions, NamedModel, ServeOptions};
 use lenet::train::{Recipe, StepReport, TrainObserver};
 use lenet::{Architecture, DeviceChoice, SavedModel};
 
@@ -37,6 +41,16 @@ struct Cli {
     /// Port (0: any free one, printed on the first line).
     #[arg(long, default_value_t = 8000)]
     port: u16,
+    /// Another name the server answers to (repeatable), e.g. when it is reached
+    /// through a name of its own; any other `Host` is refused.
+    #[arg(long, value_name = "NAME")]
+    allow_host: Vec<String>,
+    /// The lab's runs directory (`train_mnist --out DIR/NAME` runs show up in it).
+    #[arg(long, value_name = "DIR")]
+    runs: Option<PathBuf>,
+    /// No lab: only the models given, nothing trained or written.
+    #[arg(long, conflicts_with = "runs")]
+    no_lab: bool,
     #[command(flatten)]
     data: common::DataArgs,
 }
@@ -53,35 +67,84 @@ fn run(cli: Cli) -> lenet::Result<()> {
         let saved = SavedModel::load(path, cli.model.clone(), &device)?;
         models.push(NamedModel::new(model_name(path), saved));
     }
-    // MNIST: to browse its test images, and to train the quick model if needed.
-    let wants_data = cli.data.data_dir.is_some() || cli.checkpoint.is_empty();
-    let mnist = if wants_data {
+    // All of MNIST for the lab and to train the quick model; else only the
+    // test images to browse: from --data-dir, else from where the first
+    // checkpoint's run recorded its data.
+    let full = if cli.checkpoint.is_empty() || !cli.no_lab {
         Some(cli.data.load()?)
     } else {
         None
     };
-    if models.is_empty() {
-        let mnist = mnist.as_ref().expect("loaded above without checkpoints");
+    if let (true, Some(mnist)) = (cli.checkpoint.is_empty(), &full) {
         let quick = quick_model(mnist, &device, cli.device.name())?;
         models.push(NamedModel::new("lenet5 (quick, 1 epoch)", quick));
     }
-    let app = App::new(models, mnist.map(|m| m.test))?;
+    let test = if let Some(mnist) = &full {
+        Some(mnist.test.clone())
+    } else {
+        let recorded = cli
+            .checkpoint
+            .iter()
+            .find_map(|p| common::recorded_data_dir(p));
+        match (&cli.data.data_dir, recorded) {
+            (Some(_), recorded) => Some(cli.data.load_split(Split::Test, recorded.as_deref())?),
+            (None, Some(recorded)) => match cli.data.load_split(Split::Test, Some(&recorded)) {
+                Ok(test) => Some(test),
+                Err(e) => {
+                    eprintln!("note: no test images to browse: {}", common::with_hint(&e));
+                    None
+                }
+            },
+            (None, None) => None,
+        }
+    };
+    let mut app = App::new(models, test)?;
+    if let (false, Some(mnist)) = (cli.no_lab, full) {
+        let runs = cli
+            .runs
+            .clone()
+            .unwrap_or_else(lenet::explore::default_runs_dir);
+        eprintln!("lab: runs in {}", runs.display());
+        let lab = Lab::open(
+            LabOptions {
+                runs,
+                data_dir: std::fs::canonicalize(cli.data.dir()).unwrap_or(cli.data.dir()),
+                device: device.clone(),
+                device_name: cli.device.name().to_string(),
+                limits: LabLimits::default(),
+            },
+            mnist,
+        )?;
+        app = app.with_lab(lab);
+    }
     // An IPv6 literal (`::1`) needs brackets before the port.
     let address = match cli.host.parse::<std::net::IpAddr>() {
         Ok(ip) => std::net::SocketAddr::new(ip, cli.port).to_string(),
         Err(_) => format!("{}:{}", cli.host, cli.port),
     };
-    let listener = std::net::TcpListener::bind(&address)
-        .map_err(|e| lenet::Error::InvalidArgument(format!("cannot listen on {address}: {e}")))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| lenet::Error::InvalidArgument(e.to_string()))?;
-    println!("listening on http://{bound}");
+    let listen = |source| lenet::Error::Server {
+        action: format!("listen on {address}"),
+        source,
+    };
+    let listener = std::net::TcpListener::bind(&address).map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
+    // Room for the server's cap of connections (a process-wide setting: asked
+    // for here, never by the library).
+    if let Err(e) = lenet::explore::raise_open_files_limit() {
+        eprintln!("note: the open-file limit stays as it is ({e})");
+    }
+    let token = lenet::explore::new_token()?;
+    println!("listening on http://{bound}/?token={token}");
     eprintln!("models: {}", app.model_names().join(", "));
     if !bound.ip().is_loopback() {
         eprintln!("note: {} is reachable from other machines", bound.ip());
     }
-    lenet::explore::serve(listener, app)
+    let options = ServeOptions {
+        allowed_hosts: cli.allow_host.clone(),
+        token: Some(token),
+        ..ServeOptions::default()
+    };
+    lenet::explore::serve(listener, app, options)
 }
 
 /// A checkpoint's name on the page: its run directory (`runs/lenet5/model.bpk`

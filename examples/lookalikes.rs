@@ -16,6 +16,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use lenet::data::Split;
 use lenet::predict::{
     LookalikeStyle, PreparedDigit, Preprocess, decode, lookalike, predict_batch, prepare_image,
 };
@@ -52,8 +53,9 @@ fn main() -> std::process::ExitCode {
 fn run(cli: &Cli) -> lenet::Result<()> {
     common::warn_if_unoptimized();
     let model = cli.model.load()?;
-    let mnist = cli.data.load()?;
-    let count = cli.count.clamp(1, mnist.test.len());
+    let recorded = cli.model.recorded_data_dir();
+    let test = cli.data.load_split(Split::Test, recorded.as_deref())?;
+    let count = cli.count.clamp(1, test.len());
     let ways = [
         ("crate", Preprocess::default()),
         (
@@ -77,7 +79,7 @@ fn run(cli: &Cli) -> lenet::Result<()> {
         println!("|---|{}", "---:|".repeat(ways.len()));
     }
     let written: Vec<(Vec<u8>, u8)> = (0..count)
-        .map(|i| (mnist.test.image(i).to_vec(), mnist.test.label(i)))
+        .map(|i| (test.image(i).to_vec(), test.label(i)))
         .collect();
     let printed = printed_digits(count)?;
     for (source, digits) in [("", &written), ("printed ", &printed)] {
@@ -208,16 +210,9 @@ fn save(
     for (index, bytes) in pictures.iter().enumerate() {
         let name = format!("{index:05}.{}", style.extension());
         let path = dir.join(&name);
-        write(&path, bytes)?;
+        lenet::write_atomic(&path, bytes)?;
         labels.push_str(&format!("{name},{}\n", digits[index].1));
     }
     let path = dir.join("labels.csv");
-    write(&path, labels.as_bytes())
-}
-
-fn write(path: &std::path::Path, bytes: &[u8]) -> lenet::Result<()> {
-    std::fs::write(path, bytes).map_err(|source| lenet::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    lenet::write_atomic(&path, labels.as_bytes())
 }

@@ -61,26 +61,6 @@ fn run(cli: Cli) -> lenet::Result<()> {
     for summary in &summaries {
         println!("{summary}\n");
     }
-    print_comparison(&summaries);
+    print!("{}", Summary::comparison(&summaries));
     Ok(())
-}
-
-fn print_comparison(summaries: &[Summary]) {
-    let base = &summaries[0];
-    println!("Comparison (batch {})", base.input_shape[0]);
-    println!(
-        "{:<22}{:>10}{:>12}{:>14}{:>12}{:>14}",
-        "Model", "Params", "vs LeNet5", "Mult-adds", "vs LeNet5", "Params (MB)"
-    );
-    for s in summaries {
-        println!(
-            "{:<22}{:>10}{:>11.0}%{:>14}{:>11.0}%{:>14.3}",
-            s.model,
-            s.total_params,
-            100.0 * s.total_params as f64 / base.total_params as f64,
-            s.total_mult_adds,
-            100.0 * s.total_mult_adds as f64 / base.total_mult_adds as f64,
-            s.param_bytes() as f64 / 1e6,
-        );
-    }
 }

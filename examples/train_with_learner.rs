@@ -91,7 +91,6 @@ fn run(cli: Cli) -> lenet::Result<()> {
         &mnist.test,
         config.normalization,
         config.eval_batch_size,
-        &device,
     );
     println!(
         "test accuracy {:.2}% (loss {:.4}) on {} test images after {} epochs of burn-train, {seconds:.1} s",

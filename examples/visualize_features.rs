@@ -229,11 +229,11 @@ fn load_input(
 }
 
 fn load_split(cli: &Cli, split: Split) -> lenet::Result<MnistSplit> {
-    let mnist = cli.data.load()?;
-    Ok(match split {
-        Split::Train => mnist.train,
-        Split::Test => mnist.test,
-    })
+    let recorded = cli
+        .checkpoint
+        .as_deref()
+        .and_then(common::recorded_data_dir);
+    cli.data.load_split(split, recorded.as_deref())
 }
 
 fn report(

@@ -2,8 +2,9 @@
 """Writes tests/fixtures/pytorch_specs.json: PyTorch's view of several
 architecture specs that are not the tutorial's, for tests/specs.rs.
 
-For each spec it builds an nn.Sequential with its own parser (written from the
-spec grammar in docs/SPECS.md, not from the crate's code), and records:
+For each spec it builds an nn.Sequential with the Python parser the lab exports
+(src/explore/lab/pytorch_script.py, written from the spec grammar in
+docs/SPECS.md, not from the crate's Rust code), and records:
   - the state_dict keys and shapes,
   - the parameter count and torchinfo's mult-adds (torchinfo.summary),
   - the logits and probabilities for four fixed inputs, with every weight set by
@@ -20,14 +21,16 @@ the same parser, must give the probabilities `predict` gave:
 
 import json
 import math
-import re
-import struct
 import sys
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 from torchinfo import summary
+
+# The spec parser and the .safetensors reader are the ones the lab exports with
+# every run (GET /api/runs/{id}/pytorch.py): one copy of each.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src" / "explore" / "lab"))
+from pytorch_script import parse, read_safetensors  # noqa: E402
 
 SPECS = [
     # The issue's own example: two 3x3 stages.
@@ -43,42 +46,6 @@ SPECS = [
 
 BATCH = 4
 SIDE = 28
-
-
-def parse(spec):
-    """nn.Sequential for `spec`, input 1x28x28; Flatten before the first fc."""
-    layers, channels, flat, features = [], 1, False, None
-    side = SIDE
-    for token in spec.lower().split("-"):
-        m = re.fullmatch(r"conv(\d+)k(\d+)((?:[ps]\d+)*)", token)
-        if m:
-            out, k = int(m[1]), int(m[2])
-            extra = dict((x[0], int(x[1:])) for x in re.findall(r"[ps]\d+", m[3]))
-            p, s = extra.get("p", 0), extra.get("s", 1)
-            layers.append(nn.Conv2d(channels, out, k, stride=s, padding=p))
-            channels, side = out, (side + 2 * p - k) // s + 1
-            continue
-        m = re.fullmatch(r"(avg|max)?pool(\d+)?", token)
-        if m:
-            k = int(m[2] or 2)
-            layers.append(nn.AvgPool2d(k) if m[1] == "avg" else nn.MaxPool2d(k))
-            side //= k
-            continue
-        if token == "relu":
-            layers.append(nn.ReLU())
-            continue
-        if token == "flatten":  # only just before the first fc; placed there anyway
-            continue
-        m = re.fullmatch(r"(?:fc|linear)(\d+)", token)
-        if m:
-            if not flat:
-                layers.append(nn.Flatten())
-                flat, features = True, channels * side * side
-            layers.append(nn.Linear(features, int(m[1])))
-            features = int(m[1])
-            continue
-        raise ValueError(f"unknown token {token}")
-    return nn.Sequential(*layers)
 
 
 def formula_weights(net):
@@ -138,22 +105,6 @@ def main():
         + "\n"
     )
     print(f"wrote {out}")
-
-
-def read_safetensors(path):
-    """(state_dict, metadata) of a float32 .safetensors file, read by hand."""
-    data = Path(path).read_bytes()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + length])
-    metadata = header.pop("__metadata__", {})
-    body = data[8 + length :]
-    state = {}
-    for key, entry in header.items():
-        assert entry["dtype"] == "F32", f"{key} is {entry['dtype']}"
-        start, end = entry["data_offsets"]
-        values = torch.frombuffer(bytearray(body[start:end]), dtype=torch.float32)
-        state[key] = values.reshape(entry["shape"]).clone()
-    return state, metadata
 
 
 def check(model_path, predictions_path):

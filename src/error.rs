@@ -120,39 +120,38 @@ pub enum Error {
         /// The token.
         token: String,
         /// What is wrong with it.
-        reason: String,
+        reason: crate::model::SpecProblem,
     },
 
     /// A picture cannot be read as a digit.
-    #[cfg(feature = "predict")]
     #[error("{}: cannot be read as a digit", path.display())]
     Picture {
         /// The picture.
         path: PathBuf,
         /// Why.
         #[source]
-        reason: crate::predict::PictureError,
+        reason: crate::picture::PictureError,
     },
 
-    /// Encoding or decoding a picture failed.
-    #[cfg(any(feature = "viz", feature = "predict"))]
+    /// Encoding or decoding a picture failed (the image codecs' error, under
+    /// the features that read or write pictures).
     #[error("{}: cannot decode or encode the picture", path.display())]
     Image {
         /// The picture involved.
         path: PathBuf,
-        /// The underlying error.
+        /// The codec's error.
         #[source]
-        source: image::ImageError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// A model or optimizer file could not be read or written, or does not fit
-    /// the model it is loaded into.
+    /// A model, optimizer, config or checkpoint file could not be read or
+    /// written, or does not fit the model it is loaded into.
     #[error("{}: {reason}", path.display())]
     Checkpoint {
         /// The file or checkpoint directory.
         path: PathBuf,
         /// What went wrong.
-        reason: String,
+        reason: CheckpointProblem,
     },
 
     /// Weights that do not say which architecture they are for (a `.bpk` without
@@ -194,9 +193,138 @@ pub enum Error {
         checkpoint: Option<PathBuf>,
     },
 
+    /// A file is larger than what it should hold could ever be (a config of
+    /// megabytes, weights larger than their architecture's parameters): refused
+    /// before it is read.
+    #[error("{}: {size} bytes, more than {limit} ({what} is never larger)", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The most it may hold.
+        limit: u64,
+        /// What it should be.
+        what: &'static str,
+    },
+
+    /// A server (`lenet::explore`) could not listen or serve.
+    #[error("the server cannot {action}")]
+    Server {
+        /// What it was doing (`listen on 127.0.0.1:8000`, `serve`).
+        action: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An argument is outside what the function accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+/// Why a model, optimizer, config or checkpoint file is refused: one value per
+/// kind of failure, carried by [`Error::Checkpoint`] with the file's path.
+///
+/// ```
+/// use lenet::{CheckpointProblem, Error};
+///
+/// let error = lenet::LeNet::load(
+///     &lenet::LeNetConfig::new(lenet::Architecture::LENET5),
+///     "/no/such/model.bpk".as_ref(),
+///     &lenet::device("flex")?,
+/// )
+/// .unwrap_err();
+/// assert!(matches!(error, Error::Checkpoint { reason: CheckpointProblem::NoSuchFile, .. }));
+/// # Ok::<(), lenet::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointProblem {
+    /// The file is not there.
+    #[error("no such file")]
+    NoSuchFile,
+    /// The file has no bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes are none of the weight formats.
+    #[error("not a model file: expected Burn .bpk, PyTorch .pth or .safetensors")]
+    NotAModelFile,
+    /// The file is of its format but cannot be read as such.
+    #[error("not a readable {what}: {detail}")]
+    Unreadable {
+        /// `.bpk model file`, `PyTorch checkpoint`, `training config`, …
+        what: &'static str,
+        /// What the reader said.
+        detail: String,
+    },
+    /// The file holds another architecture than the one asked for.
+    #[error("this file holds {found} (per {by}), not {asked}")]
+    OtherArchitecture {
+        /// What the file holds.
+        found: String,
+        /// What was asked for.
+        asked: String,
+        /// What says so: `config.json`, its keys and shapes, its metadata.
+        by: String,
+    },
+    /// The tensors are not those of the architecture (missing, unexpected or
+    /// misshapen keys, at most eight listed).
+    #[error("not a state_dict of {}: {}", match architecture { Some(a) => a.as_str(), None => "a named architecture (say which spec it is for if it is another); compared with lenet5" }, problems.join("; "))]
+    NotTheArchitecture {
+        /// The architecture asked for, if one was.
+        architecture: Option<String>,
+        /// Each difference, in words.
+        problems: Vec<String>,
+    },
+    /// A tensor of an element type the crate does not read.
+    #[error("tensor {tensor} is {dtype}; only {supported} weights are supported")]
+    UnsupportedType {
+        /// Its key.
+        tensor: String,
+        /// Its element type.
+        dtype: String,
+        /// What is read.
+        supported: &'static str,
+    },
+    /// A tensor's bytes could not be read.
+    #[error("cannot read tensor {tensor}: {detail}")]
+    TensorUnreadable {
+        /// Its key.
+        tensor: String,
+        /// Why.
+        detail: String,
+    },
+    /// A metadata entry that does not parse.
+    #[error("unreadable {key} in the metadata: {detail}")]
+    BadMetadata {
+        /// Its key.
+        key: &'static str,
+        /// Why.
+        detail: String,
+    },
+    /// Weights that do not fit the model built for them.
+    #[error(
+        "these weights do not fit the {architecture} model (was it saved from another architecture?): {detail}"
+    )]
+    DoesNotFit {
+        /// The architecture built.
+        architecture: String,
+        /// What the loader said.
+        detail: String,
+    },
+    /// Nothing that names a checkpoint.
+    #[error(
+        "no checkpoint here: expected a run directory with checkpoints/latest, a checkpoints \
+         directory, or a step-* checkpoint directory"
+    )]
+    NoCheckpoint,
+    /// Writing the file failed before it reached the disk.
+    #[error("cannot write it: {detail}")]
+    NotWritten {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// `Result` with [`Error`] as the error type.
@@ -277,24 +405,23 @@ mod tests {
     #[test]
     fn a_cause_is_in_the_chain_not_in_the_message() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "the cause itself");
-        #[allow(unused_mut)] // without the picture features
-        let mut errors = vec![
+        let errors = vec![
             Error::io("/data/file", io()),
             Error::Idx {
                 path: "/data/file".into(),
                 reason: crate::data::IdxError::Empty,
             },
         ];
-        #[cfg(feature = "predict")]
-        errors.push(Error::Picture {
-            path: "/data/file".into(),
-            reason: crate::predict::PictureError::Empty,
-        });
-        #[cfg(any(feature = "viz", feature = "predict"))]
-        errors.push(Error::Image {
-            path: "/data/file".into(),
-            source: image::ImageError::IoError(io()),
-        });
+        let errors = errors.into_iter().chain([
+            Error::Picture {
+                path: "/data/file".into(),
+                reason: crate::picture::PictureError::Empty,
+            },
+            Error::Image {
+                path: "/data/file".into(),
+                source: Box::new(io()),
+            },
+        ]);
         for error in errors {
             let cause = std::error::Error::source(&error)
                 .expect("a wrapped cause")

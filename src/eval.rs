@@ -246,8 +246,12 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// Evaluates `model` on every image of `split`, in batches of `batch_size`,
 /// with the normalisation the model was trained with. It reads as many logits
-/// per image as the model has classes ([`EvalAccumulator::new`]). It flushes subnormal
-/// floats to zero while it runs ([`FlushSubnormals`](crate::subnormals::FlushSubnormals));
+/// per image as the model has classes ([`EvalAccumulator::new`]), on the model's
+/// own device.
+///
+/// It changes nothing process-wide. To have subnormal floats flushed to zero
+/// while it runs (as `train` does for its own evaluations), hold a
+/// [`FlushSubnormals`](crate::subnormals::FlushSubnormals) guard around the call;
 /// for glibc's `malloc` settings that make it faster, call
 /// [`tune_allocator`](crate::train::tune_allocator) first.
 ///
@@ -258,7 +262,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// let device = lenet::device("auto")?;
 /// let mnist = Mnist::load("data/mnist".as_ref())?;
 /// let model = LeNetConfig::new(Architecture::LENET5).init(&device);
-/// let eval = lenet::evaluate(&model, &mnist.test, Normalization::None, 1000, &device);
+/// let eval = lenet::evaluate(&model, &mnist.test, Normalization::None, 1000);
 /// println!("{eval}");
 /// # Ok::<(), lenet::Error>(())
 /// ```
@@ -267,9 +271,15 @@ pub fn evaluate(
     split: &MnistSplit,
     normalization: Normalization,
     batch_size: usize,
-    device: &Device,
 ) -> Evaluation {
-    evaluate_flushing(model, split, normalization, batch_size, device, true)
+    evaluate_flushing(
+        model,
+        split,
+        normalization,
+        batch_size,
+        &model.device(),
+        false,
+    )
 }
 
 /// [`evaluate`], with subnormals flushed (`flush`) or IEEE.

@@ -75,14 +75,17 @@ pub mod explore;
 pub mod features;
 pub mod lesson;
 pub mod model;
+pub mod picture;
 #[cfg(feature = "predict")]
 pub mod predict;
 mod raster;
+mod read_limit;
 #[cfg(feature = "report")]
 pub mod report;
 mod rng;
 mod saved_model;
 pub mod subnormals;
+mod table;
 pub mod train;
 #[cfg(feature = "viz")]
 pub mod viz;
@@ -91,7 +94,7 @@ mod worker;
 pub use atomic_file::write_atomic;
 pub use burn;
 pub use device::{DeviceChoice, device};
-pub use error::{Error, Result};
+pub use error::{CheckpointProblem, Error, Result};
 pub use eval::{Evaluation, evaluate};
 pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with};
 pub use model::{

@@ -173,7 +173,7 @@ fn figure_html(alt: &str, image: &RgbImage, caption: &str) -> Result<String> {
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|source| Error::Image {
             path: "report.html".into(),
-            source,
+            source: Box::new(source),
         })?;
     Ok(format!(
         "<figure><img alt=\"{}\" width=\"{}\" height=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
@@ -203,24 +203,8 @@ fn escape(text: &str) -> String {
 
 /// Standard base64 with padding (RFC 4648), for `data:` URIs.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 const STYLE: &str = "

@@ -8,8 +8,7 @@ use burn::tensor::Device;
 
 use crate::data::Normalization;
 use crate::model::{Architecture, LeNet, LeNetConfig};
-use crate::train::TrainConfig;
-use crate::{Error, Result};
+use crate::{CheckpointProblem, Error, Result};
 
 /// Weights plus what they need.
 #[derive(Debug, Clone)]
@@ -59,14 +58,44 @@ impl WeightsFormat {
         } else if n == 0 {
             Err(Error::Checkpoint {
                 path: path.to_path_buf(),
-                reason: "the file is empty".into(),
+                reason: CheckpointProblem::Empty,
             })
         } else {
             Err(Error::Checkpoint {
                 path: path.to_path_buf(),
-                reason: "not a model file: expected Burn .bpk, PyTorch .pth or .safetensors".into(),
+                reason: CheckpointProblem::NotAModelFile,
             })
         }
+    }
+}
+
+/// What a model needs from the `config.json` of its run: the network and the
+/// inputs' normalisation — read alone, whatever else the run recorded.
+#[derive(Debug, serde::Deserialize)]
+struct ModelSettings {
+    model: LeNetConfig,
+    #[serde(default = "no_normalization")]
+    normalization: Normalization,
+}
+
+fn no_normalization() -> Normalization {
+    Normalization::None
+}
+
+impl ModelSettings {
+    fn read(path: &Path) -> Result<Self> {
+        let text = crate::read_limit::read_text_at_most(
+            path,
+            crate::read_limit::MAX_JSON_BYTES,
+            "a training config",
+        )?;
+        serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
+            path: path.to_path_buf(),
+            reason: CheckpointProblem::Unreadable {
+                what: "training config",
+                detail: e.to_string(),
+            },
+        })
     }
 }
 
@@ -106,7 +135,7 @@ impl SavedModel {
     ) -> Result<Self> {
         let config_path = weights.with_file_name("config.json");
         let config = if config_path.is_file() {
-            Some(TrainConfig::from_file(&config_path)?)
+            Some(ModelSettings::read(&config_path)?)
         } else {
             None
         };
@@ -114,11 +143,11 @@ impl SavedModel {
             (Some(config), Some(asked)) if config.model.architecture != asked => {
                 return Err(Error::Checkpoint {
                     path: weights.to_path_buf(),
-                    reason: format!(
-                        "this is a {} model (per {}), not {asked}",
-                        config.model.architecture,
-                        config_path.display()
-                    ),
+                    reason: CheckpointProblem::OtherArchitecture {
+                        found: config.model.architecture.to_string(),
+                        asked: asked.to_string(),
+                        by: config_path.display().to_string(),
+                    },
                 });
             }
             (Some(config), _) => Some(config.model.architecture.clone()),

@@ -40,9 +40,10 @@ pub const SUPPORTED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarc
 /// pool flush subnormal results to zero and read subnormal inputs as zero.
 /// Dropping it restores each thread's previous mode.
 ///
-/// [`train`](crate::train()), [`resume`](crate::train::resume) and
-/// [`evaluate`](crate::evaluate()) hold one while they run (turn it off for
-/// training, its evaluations included, with `TrainConfig::flush_subnormals`). Guards may be nested and
+/// [`train`](crate::train()) and [`resume`](crate::train::resume) hold one
+/// while they run (turn it off for training, its evaluations included, with
+/// `TrainConfig::flush_subnormals`); [`evaluate`](crate::evaluate()) holds none
+/// unless its caller does. Guards may be nested and
 /// held on several threads at once; a thread's mode comes back when the last
 /// guard on it is dropped. Drop a guard in the rayon pool it was made in (it is
 /// not `Send`). Code of the caller's that runs on rayon's pool at the same time,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use lenet::data::Mnist;
+use lenet::data::{Mnist, MnistSplit, Split};
 use lenet::{Architecture, DeviceChoice, SavedModel};
 
 /// Where MNIST is.
@@ -42,8 +42,35 @@ impl DataArgs {
     /// Loads the MNIST a run is resumed on: `--data-dir` where given, else the
     /// directory the run recorded when it started (never a download).
     pub fn load_recorded(&self, recorded: Option<&str>) -> lenet::Result<Mnist> {
+        match self.recorded(recorded)? {
+            Some(dir) => Mnist::load(dir),
+            None => self.load(),
+        }
+    }
+
+    /// One split, for a model whose run recorded its data directory (or not):
+    /// `--data-dir` where given, else the recorded directory (never a
+    /// download), else $LENET_DATA_DIR or the cache, downloading only this
+    /// split's two files where the user allowed downloads.
+    pub fn load_split(&self, split: Split, recorded: Option<&str>) -> lenet::Result<MnistSplit> {
+        if let Some(dir) = self.recorded(recorded)? {
+            return MnistSplit::load(dir, split);
+        }
+        let downloader = lenet::data::Downloader {
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..lenet::data::Downloader::default()
+        };
+        match (&self.data_dir, self.download) {
+            (Some(dir), false) => MnistSplit::load(dir, split),
+            (dir, _) => MnistSplit::load_or_download_with(dir.as_deref(), split, &downloader),
+        }
+    }
+
+    /// The directory a run recorded, when `--data-dir` does not say otherwise;
+    /// an error with the way out when it is gone.
+    fn recorded<'a>(&self, recorded: Option<&'a str>) -> lenet::Result<Option<&'a Path>> {
         let (None, Some(recorded)) = (&self.data_dir, recorded) else {
-            return self.load();
+            return Ok(None);
         };
         let dir = Path::new(recorded);
         if !dir.is_dir() {
@@ -52,7 +79,7 @@ impl DataArgs {
                  pass --data-dir DIR to say where it is now"
             )));
         }
-        Mnist::load(dir)
+        Ok(Some(dir))
     }
 }
 
@@ -128,7 +155,19 @@ pub struct ModelArgs {
     pub device: DeviceChoice,
 }
 
+/// The data directory the run of `checkpoint` recorded (in the `config.json`
+/// beside it), if it has one.
+pub fn recorded_data_dir(checkpoint: &Path) -> Option<String> {
+    let config = checkpoint.with_file_name("config.json");
+    lenet::TrainConfig::from_file(&config).ok()?.data_dir
+}
+
 impl ModelArgs {
+    /// The data directory the checkpoint's run recorded, if it has one.
+    pub fn recorded_data_dir(&self) -> Option<String> {
+        recorded_data_dir(&self.checkpoint)
+    }
+
     /// Loads the model on the chosen device, noting when the input normalisation
     /// had to be assumed.
     pub fn load(&self) -> lenet::Result<SavedModel> {

@@ -8,10 +8,10 @@ use super::{Comparison, disagreement_sheet, disagreements};
 use crate::Result;
 use crate::data::{MnistBatcher, MnistSplit};
 use crate::explain::{Explainer, GradCam, Occlusion};
-use crate::model::summary::thousands;
 use crate::predict::{PreparedDigit, predict};
 use crate::report::Report;
 use crate::saved_model::SavedModel;
+use crate::table::thousands;
 use crate::viz::{explanation_sheet, overview_sheet};
 
 /// What the report shows beyond the comparison itself.

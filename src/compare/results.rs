@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::significance::{PairComparison, SignificanceTest, mcnemar, welch};
+use super::significance::{PairComparison, SignificanceTest, mcnemar, mean_and_variance, welch};
 use crate::data::MnistSplit;
-use crate::model::summary::thousands;
 use crate::model::{Architecture, Summary};
+use crate::table::{Align, Table, thousands};
 use crate::train::Trained;
 use crate::{Error, Result};
 
@@ -54,22 +54,6 @@ impl MeanSd {
             sd: variance.sqrt(),
         }
     }
-}
-
-/// The mean and the sample variance (divided by n − 1) of `values`: 0 for no
-/// values, a variance of 0 for one.
-pub(crate) fn mean_and_variance(values: &[f64]) -> (f64, f64) {
-    let n = values.len();
-    if n == 0 {
-        return (0.0, 0.0);
-    }
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let variance = if n > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-    } else {
-        0.0
-    };
-    (mean, variance)
 }
 
 /// One architecture's line of the comparison table.
@@ -230,11 +214,16 @@ impl Comparison {
     pub fn markdown(&self) -> String {
         let rows = self.rows();
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "| # | model | params | mult-adds | weights | train time / run | test accuracy (mean ± sd) | seeds: accuracy |"
-        );
-        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---|");
+        let mut table = Table::new(&[
+            ("#", Align::Right),
+            ("model", Align::Left),
+            ("params", Align::Right),
+            ("mult-adds", Align::Right),
+            ("weights", Align::Right),
+            ("train time / run", Align::Right),
+            ("test accuracy (mean ± sd)", Align::Right),
+            ("seeds: accuracy", Align::Left),
+        ]);
         for (number, r) in rows.iter().enumerate() {
             let each: Vec<String> = r
                 .seeds
@@ -242,21 +231,22 @@ impl Comparison {
                 .zip(&r.test_accuracies)
                 .map(|(s, a)| format!("{s}: {:.2}", 100.0 * a))
                 .collect();
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {:.1} kB | {:.1} ± {:.1} s | {:.2} ± {:.2}% | {} |",
-                number + 1,
-                r.model,
+            table.row(vec![
+                (number + 1).to_string(),
+                r.model.clone(),
                 thousands(r.params as u64),
                 thousands(r.mult_adds),
-                r.weight_bytes as f64 / 1000.0,
-                r.train_seconds.mean,
-                r.train_seconds.sd,
-                100.0 * r.test_accuracy.mean,
-                100.0 * r.test_accuracy.sd,
-                each.join(", ")
-            );
+                format!("{:.1} kB", r.weight_bytes as f64 / 1000.0),
+                format!("{:.1} ± {:.1} s", r.train_seconds.mean, r.train_seconds.sd),
+                format!(
+                    "{:.2} ± {:.2}%",
+                    100.0 * r.test_accuracy.mean,
+                    100.0 * r.test_accuracy.sd
+                ),
+                each.join(", "),
+            ]);
         }
+        out.push_str(&table.markdown());
         let pairs = self.pairs();
         if !pairs.is_empty() {
             let _ = writeln!(
@@ -264,22 +254,27 @@ impl Comparison {
                 "\nPairs: difference of mean test accuracy (a − b, points), Welch's t-test over \
                  seeds (McNemar's exact test over the test images where a model has one seed):\n"
             );
-            let _ = writeln!(out, "| a | b | difference | 95% CI | p | test | verdict |");
-            let _ = writeln!(out, "|---|---|---:|---|---:|---|---|");
+            let mut table = Table::new(&[
+                ("a", Align::Left),
+                ("b", Align::Left),
+                ("difference", Align::Right),
+                ("95% CI", Align::Left),
+                ("p", Align::Right),
+                ("test", Align::Left),
+                ("verdict", Align::Left),
+            ]);
             for p in &pairs {
-                let test = p.test.name();
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {:+.2} | [{:+.2}, {:+.2}] | {:.3} | {test} | {} |",
-                    p.a,
-                    p.b,
-                    100.0 * p.difference,
-                    100.0 * p.ci95[0],
-                    100.0 * p.ci95[1],
-                    p.p_value,
-                    verdict(p)
-                );
+                table.row(vec![
+                    p.a.clone(),
+                    p.b.clone(),
+                    format!("{:+.2}", 100.0 * p.difference),
+                    format!("[{:+.2}, {:+.2}]", 100.0 * p.ci95[0], 100.0 * p.ci95[1]),
+                    format!("{:.3}", p.p_value),
+                    p.test.name().to_string(),
+                    verdict(p),
+                ]);
             }
+            out.push_str(&table.markdown());
             let front: Vec<&str> = rows
                 .iter()
                 .filter(|r| r.pareto_params)
@@ -292,19 +287,18 @@ impl Comparison {
             );
         }
         let _ = writeln!(out, "\nF1 per digit (mean over seeds):\n");
-        let _ = write!(out, "| model |");
         let classes = rows.iter().map(|r| r.per_class_f1.len()).max().unwrap_or(0);
-        (0..classes).for_each(|d| {
-            let _ = write!(out, " {d} |");
-        });
-        let _ = writeln!(out, "\n|---|{}", "---:|".repeat(classes));
+        let digits: Vec<String> = (0..classes).map(|d| d.to_string()).collect();
+        let mut columns = vec![("model", Align::Left)];
+        columns.extend(digits.iter().map(|d| (d.as_str(), Align::Right)));
+        let mut table = Table::new(&columns);
         for r in &rows {
-            let _ = write!(out, "| {} |", r.model);
-            for f1 in &r.per_class_f1 {
-                let _ = write!(out, " {:.4} |", f1);
-            }
-            out.push('\n');
+            let mut cells = vec![r.model.clone()];
+            cells.extend(r.per_class_f1.iter().map(|f1| format!("{f1:.4}")));
+            cells.resize(classes + 1, String::new());
+            table.row(cells);
         }
+        out.push_str(&table.markdown());
         out
     }
 }

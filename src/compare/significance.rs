@@ -75,7 +75,7 @@ pub fn welch(a: &[f64], b: &[f64]) -> (f64, [f64; 2], f64) {
         "Welch's test needs two values a side"
     );
     let moments = |v: &[f64]| {
-        let (mean, variance) = super::results::mean_and_variance(v);
+        let (mean, variance) = mean_and_variance(v);
         let n = v.len() as f64;
         (mean, variance / n, n)
     };
@@ -235,6 +235,22 @@ fn ln_gamma(x: f64) -> f64 {
     }
     let t = x + G + 0.5;
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// The mean and the sample variance (divided by n − 1) of `values`: 0 for no
+/// values, a variance of 0 for one.
+pub(crate) fn mean_and_variance(values: &[f64]) -> (f64, f64) {
+    let n = values.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let variance = if n > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    (mean, variance)
 }
 
 #[cfg(test)]

@@ -165,6 +165,36 @@ impl MnistSplit {
         })
     }
 
+    /// One split from the data directory (`explicit_dir`, else
+    /// `$LENET_DATA_DIR`, else the per-user cache), downloading only its own two
+    /// files where they are missing: an evaluation needs the 10,000 test images,
+    /// not the 47 MB of training images.
+    ///
+    /// ```no_run
+    /// use lenet::data::{Downloader, MnistSplit, Split};
+    ///
+    /// let test = MnistSplit::load_or_download_with(None, Split::Test, &Downloader::default())?;
+    /// assert_eq!(test.len(), 10_000);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    #[cfg(feature = "download")]
+    pub fn load_or_download_with(
+        explicit_dir: Option<&Path>,
+        split: Split,
+        downloader: &super::Downloader,
+    ) -> Result<Self> {
+        let dir = super::data_dir(explicit_dir);
+        let stems = [split.images_file(), split.labels_file()];
+        if stems.iter().any(|stem| find_file(&dir, stem).is_none()) {
+            let files: Vec<_> = super::download::mnist_files()
+                .into_iter()
+                .filter(|f| stems.iter().any(|stem| f.name.starts_with(stem)))
+                .collect();
+            downloader.fetch_missing(&dir, &files)?;
+        }
+        Self::load(&dir, split)
+    }
+
     /// Builds a split from raw pixels (`n × 784` bytes) and labels (`n` bytes).
     ///
     /// ```
@@ -311,11 +341,22 @@ impl MnistSplit {
         self.labels.truncate(n);
     }
 
-    /// How many images of each digit.
-    pub fn class_counts(&self) -> [usize; NUM_CLASSES] {
-        let mut counts = [0; NUM_CLASSES];
+    /// How many images of each class, one count per class of
+    /// [`classes`](Self::classes) (ten for MNIST's digits).
+    ///
+    /// ```
+    /// use lenet::data::{MnistSplit, Split};
+    ///
+    /// let letters = MnistSplit::from_raw_with_classes(Split::Test, vec![0; 2 * 784], vec![25, 3], 26)?;
+    /// let counts = letters.class_counts();
+    /// assert_eq!(counts.len(), 26);
+    /// assert_eq!((counts[3], counts[25]), (1, 1));
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes];
         for &label in &self.labels {
-            counts[label as usize] += 1;
+            counts[label as usize] += 1; // checked below `classes` when made
         }
         counts
     }

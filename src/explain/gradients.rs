@@ -23,7 +23,7 @@ impl Explainer {
 
     /// Integrated gradients from a blank picture (every pixel
     /// [`background`](Self::background)) to `input`, over `steps` points of the
-    /// straight path (midpoints, in one batch): for each pixel, its difference
+    /// straight path (midpoints, batched): for each pixel, its difference
     /// from the blank picture times the mean gradient along the path. The values
     /// add up to `score(input) − score(blank)` up to the error of the sum over
     /// `steps` (tests/explain.rs checks 1% at 256 steps; the explore app and the
@@ -55,18 +55,27 @@ impl Explainer {
         Ok(input_map(values))
     }
 
-    /// The gradient of the sum of `class`'s scores over a batch of `n` images
-    /// with respect to each image (`n × 784` values, each image's own gradient).
+    /// The gradient of `class`'s score with respect to each of `n` images
+    /// (`n × 784` values), in batches the explainer's memory allows: the
+    /// gradient of a batch's summed score is each image's own gradient.
     pub(super) fn input_gradients(&self, images: Vec<f32>, n: usize, class: usize) -> Vec<f32> {
+        debug_assert_eq!(images.len(), n * IMAGE_PIXELS);
         let device = self.model.device();
-        let images = images_tensor(images, n, &device).autodiff().require_grad();
-        let logits = self.differentiable.forward(images.clone());
-        let score = logits.slice([0..n, class..class + 1]).sum();
-        let gradients = score.backward();
-        let gradient: Tensor<4> = images
-            .grad(&gradients)
-            .expect("the input requires its gradient");
-        host(gradient)
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(self.max_batch * IMAGE_PIXELS) {
+            let n = chunk.len() / IMAGE_PIXELS;
+            let images = images_tensor(chunk.to_vec(), n, &device)
+                .autodiff()
+                .require_grad();
+            let logits = self.differentiable.forward(images.clone());
+            let score = logits.slice([0..n, class..class + 1]).sum();
+            let gradients = score.backward();
+            let gradient: Tensor<4> = images
+                .grad(&gradients)
+                .expect("the input requires its gradient");
+            out.extend(host(gradient));
+        }
+        out
     }
 }
 

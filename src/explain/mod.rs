@@ -58,7 +58,13 @@ pub struct Explainer {
     model: LeNet,
     differentiable: LeNet,
     background: f32,
+    /// The most images one forward (and backward) pass takes.
+    max_batch: usize,
 }
+
+/// The memory an explanation's batches are sized for by default
+/// ([`Explainer::with_memory`]).
+pub const DEFAULT_MEMORY: usize = 64 * 1024 * 1024;
 
 impl Explainer {
     /// Explains `model`, whose input for a blank pixel is `background` (the
@@ -70,10 +76,37 @@ impl Explainer {
         // The weights' gradients are not needed.
         let differentiable = model.clone().with_fused_kernels(false).train().no_grad();
         Self {
+            max_batch: model.architecture().batch_within(DEFAULT_MEMORY),
             model: model.clone(),
             differentiable,
             background,
         }
+    }
+
+    /// The same explainer with batches sized so that the layers' outputs of one
+    /// pass fit in `bytes` ([`Architecture::batch_within`](crate::Architecture::batch_within)):
+    /// occlusion's patches and integrated gradients' steps then run in as many
+    /// passes as that takes (the results change only in the last bits of the
+    /// sums).
+    ///
+    /// ```
+    /// use lenet::explain::{Explainer, Occlusion};
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+    /// let input = vec![0.5; 28 * 28];
+    /// let whole = Explainer::new(&model, 0.0).occlusion(&input, 1, Occlusion::default())?;
+    /// let small = Explainer::new(&model, 0.0)
+    ///     .with_memory(1 << 20) // 5 images a pass
+    ///     .occlusion(&input, 1, Occlusion::default())?;
+    /// let worst = whole.values.iter().zip(&small.values).map(|(a, b)| (a - b).abs());
+    /// assert!(worst.fold(0.0, f32::max) < 1e-6);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn with_memory(mut self, bytes: usize) -> Self {
+        self.max_batch = self.model.architecture().batch_within(bytes);
+        self
     }
 
     /// [`new`](Self::new) for a model trained with `normalization`.

@@ -19,7 +19,7 @@ pub struct Occlusion {
 
 impl Default for Occlusion {
     /// 6×6 squares every 2 pixels: 144 patches, about a fifth of a stroke's
-    /// length, in one batch.
+    /// length.
     fn default() -> Self {
         Self {
             patch: 6,
@@ -32,7 +32,8 @@ impl Explainer {
     /// For each input pixel, the mean fall in `class`'s probability when a patch
     /// covering it is blanked (set to [`background`](Self::background)):
     /// positive where the pixel supports the class, negative where hiding it
-    /// helps. All patches run as one batch through the model.
+    /// helps. The patches run through the model in as few batches as the
+    /// explainer's memory allows ([`with_memory`](Self::with_memory)).
     pub fn occlusion(&self, input: &[f32], class: usize, patches: Occlusion) -> Result<Heatmap> {
         self.check(input, class)?;
         let Occlusion { patch, stride } = patches;
@@ -62,10 +63,15 @@ impl Explainer {
             }
         }
         let device = self.model.device();
-        let n = squares.len() + 1;
-        let logits = self.model.forward(images_tensor(batch, n, &device));
-        let classes = logits.dims()[1];
-        let probabilities = host(softmax(logits, 1));
+        let classes = self.model.architecture().num_classes();
+        let mut probabilities = Vec::with_capacity((squares.len() + 1) * classes);
+        for images in batch.chunks(self.max_batch * IMAGE_PIXELS) {
+            let n = images.len() / IMAGE_PIXELS;
+            let logits = self
+                .model
+                .forward(images_tensor(images.to_vec(), n, &device));
+            probabilities.extend(host(softmax(logits, 1)));
+        }
         let original = probabilities[class];
         let mut fall = vec![0.0f32; IMAGE_PIXELS];
         let mut covered = vec![0u32; IMAGE_PIXELS];

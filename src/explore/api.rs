@@ -6,11 +6,12 @@ use super::{App, Served};
 use crate::data::IMAGE_PIXELS;
 use crate::explain::{GradCam, Heatmap, Occlusion};
 use crate::model::{LayerKind, ReceptiveField};
-use crate::predict::{PictureError, PreparedDigit, Preprocess, decode, predict, prepare_image};
+use std::sync::Arc;
 
-/// The largest request body the server reads (10 MiB); a larger one is answered
-/// `413 Payload Too Large`.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+use super::limits::Cancel;
+use crate::predict::{
+    DecodeLimits, PictureError, PreparedDigit, Preprocess, decode_with, predict, prepare_image,
+};
 
 /// What `GET /api/models` returns.
 #[derive(Debug, Clone, Serialize)]
@@ -19,6 +20,8 @@ pub struct ModelsInfo {
     pub models: Vec<ModelInfo>,
     /// How many MNIST test images `/api/mnist` can browse (0: none loaded).
     pub mnist_test_images: usize,
+    /// Whether the server has the lab (`/api/runs`).
+    pub lab: bool,
 }
 
 /// One model, as the page draws it.
@@ -71,6 +74,9 @@ pub struct ExplainQuery {
     /// separated by commas, in the app's order (default: each model's last
     /// convolution).
     pub layer: Option<String>,
+    /// Runs of the lab to show after the app's models, by id, separated by
+    /// commas.
+    pub runs: Option<String>,
 }
 
 /// What `POST /api/explain` returns.
@@ -125,83 +131,124 @@ pub struct LayerOutput {
     pub values: Vec<f32>,
 }
 
-/// Why a request cannot be answered: an HTTP status and a message for the page.
+/// Why a request cannot be answered: an HTTP status and a message for the page
+/// (answered as `{"error": message}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {
     pub(crate) status: u16,
     pub(crate) message: String,
+    /// Seconds after which to try again (`Retry-After`), for a busy server.
+    pub(crate) retry_after: Option<u32>,
+    /// More fields for the JSON answer beside `error` (a spec's `position`).
+    pub(crate) detail: Option<serde_json::Value>,
 }
 
 impl ApiError {
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
         Self {
-            status: 400,
+            status,
             message: message.into(),
+            retry_after: None,
+            detail: None,
         }
     }
 
-    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+    /// The same error with `detail`'s fields (a JSON object) in its answer.
+    pub(crate) fn with_detail(self, detail: serde_json::Value) -> Self {
         Self {
-            status: 404,
-            message: message.into(),
+            detail: Some(detail),
+            ..self
         }
+    }
+
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, message)
+    }
+
+    /// `503 Service Unavailable`, to be tried again in a second.
+    pub(crate) fn busy(message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(503, message)
+        }
+    }
+
+    /// The client went away: nobody reads this answer.
+    pub(crate) fn cancelled() -> Self {
+        Self::new(499, "the request was cancelled")
     }
 
     fn picture(reason: PictureError) -> Self {
         let status = match reason {
-            PictureError::TooLarge(_) => 413,
+            PictureError::TooLarge { .. } => 413,
             PictureError::NotAnImage => 415,
             PictureError::NoInk { .. } => 422,
             _ => 400,
         };
-        Self {
+        Self::new(
             status,
-            message: format!("the body cannot be read as a digit: {reason}"),
-        }
+            format!("the body cannot be read as a digit: {reason}"),
+        )
     }
 }
 
 impl App {
     /// What `GET /api/models` returns.
     pub fn models_info(&self) -> ModelsInfo {
+        self.columns_info(&self.models)
+    }
+
+    /// What `GET /api/models?runs=…` returns for these columns.
+    pub(crate) fn columns_info(&self, columns: &[Arc<Served>]) -> ModelsInfo {
         ModelsInfo {
-            models: self.models.iter().map(Served::info).collect(),
+            models: columns.iter().map(|s| s.info()).collect(),
             mnist_test_images: self.browser.as_ref().map_or(0, |b| b.len()),
+            lab: self.lab.is_some(),
         }
     }
 
     /// `POST /api/explain`: a picture's bytes (PNG, JPEG, …) → every model's
-    /// prediction, layers and explanations. The picture is prepared once, as
-    /// `predict` prepares it.
+    /// prediction, layers and explanations. The picture is decoded within
+    /// `limits` and prepared once, as `predict` prepares it.
     pub(crate) fn explain_picture(
         &self,
         bytes: &[u8],
         query: &ExplainQuery,
+        limits: DecodeLimits,
+        cancel: &Cancel,
     ) -> Result<Explanation, ApiError> {
         let started = std::time::Instant::now();
-        let image = decode(bytes).map_err(ApiError::picture)?;
+        let columns = self.columns(query.runs.as_deref())?;
+        let image = decode_with(bytes, limits).map_err(ApiError::picture)?;
         let digit = prepare_image(&image, &Preprocess::default()).map_err(ApiError::picture)?;
-        self.explain_digit(&digit, query, started)
+        self.explain_digit(&columns, &digit, query, started, cancel)
     }
 
-    /// The explanation of a prepared digit.
+    /// The explanation of a prepared digit; stops early (with an error nobody
+    /// reads) once `cancel` is set.
     pub(crate) fn explain_digit(
         &self,
+        columns: &[Arc<Served>],
         digit: &PreparedDigit,
         query: &ExplainQuery,
         started: std::time::Instant,
+        cancel: &Cancel,
     ) -> Result<Explanation, ApiError> {
         let layers: Vec<Option<String>> = match &query.layer {
-            None => vec![None; self.models.len()],
+            None => vec![None; columns.len()],
             Some(list) => {
                 let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
                 match names.len() {
-                    1 => vec![names[0].clone(); self.models.len()],
-                    n if n == self.models.len() => names,
+                    1 => vec![names[0].clone(); columns.len()],
+                    n if n == columns.len() => names,
                     n => {
                         return Err(ApiError::bad_request(format!(
                             "layer: {n} names for {} models; give one, or one per model",
-                            self.models.len()
+                            columns.len()
                         )));
                     }
                 }
@@ -210,11 +257,15 @@ impl App {
                 .collect()
             }
         };
-        let models = self
-            .models
+        let models = columns
             .iter()
             .zip(layers)
-            .map(|(served, layer)| served.explain(digit, query.class, layer))
+            .map(|(served, layer)| {
+                if cancel.is_set() {
+                    return Err(ApiError::cancelled());
+                }
+                served.explain(digit, query.class, layer)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Explanation {
             input: digit.pixels.clone(),
@@ -224,7 +275,8 @@ impl App {
         })
     }
 
-    /// What `POST /api/explain` answers for a picture's bytes, for callers
+    /// What `POST /api/explain` answers for a picture's bytes (decoded within
+    /// [`DecodeLimits::SERVER`], as the server does by default), for callers
     /// outside the server (benchmarks, tests): `Err` carries the HTTP status and
     /// the message.
     pub fn explain(
@@ -232,7 +284,7 @@ impl App {
         bytes: &[u8],
         query: &ExplainQuery,
     ) -> Result<Explanation, (u16, String)> {
-        self.explain_picture(bytes, query)
+        self.explain_picture(bytes, query, DecodeLimits::SERVER, &Cancel::default())
             .map_err(|e| (e.status, e.message))
     }
 }

@@ -49,13 +49,17 @@ pub struct MnistPage {
 pub(super) const MAX_PAGE: usize = 500;
 
 impl Browser {
-    pub(super) fn new(split: MnistSplit, models: &[Served]) -> Self {
+    pub(super) fn new(split: MnistSplit, models: &[std::sync::Arc<Served>]) -> Self {
         let predictions: Vec<Vec<u8>> = models
             .iter()
             .map(|served| {
                 let saved = &served.named.saved;
-                let device = saved.model.device();
-                crate::evaluate(&saved.model, &split, saved.normalization, 500, &device).predictions
+                let batch = saved
+                    .model
+                    .architecture()
+                    .batch_within(super::Limits::default().activation_bytes)
+                    .min(MAX_PAGE);
+                crate::evaluate(&saved.model, &split, saved.normalization, batch).predictions
             })
             .collect();
         let is_wrong = |i: usize| predictions.iter().any(|p| p[i] != split.label(i));
@@ -71,31 +75,59 @@ impl Browser {
         }
     }
 
+    /// The test images.
+    pub(super) fn split(&self) -> &MnistSplit {
+        &self.split
+    }
+
     pub(super) fn len(&self) -> usize {
         self.split.len()
     }
 
     pub(super) fn page(&self, offset: usize, limit: usize) -> Result<MnistPage, ApiError> {
+        self.page_with(offset, limit, &[])
+    }
+
+    /// [`page`](Self::page) with more columns' predictions (the lab's runs)
+    /// after the app's: the images any of them gets wrong come first.
+    pub(super) fn page_with(
+        &self,
+        offset: usize,
+        limit: usize,
+        more: &[Vec<u8>],
+    ) -> Result<MnistPage, ApiError> {
         if limit == 0 || limit > MAX_PAGE {
             return Err(ApiError::bad_request(format!(
                 "limit must be 1 to {MAX_PAGE}, not {limit}"
             )));
         }
-        let items = self
-            .order
+        let all: Vec<&Vec<u8>> = self.predictions.iter().chain(more).collect();
+        let reordered;
+        let (order, wrong) = if more.is_empty() {
+            (&self.order, self.wrong)
+        } else {
+            let is_wrong = |i: usize| all.iter().any(|p| p[i] != self.split.label(i));
+            let (mut order, right): (Vec<usize>, Vec<usize>) =
+                (0..self.split.len()).partition(|&i| is_wrong(i));
+            let wrong = order.len();
+            order.extend(right);
+            reordered = order;
+            (&reordered, wrong)
+        };
+        let items = order
             .iter()
             .skip(offset)
             .take(limit)
             .map(|&index| MnistItem {
                 index,
                 label: self.split.label(index),
-                predictions: self.predictions.iter().map(|p| p[index]).collect(),
+                predictions: all.iter().map(|p| p[index]).collect(),
                 pixels: self.split.image(index).to_vec(),
             })
             .collect();
         Ok(MnistPage {
             total: self.split.len(),
-            wrong: self.wrong,
+            wrong,
             offset,
             items,
         })

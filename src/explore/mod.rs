@@ -11,9 +11,13 @@
 //! - `GET /api/mnist` and `GET /api/mnist/{index}`: the test images (those some
 //!   model gets wrong first), and the same explanation for one of them.
 //!
-//! [`App`] holds the models; [`router`] is the axum `Router` (to serve it
-//! yourself or nest it in your own app); [`serve`] runs it on a listener until
-//! the process ends. The library never prints: the example does.
+//! [`App`] holds the models; [`router`] is the axum `Router` behind the gate
+//! (to serve it yourself or nest it in your own app); [`serve`] runs it on a
+//! listener until the process ends, within [`Limits`]. Every route sits behind
+//! one gate: the server answers only to its own names (`Host`), only to its own
+//! page (`Origin`, `Sec-Fetch-Site`), takes only pictures and JSON as bodies,
+//! and bounds every request's work (docs/EXPLORE.md, "Security"). The library
+//! never prints: the example does.
 //!
 //! ```no_run
 //! use lenet::SavedModel;
@@ -22,24 +26,37 @@
 //! let device = lenet::device("auto")?;
 //! let model = SavedModel::load("runs/lenet5/model.bpk".as_ref(), None, &device)?;
 //! let app = App::new(vec![NamedModel::new("lenet5", model)], None)?;
-//! let listener = std::net::TcpListener::bind("127.0.0.1:8000")
-//!     .map_err(|e| lenet::Error::InvalidArgument(e.to_string()))?;
-//! lenet::explore::serve(listener, app)?;
+//! let listener = std::net::TcpListener::bind("127.0.0.1:8000").map_err(|source| {
+//!     lenet::Error::Server { action: "listen on 127.0.0.1:8000".into(), source }
+//! })?;
+//! lenet::explore::serve(listener, app, lenet::explore::ServeOptions::default())?;
 //! # Ok::<(), lenet::Error>(())
 //! ```
 
 mod api;
 mod browser;
+mod gate;
+mod lab;
+mod limits;
+mod routes;
 mod server;
 
 pub use api::{
-    ExplainQuery, Explanation, LayerInfo, LayerOutput, MAX_BODY_BYTES, ModelExplanation, ModelInfo,
-    ModelsInfo,
+    ExplainQuery, Explanation, LayerInfo, LayerOutput, ModelExplanation, ModelInfo, ModelsInfo,
 };
 pub use browser::{MnistItem, MnistPage};
-pub use server::{router, serve};
+pub use lab::{
+    CompareAnswer, ComparedModel, ComparedPair, Lab, LabLimits, LabOptions, ProbeKernels,
+    ProbeLayer, RunEvent, RunInfo, RunList, RunState, SpecAnswer, SpecLayer, StartRequest,
+    default_runs_dir,
+};
+pub use limits::Limits;
+pub use routes::router;
+pub use server::{ServeOptions, new_token, raise_open_files_limit, serve};
 
 use crate::SavedModel;
+use std::sync::Arc;
+
 use crate::data::MnistSplit;
 use crate::explain::Explainer;
 use crate::{Error, Result};
@@ -63,44 +80,101 @@ impl NamedModel {
     }
 }
 
-/// What the server serves: the models, side by side in the order given, and
-/// optionally the MNIST test images to browse.
+/// What the server serves: the models, side by side in the order given,
+/// optionally the MNIST test images to browse, and optionally the lab.
 #[derive(Debug)]
 pub struct App {
-    models: Vec<Served>,
+    models: Vec<Arc<Served>>,
     browser: Option<browser::Browser>,
+    /// `GET /api/models`, serialised once: it never changes.
+    models_json: axum::body::Bytes,
+    lab: Option<Lab>,
 }
+
+/// The most models shown side by side (the app's and the lab's runs).
+const MAX_COLUMNS: usize = 8;
 
 /// A model with its explainer, built once.
 #[derive(Debug)]
-struct Served {
+pub(crate) struct Served {
     named: NamedModel,
     explainer: Explainer,
+}
+
+impl Served {
+    fn new(named: NamedModel) -> Self {
+        Self {
+            explainer: Explainer::for_normalization(&named.saved.model, named.saved.normalization)
+                .with_memory(Limits::default().activation_bytes),
+            named,
+        }
+    }
 }
 
 impl App {
     /// The app for `models` (at least one; at most 8, side by side), and the test
     /// images of `test` to browse if given (each model reads all of them once
-    /// here, to put the ones it gets wrong first).
+    /// here, in batches sized by its architecture for [`Limits::default`]'s
+    /// memory, to put the ones it gets wrong first).
     pub fn new(models: Vec<NamedModel>, test: Option<MnistSplit>) -> Result<Self> {
-        if models.is_empty() || models.len() > 8 {
+        if models.is_empty() || models.len() > MAX_COLUMNS {
             return Err(Error::InvalidArgument(format!(
-                "explore shows 1 to 8 models side by side, not {}",
+                "explore shows 1 to {MAX_COLUMNS} models side by side, not {}",
                 models.len()
             )));
         }
-        let models: Vec<Served> = models
+        let models: Vec<Arc<Served>> = models
             .into_iter()
-            .map(|named| Served {
-                explainer: Explainer::for_normalization(
-                    &named.saved.model,
-                    named.saved.normalization,
-                ),
-                named,
-            })
+            .map(|named| Arc::new(Served::new(named)))
             .collect();
         let browser = test.map(|split| browser::Browser::new(split, &models));
-        Ok(Self { models, browser })
+        let mut app = Self {
+            models,
+            browser,
+            models_json: axum::body::Bytes::new(),
+            lab: None,
+        };
+        let json = serde_json::to_vec(&app.models_info()).expect("plain data serialises");
+        app.models_json = json.into();
+        Ok(app)
+    }
+
+    /// The same app with the lab: its routes (`/api/runs`, `/api/spec`,
+    /// `/api/compare`) answer, and its runs can be columns (`?runs=ID,ID`).
+    pub fn with_lab(self, lab: Lab) -> Self {
+        let mut app = Self {
+            lab: Some(lab),
+            ..self
+        };
+        let json = serde_json::to_vec(&app.models_info()).expect("plain data serialises");
+        app.models_json = json.into();
+        app
+    }
+
+    /// The lab, or `404` where the app has none.
+    pub(crate) fn lab(&self) -> Result<&Lab, api::ApiError> {
+        self.lab.as_ref().ok_or_else(|| {
+            api::ApiError::not_found("this server has no lab (start it with --runs)")
+        })
+    }
+
+    /// The columns a request asks for: the app's models, then the lab's runs
+    /// named in `runs` (`ID,ID`).
+    pub(crate) fn columns(&self, runs: Option<&str>) -> Result<Vec<Arc<Served>>, api::ApiError> {
+        let mut columns = self.models.clone();
+        let Some(runs) = runs.filter(|r| !r.trim().is_empty()) else {
+            return Ok(columns);
+        };
+        let lab = self.lab()?;
+        for id in runs.split(',').map(str::trim) {
+            if columns.len() >= MAX_COLUMNS {
+                return Err(api::ApiError::bad_request(format!(
+                    "at most {MAX_COLUMNS} models side by side"
+                )));
+            }
+            columns.push(lab.served(id)?);
+        }
+        Ok(columns)
     }
 
     /// The models' names, in order.

@@ -1,204 +1,177 @@
-//! The HTTP side: axum routes over an [`App`], every answer JSON (or the page),
-//! every bad request a 4xx with `{"error": …}` — the server keeps serving.
+//! Serving the app: an accept loop of its own that bounds connections and
+//! times out slow clients (hyper with a timer: `axum::serve` has no header
+//! timeout), so the server keeps serving; the routes are `routes.rs`.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
 
 use super::App;
-use super::api::{ApiError, ExplainQuery, MAX_BODY_BYTES};
+use super::limits::Limits;
 use crate::{Error, Result};
 
-const INDEX_HTML: &str = include_str!("page/index.html");
-const APP_JS: &str = include_str!("page/app.js");
-const STYLE_CSS: &str = include_str!("page/style.css");
-
-/// The routes of the app (the page, its script and style, and the API of
-/// docs/EXPLORE.md), for [`serve`] or to nest in an axum app of your own.
-pub fn router(app: App) -> Router {
-    let app = Arc::new(app);
-    Router::new()
-        .route(
-            "/",
-            get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/style.css",
-            get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }),
-        )
-        .route("/api/models", get(models))
-        .route("/api/explain", post(explain))
-        .route("/api/mnist", get(mnist_page))
-        .route("/api/mnist/{index}", get(mnist_explain))
-        .fallback(|| async { ApiError::not_found("no such page or API route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError {
-                status: 405,
-                message: "this route does not take that method (see docs/EXPLORE.md)".into(),
-            }
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app)
+/// How a server is run: its limits, the names it answers to besides its own
+/// address, and the launch token its acting routes require.
+///
+/// ```
+/// use lenet::explore::ServeOptions;
+///
+/// let options = ServeOptions {
+///     allowed_hosts: vec!["lab.local".into()],
+///     ..ServeOptions::default()
+/// };
+/// assert!(options.token.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Every bound the server keeps.
+    pub limits: Limits,
+    /// Names (`lab.local`, or `lab.local:9000`) the server answers to besides
+    /// `localhost`, the loopback addresses and the address it is bound to — for
+    /// a server reached through a name of its own. Any other `Host` is refused.
+    pub allowed_hosts: Vec<String>,
+    /// The launch token the routes that act (start, stop or delete work)
+    /// require, as `Authorization: Bearer TOKEN` or the cookie the page gets
+    /// when opened with `?token=TOKEN`. `None`: those routes need no token and
+    /// the gate's other checks alone guard them (the `explore` example always
+    /// sets one).
+    pub token: Option<String>,
 }
 
 /// Serves `app` on `listener` (bind it where you want: `127.0.0.1:0` for a free
 /// port on loopback) until the process ends, on a runtime of its own; returns
 /// only if the server fails.
-pub fn serve(listener: std::net::TcpListener, app: App) -> Result<()> {
-    let fail = |e: std::io::Error| Error::InvalidArgument(format!("the explore server: {e}"));
+///
+/// Each connection must send its headers within `limits.header_time` (also the
+/// longest a kept-alive connection may idle) and read its answers within
+/// `limits.write_time`; at most `limits.connections` are open at once (fewer
+/// where the open-file limit is lower: see [`raise_open_files_limit`]), and
+/// further clients wait to be accepted.
+pub fn serve(listener: std::net::TcpListener, app: App, options: ServeOptions) -> Result<()> {
+    let fail = |source: std::io::Error| Error::Server {
+        action: "serve".into(),
+        source,
+    };
+    let bound = listener.local_addr().map_err(fail)?;
     listener.set_nonblocking(true).map_err(fail)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all() // axum waits on a timer after a failed accept
+        .enable_all()
         .build()
         .map_err(fail)?;
+    let limits = options.limits.clone();
+    let router = super::routes::router(app, bound, &options);
     runtime
         .block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, router(app)).await
+            accept(listener, router, &limits).await
         })
         .map_err(fail)
 }
 
-type Shared = State<Arc<App>>;
+/// Accepts connections while fewer than the cap are open, each served by hyper
+/// with the limits' timeouts.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: &Limits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
 
-fn page(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        (
-            status,
-            axum::Json(serde_json::json!({ "error": self.message })),
-        )
-            .into_response()
-    }
-}
-
-/// The models' computations are CPU (or GPU) work: off the async threads.
-async fn compute<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError {
-            status: 500,
-            message: format!("the computation failed: {e}"),
-        })?
-}
-
-fn json<T: serde::Serialize>(result: Result<T, ApiError>) -> Response {
-    match result {
-        Ok(value) => axum::Json(value).into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::bad_request(format!("bad query: {}", e.body_text())))
-}
-
-async fn models(State(app): Shared) -> Response {
-    json(Ok(app.models_info()))
-}
-
-async fn explain(
-    State(app): Shared,
-    params: Result<Query<ExplainQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("the body is over the limit of {MAX_BODY_BYTES} bytes")
-            } else {
-                format!("the body cannot be read: {}", rejection.body_text())
-            };
-            return ApiError {
-                status: status.as_u16(),
-                message,
+    let cap = limits.connections.min(connections_allowed_by_open_files());
+    let open = Arc::new(tokio::sync::Semaphore::new(cap.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_time)
+        .max_headers(64)
+        .max_buf_size(64 * 1024);
+    loop {
+        let slot = Arc::clone(&open)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors (or a connection reset before it was
+            // accepted): wait a moment, keep serving the others.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
             }
-            .into_response();
-        }
-    };
-    let params = match query(params) {
-        Ok(params) => params,
-        Err(error) => return error.into_response(),
-    };
-    if body.is_empty() {
-        return ApiError::bad_request("the body is empty: send a picture (PNG, JPEG, …)")
-            .into_response();
+        };
+        let _ = stream.set_nodelay(true);
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_time));
+        let service = TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(TokioIo::new(Box::pin(stream)), service);
+        tokio::spawn(async move {
+            let _ = connection.await; // a client's error ends its connection only
+            drop(slot);
+        });
     }
-    json(compute(move || app.explain_picture(&body, &params)).await)
 }
 
-#[derive(Debug, Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    offset: usize,
-    #[serde(default = "default_limit")]
-    limit: usize,
-}
-
-fn default_limit() -> usize {
-    60
-}
-
-async fn mnist_page(
-    State(app): Shared,
-    params: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
-    let result = query(params).and_then(|p| match &app.browser {
-        Some(browser) => browser.page(p.offset, p.limit),
-        None => Err(no_mnist()),
-    });
-    json(result)
-}
-
-async fn mnist_explain(
-    State(app): Shared,
-    Path(index): Path<String>,
-    params: Result<Query<ExplainQuery>, QueryRejection>,
-) -> Response {
-    let result = async {
-        let params = query(params)?;
-        let index: usize = index
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("`{index}` is not an image index")))?;
-        compute(move || {
-            let started = std::time::Instant::now();
-            let browser = app.browser.as_ref().ok_or_else(no_mnist)?;
-            let digit = browser.digit(index)?;
-            app.explain_digit(&digit, &params, started)
-        })
-        .await
+/// Connections the open-file limit leaves room for (a few descriptors kept
+/// for the process's own files).
+fn connections_allowed_by_open_files() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
     };
-    json(result.await)
+    // SAFETY: getrlimit writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 256;
+    }
+    (limit.rlim_cur.min(1 << 20) as usize)
+        .saturating_sub(64)
+        .max(16)
 }
 
-fn no_mnist() -> ApiError {
-    ApiError::not_found("no MNIST test images loaded (start the server with a data directory)")
+/// Raises this process's soft limit on open files to its hard limit (at most
+/// 65,536), so the server can hold its cap of connections; returns the new soft
+/// limit. A process-wide setting: the library never calls it itself (the
+/// `explore` example does).
+///
+/// ```
+/// let limit = lenet::explore::raise_open_files_limit()?;
+/// assert!(limit >= 16);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn raise_open_files_limit() -> std::io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct they are given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let wanted = limit.rlim_max.min(65_536);
+        if wanted > limit.rlim_cur {
+            limit.rlim_cur = wanted;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(limit.rlim_cur)
+}
+
+/// A new launch token: 128 bits from the operating system's random source, as
+/// 32 hexadecimal digits.
+///
+/// ```
+/// let token = lenet::explore::new_token()?;
+/// assert_eq!(token.len(), 32);
+/// assert_ne!(token, lenet::explore::new_token()?);
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Server {
+        action: "draw a token".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

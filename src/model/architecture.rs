@@ -11,7 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::layer::{LayerKind, LayerName};
 use super::receptive_field::ReceptiveField;
-use super::spec::{LayerSpec, UNKNOWN_LAYER};
+use super::spec::LayerSpec;
+use super::spec_problem::SpecProblem;
 use crate::{Error, Result};
 
 /// Side length of the square input images.
@@ -26,6 +27,23 @@ pub const MAX_PARAMS: usize = 50_000_000;
 
 /// The most values one layer's output may hold, per image.
 pub const MAX_LAYER_VALUES: usize = 4_000_000;
+
+/// The most values all layers' outputs may hold together, per image (64 MB of
+/// `f32`): what a walk that keeps every layer's output (feature maps, the
+/// explorer) holds for one image.
+pub const MAX_ACTIVATION_VALUES: usize = 16_000_000;
+
+/// The most layers a network may have (the flatten included): far beyond any
+/// LeNet, and a bound on what a spec read from a file can make every request do.
+pub const MAX_LAYERS: usize = 100;
+
+/// The longest spec read: [`MAX_LAYERS`] long tokens.
+pub const MAX_SPEC_BYTES: usize = 4096;
+
+/// Bytes one image takes per value of its layers' outputs in a walk that
+/// records gradients: the output, kept for the backward pass, its gradient,
+/// and a working copy.
+const BYTES_PER_ACTIVATION: usize = 3 * std::mem::size_of::<f32>();
 
 /// Which network to build: a list of layers, checked once when it is made.
 ///
@@ -258,20 +276,20 @@ impl Architecture {
     /// `layers`, each with its 1-based position among the tokens the user wrote
     /// (for messages), flattened, checked and named.
     fn checked(spec: &str, written: Vec<(usize, LayerSpec)>) -> Result<Self> {
-        let invalid = |position: usize, token: String, reason: String| Error::InvalidSpec {
+        let invalid = |position: usize, token: String, reason: SpecProblem| Error::InvalidSpec {
             spec: spec.to_string(),
             position,
             token,
             reason,
         };
         let Some(&(last_position, last)) = written.last() else {
-            return Err(invalid(1, String::new(), "there are no layers".into()));
+            return Err(invalid(1, String::new(), SpecProblem::NoLayers));
         };
         if !matches!(last, LayerSpec::Linear { .. }) {
             return Err(invalid(
                 last_position,
                 last.to_string(),
-                "the last layer must be fc<classes> (fc10 for the digits)".into(),
+                SpecProblem::LastNotLinear,
             ));
         }
         let mut layers = Vec::with_capacity(written.len() + 1);
@@ -282,7 +300,7 @@ impl Architecture {
                     return Err(invalid(
                         position,
                         layer.to_string(),
-                        "the features are already flat here".into(),
+                        SpecProblem::AlreadyFlat,
                     ));
                 }
                 // Anywhere else the spec, which leaves it out, would not say where it was.
@@ -292,8 +310,7 @@ impl Architecture {
                     return Err(invalid(
                         position,
                         layer.to_string(),
-                        "a flatten goes just before the first fc (where it is put by itself)"
-                            .into(),
+                        SpecProblem::FlattenMisplaced,
                     ));
                 }
                 LayerSpec::Flatten => flat = true,
@@ -305,34 +322,42 @@ impl Architecture {
                     return Err(invalid(
                         position,
                         layer.to_string(),
-                        "a convolution or pool cannot come after the flatten before the \
-                         first fc: its input is a vector by then"
-                            .into(),
+                        SpecProblem::SpatialAfterFlatten,
                     ));
                 }
                 _ => {}
             }
             layers.push((position, layer));
         }
+        if layers.len() > MAX_LAYERS {
+            let (position, layer) = layers[MAX_LAYERS];
+            return Err(invalid(
+                position,
+                layer.to_string(),
+                SpecProblem::TooManyLayers {
+                    layers: layers.len(),
+                },
+            ));
+        }
         let mut shape = vec![INPUT_CHANNELS, INPUT_SIZE, INPUT_SIZE];
         let mut params = 0usize;
+        let mut activations = 0usize;
         for &(position, layer) in &layers {
             let step = next_shape(&layer, &shape)
                 .and_then(|(out, p)| {
                     let values = values(&out);
                     if values > MAX_LAYER_VALUES {
-                        return Err(format!(
-                            "its output {} holds {values} values per image; at most \
-                             {MAX_LAYER_VALUES} are allowed",
-                            show(&out)
-                        ));
+                        return Err(SpecProblem::OutputTooLarge { shape: out, values });
+                    }
+                    activations = activations.saturating_add(values);
+                    if activations > MAX_ACTIVATION_VALUES {
+                        return Err(SpecProblem::ActivationsTooLarge {
+                            values: activations,
+                        });
                     }
                     params = params.saturating_add(p);
                     if params > MAX_PARAMS {
-                        return Err(format!(
-                            "the network reaches {params} parameters here; at most \
-                             {MAX_PARAMS} are allowed"
-                        ));
+                        return Err(SpecProblem::TooManyParams { params });
                     }
                     Ok(out)
                 })
@@ -453,6 +478,39 @@ impl Architecture {
         self.plan().iter().map(|l| l.mult_adds).sum()
     }
 
+    /// Values in every layer's output together, for one image (at most
+    /// [`MAX_ACTIVATION_VALUES`]).
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    ///
+    /// let lenet5 = Architecture::LENET5;
+    /// assert_eq!(lenet5.activation_values(), 15_002);
+    /// ```
+    pub fn activation_values(&self) -> usize {
+        self.plan().iter().map(|l| values(&l.output_shape)).sum()
+    }
+
+    /// The most images a batch may hold for its layers' outputs, their
+    /// gradients and a working copy to fit in `bytes` (at least 1): how the
+    /// explanations and the explorer size their batches, so that a wide network
+    /// from a file takes smaller batches, not more memory.
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    ///
+    /// let wide: Architecture = "conv1000k1-relu-pool-fc10".parse()?;
+    /// let budget = 64 << 20;
+    /// assert!(Architecture::LENET5.batch_within(budget) > 300);
+    /// assert_eq!(wide.batch_within(budget), 2);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn batch_within(&self, bytes: usize) -> usize {
+        let per_image = (self.activation_values() + INPUT_SIZE * INPUT_SIZE)
+            .saturating_mul(BYTES_PER_ACTIVATION);
+        (bytes / per_image.max(1)).max(1)
+    }
+
     /// Outputs of the last layer: how many classes the network tells apart.
     pub fn num_classes(&self) -> usize {
         match self.layers.last() {
@@ -493,19 +551,22 @@ impl Architecture {
             spec: self.spec(),
             position: tokens.count(),
             token: self.layers.last().expect("not empty").to_string(),
-            reason: format!(
-                "the last layer gives {} classes but the data has {classes} (end with fc{classes})",
-                self.num_classes()
-            ),
+            reason: SpecProblem::WrongClasses {
+                outputs: self.num_classes(),
+                classes,
+            },
         })
     }
 }
 
 /// `spec`'s output shape and parameter count for an input of `shape`, or why
 /// it cannot take that input.
-fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, usize), String> {
+fn next_shape(
+    spec: &LayerSpec,
+    shape: &[usize],
+) -> std::result::Result<(Shape, usize), SpecProblem> {
     if let Some(what) = zero_size(spec) {
-        return Err(format!("the {what} must be at least 1"));
+        return Err(SpecProblem::ZeroSize { what });
     }
     // Saturating arithmetic: an absurd size becomes a huge one, which the
     // limits on values and parameters then refuse, instead of wrapping around.
@@ -521,14 +582,11 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
         ) => {
             let padded = h.saturating_add(padding.saturating_mul(2));
             if kernel > padded {
-                return Err(format!(
-                    "its kernel {kernel}×{kernel} is larger than its input {h}×{h}{}",
-                    if padding > 0 {
-                        format!(" padded by {padding}")
-                    } else {
-                        String::new()
-                    }
-                ));
+                return Err(SpecProblem::KernelTooLarge {
+                    kernel,
+                    input: h,
+                    padding,
+                });
             }
             let side = (padded - kernel) / stride + 1;
             let params = channels
@@ -538,9 +596,11 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
         }
         (LayerSpec::MaxPool2d { kernel } | LayerSpec::AvgPool2d { kernel }, &[c, h, w]) => {
             if kernel > h {
-                return Err(format!(
-                    "its window {kernel}×{kernel} is larger than its input {h}×{w}"
-                ));
+                return Err(SpecProblem::WindowTooLarge {
+                    window: kernel,
+                    height: h,
+                    width: w,
+                });
             }
             Ok((vec![c, h / kernel, w / kernel], 0))
         }
@@ -550,10 +610,10 @@ fn next_shape(spec: &LayerSpec, shape: &[usize]) -> std::result::Result<(Shape, 
             vec![features],
             features.saturating_mul(inputs).saturating_add(features),
         )),
-        (spec, shape) => Err(format!(
-            "{spec} cannot take an input of shape {}",
-            show(shape)
-        )),
+        (layer, shape) => Err(SpecProblem::WrongInput {
+            layer,
+            shape: shape.to_vec(),
+        }),
     }
 }
 
@@ -584,11 +644,6 @@ fn zero_size(spec: &LayerSpec) -> Option<&'static str> {
 /// Values in a map of `shape`, saturating.
 fn values(shape: &[usize]) -> usize {
     shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
-}
-
-fn show(shape: &[usize]) -> String {
-    let parts: Vec<String> = shape.iter().map(usize::to_string).collect();
-    parts.join("×")
 }
 
 impl PartialEq for Architecture {
@@ -631,13 +686,28 @@ impl FromStr for Architecture {
             _ => {}
         }
         let spec = text.trim();
+        if spec.len() > MAX_SPEC_BYTES {
+            let shown: String = spec.chars().take(40).collect();
+            return Err(Error::InvalidSpec {
+                spec: format!("{shown}…"),
+                position: 1,
+                token: spec
+                    .split('-')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect(),
+                reason: SpecProblem::SpecTooLong { bytes: spec.len() },
+            });
+        }
         let mut written = Vec::new();
         for (i, token) in spec.split('-').enumerate() {
             let position = i + 1;
             match token.parse::<LayerSpec>() {
                 Ok(layer) => written.push((position, layer)),
                 // One word that is no layer is most likely a misspelt name.
-                Err(reason) if !spec.contains('-') && reason.starts_with(UNKNOWN_LAYER) => {
+                Err(SpecProblem::UnknownLayer) if !spec.contains('-') => {
                     return Err(Error::UnknownArchitecture {
                         name: text.to_string(),
                         available: Self::NAMES.join(", "),
@@ -649,7 +719,7 @@ impl FromStr for Architecture {
                         position,
                         token: token.to_string(),
                         reason: if token.is_empty() {
-                            "an empty token (two dashes in a row?)".into()
+                            SpecProblem::EmptyToken
                         } else {
                             reason
                         },

@@ -18,7 +18,8 @@ use super::architecture::Architecture;
 use super::layer::LayerKind;
 use super::lenet::{LeNet, LeNetConfig};
 use crate::data::Normalization;
-use crate::{Error, Result};
+use crate::read_limit::read_at_most;
+use crate::{CheckpointProblem, Error, Result};
 
 /// The prefix the tutorial's model gives every key (`self.net = nn.Sequential(...)`).
 pub const PYTORCH_PREFIX: &str = "net.";
@@ -78,10 +79,24 @@ pub fn pytorch_keys(architecture: &Architecture) -> Vec<PytorchKey> {
 /// Tensors by PyTorch key: shape and f32 values, row-major.
 type StateDict = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
-fn fail(path: &Path, reason: impl Into<String>) -> Error {
+/// Tensor shapes by PyTorch key: what a file says it holds, before any value is
+/// read.
+type Shapes = BTreeMap<String, Vec<usize>>;
+
+fn fail(path: &Path, reason: CheckpointProblem) -> Error {
     Error::Checkpoint {
         path: path.to_path_buf(),
-        reason: reason.into(),
+        reason,
+    }
+}
+
+/// `key` as the tutorial's model names it: a bare `nn.Sequential`'s `0.weight`
+/// is `net.0.weight` when no key of the file has the prefix.
+fn with_prefix(key: &str, bare: bool) -> String {
+    if bare {
+        format!("{PYTORCH_PREFIX}{key}")
+    } else {
+        key.to_string()
     }
 }
 
@@ -91,94 +106,134 @@ fn fail(path: &Path, reason: impl Into<String>) -> Error {
 /// architecture (`lenet5`, `extra-conv`, `one-conv`), which is recognised from
 /// them — the keys alone do not say where the ReLUs and pools of any other
 /// spec are.
+///
+/// Names, element types and shapes are checked against the architecture before
+/// any tensor is read, so what is read is exactly its parameters (a file whose
+/// views claim more — a stride-0 `expand` of billions of values — is refused
+/// unread).
 pub fn load_pytorch(
     path: &Path,
     expected: Option<&Architecture>,
     device: &Device,
 ) -> Result<LeNet> {
-    let reader = PytorchReader::new(path)
-        .map_err(|e| fail(path, format!("not a readable PyTorch checkpoint: {e}")))?;
+    let reader = PytorchReader::new(path).map_err(|e| {
+        fail(
+            path,
+            CheckpointProblem::Unreadable {
+                what: "PyTorch checkpoint",
+                detail: e.to_string(),
+            },
+        )
+    })?;
+    let tensors = reader.tensors();
+    let bare = tensors.keys().all(|k| !k.starts_with(PYTORCH_PREFIX));
+    let by_key: BTreeMap<String, &pytorch_reader::Tensor> = tensors
+        .iter()
+        .map(|(name, tensor)| (with_prefix(name, bare), tensor))
+        .collect();
+    let shapes: Shapes = by_key
+        .iter()
+        .map(|(key, tensor)| (key.clone(), tensor.shape().to_vec()))
+        .collect();
+    let architecture = identify(path, &shapes, expected)?;
     let mut state = StateDict::new();
-    for (name, tensor) in reader.tensors() {
-        let bytes = tensor
-            .read()
-            .map_err(|e| fail(path, format!("cannot read tensor {name}: {e}")))?;
-        let values = match tensor.dtype() {
-            pytorch_reader::DType::F32 => {
-                f32s(&bytes, 4, |b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-            }
-            pytorch_reader::DType::F64 => f32s(&bytes, 8, |b| {
+    for key in pytorch_keys(&architecture) {
+        let tensor = by_key[&key.key];
+        let convert = match tensor.dtype() {
+            pytorch_reader::DType::F32 => |b: &[u8]| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+            pytorch_reader::DType::F64 => |b: &[u8]| {
                 f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
-            }),
+            },
             other => {
                 return Err(fail(
                     path,
-                    format!(
-                        "tensor {name} is {other:?}; only float32/float64 weights are supported"
-                    ),
+                    CheckpointProblem::UnsupportedType {
+                        tensor: key.key,
+                        dtype: format!("{other:?}"),
+                        supported: "float32/float64",
+                    },
                 ));
             }
         };
-        state.insert(name.clone(), (tensor.shape().to_vec(), values));
+        let bytes = tensor.read().map_err(|e| {
+            fail(
+                path,
+                CheckpointProblem::TensorUnreadable {
+                    tensor: key.key.clone(),
+                    detail: e.to_string(),
+                },
+            )
+        })?;
+        let size = tensor.dtype().size();
+        state.insert(key.key, (key.shape, f32s(&bytes, size, convert)));
     }
-    from_state_dict(path, state, expected, device)
+    build(path, &architecture, &state, device)
 }
 
 fn f32s(bytes: &[u8], size: usize, convert: impl Fn(&[u8]) -> f32) -> Vec<f32> {
     bytes.chunks_exact(size).map(convert).collect()
 }
 
-/// Finds which architecture the keys describe and builds it from them.
-fn from_state_dict(
-    path: &Path,
-    mut state: StateDict,
-    expected: Option<&Architecture>,
-    device: &Device,
-) -> Result<LeNet> {
-    // Accept a bare nn.Sequential's keys ("0.weight") as well as the tutorial's ("net.0.weight").
-    if state.keys().all(|k| !k.starts_with(PYTORCH_PREFIX)) {
-        state = state
-            .into_iter()
-            .map(|(k, v)| (format!("{PYTORCH_PREFIX}{k}"), v))
-            .collect();
-    }
+/// Which architecture a file's keys and shapes are the weights of: `expected`
+/// when they are its, else a named architecture they are exactly.
+fn identify(path: &Path, shapes: &Shapes, expected: Option<&Architecture>) -> Result<Architecture> {
     let matches = |arch: &Architecture| {
         let wanted = pytorch_keys(arch);
-        wanted
-            .iter()
-            .all(|k| state.get(&k.key).is_some_and(|(s, _)| *s == k.shape))
-            && wanted.len() == state.len()
+        wanted.len() == shapes.len()
+            && wanted
+                .iter()
+                .all(|k| shapes.get(&k.key).is_some_and(|s| *s == k.shape))
     };
     let found = Architecture::NAMED.into_iter().find(|a| matches(a));
-    let architecture = match (found, expected) {
-        (_, Some(asked)) if matches(asked) => asked.clone(),
-        (Some(found), Some(asked)) => {
-            return Err(fail(
-                path,
-                format!(
-                    "this file holds the {found} model, not {asked} (its keys and shapes are {found}'s)"
-                ),
-            ));
+    match (found, expected) {
+        (_, Some(asked)) if matches(asked) => Ok(asked.clone()),
+        (Some(found), Some(asked)) => Err(fail(
+            path,
+            CheckpointProblem::OtherArchitecture {
+                found: found.to_string(),
+                asked: asked.to_string(),
+                by: "its keys and shapes".into(),
+            },
+        )),
+        (Some(found), None) => Ok(found),
+        (None, asked) => Err(fail(
+            path,
+            CheckpointProblem::NotTheArchitecture {
+                architecture: asked.map(|a| a.to_string()),
+                problems: differences(shapes, asked.unwrap_or(&Architecture::LENET5)),
+            },
+        )),
+    }
+}
+
+/// The model `architecture` with the weights of `state`, whose keys and shapes
+/// must be the architecture's (checked again here: the file may have changed
+/// since [`identify`] read its header).
+fn build(
+    path: &Path,
+    architecture: &Architecture,
+    state: &StateDict,
+    device: &Device,
+) -> Result<LeNet> {
+    let tensor = |key: &str, shape: &[usize]| match state.get(key) {
+        Some((found, values))
+            if found == shape && values.len() == shape.iter().product::<usize>() =>
+        {
+            Ok(values)
         }
-        (Some(found), None) => found,
-        (None, asked) => {
-            return Err(fail(
-                path,
-                describe_mismatch(
-                    &state,
-                    asked.unwrap_or(&Architecture::LENET5),
-                    asked.is_some(),
-                ),
-            ));
-        }
+        _ => Err(fail(
+            path,
+            CheckpointProblem::NotTheArchitecture {
+                architecture: Some(architecture.to_string()),
+                problems: vec![format!("tensor {key} is not the {shape:?} values it needs")],
+            },
+        )),
     };
     let mut model = LeNetConfig::new(architecture.clone()).init(device);
     let (mut conv_i, mut linear_i) = (0, 0);
-    for (index, kind, shape, _) in weighted_layers(&architecture) {
-        let weight_key = format!("{PYTORCH_PREFIX}{index}.weight");
-        let bias_key = format!("{PYTORCH_PREFIX}{index}.bias");
-        let (_, weight) = &state[&weight_key];
-        let (_, bias) = &state[&bias_key];
+    for (index, kind, shape, bias_len) in weighted_layers(architecture) {
+        let weight = tensor(&format!("{PYTORCH_PREFIX}{index}.weight"), &shape)?;
+        let bias = tensor(&format!("{PYTORCH_PREFIX}{index}.bias"), &[bias_len])?;
         let bias = Param::from_data(TensorData::new(bias.clone(), [bias.len()]), device);
         match kind {
             LayerKind::Conv2d => {
@@ -223,15 +278,15 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Why `state` is not `architecture`: the first missing key, unexpected key or
-/// wrong shape, by name.
-fn describe_mismatch(state: &StateDict, architecture: &Architecture, asked: bool) -> String {
+/// How `state` differs from `architecture`: each missing key, unexpected key
+/// or wrong shape, by name (the first eight, then how many more).
+fn differences(state: &Shapes, architecture: &Architecture) -> Vec<String> {
     let wanted = pytorch_keys(architecture);
     let mut problems = Vec::new();
     for key in &wanted {
         match state.get(&key.key) {
             None => problems.push(format!("missing key {}", key.key)),
-            Some((shape, _)) if *shape != key.shape => problems.push(format!(
+            Some(shape) if *shape != key.shape => problems.push(format!(
                 "{} has shape {:?}, {} needs {:?}",
                 key.key, shape, architecture, key.shape
             )),
@@ -242,18 +297,13 @@ fn describe_mismatch(state: &StateDict, architecture: &Architecture, asked: bool
     for key in state.keys().filter(|k| !known.contains(k.as_str())) {
         problems.push(format!("unexpected key {key}"));
     }
-    if asked {
-        format!(
-            "not a state_dict of {architecture}: {}",
-            problems.join("; ")
-        )
-    } else {
-        format!(
-            "not a state_dict of a named architecture (say which spec it is for if it is \
-             another): compared with {architecture}: {}",
-            problems.join("; ")
-        )
+    const SHOWN: usize = 8;
+    if problems.len() > SHOWN {
+        let more = problems.len() - SHOWN;
+        problems.truncate(SHOWN);
+        problems.push(format!("and {more} more"));
     }
+    problems
 }
 
 /// The model's weights as a PyTorch state_dict: keys, PyTorch shapes, values.
@@ -394,12 +444,25 @@ impl LeNet {
                     .map(|view| (k.clone(), view))
             })
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| fail(path, e.to_string()))?;
+            .map_err(|e| {
+                fail(
+                    path,
+                    CheckpointProblem::NotWritten {
+                        detail: e.to_string(),
+                    },
+                )
+            })?;
         // The metadata goes in afterwards: `serialize` writes a map of several
         // entries in a random order, and the same weights must give the same bytes.
         // The keys name the architecture.
-        let serialized =
-            safetensors::serialize(views, None).map_err(|e| fail(path, e.to_string()))?;
+        let serialized = safetensors::serialize(views, None).map_err(|e| {
+            fail(
+                path,
+                CheckpointProblem::NotWritten {
+                    detail: e.to_string(),
+                },
+            )
+        })?;
         let mut metadata = vec![
             ("format", "pt".to_string()),
             (ARCHITECTURE_KEY, self.architecture().spec()),
@@ -408,7 +471,8 @@ impl LeNet {
             let json = serde_json::to_string(&normalization).expect("plain data serialises");
             metadata.push((NORMALIZATION_KEY, json));
         }
-        let bytes = with_metadata(&serialized, &metadata).map_err(|e| fail(path, e))?;
+        let bytes = with_metadata(&serialized, &metadata)
+            .map_err(|detail| fail(path, CheckpointProblem::NotWritten { detail }))?;
         crate::atomic_file::write_atomic(path, &bytes)
     }
 
@@ -424,22 +488,37 @@ impl LeNet {
 }
 
 /// The model in a `.safetensors` file and the training normalisation its
-/// metadata records ([`LeNet::save_safetensors_with`]), if any, from one read.
+/// metadata records ([`LeNet::save_safetensors_with`]), if any.
+///
+/// The header is read first (at most [`HEADER_BYTES`]), the architecture found
+/// from it (the caller's, the metadata's spec, or a named one its shapes are),
+/// every name, type and shape checked, and only then the file read whole — when
+/// it is no larger than that architecture's parameters can fill.
 pub(crate) fn read_safetensors(
     path: &Path,
     expected: Option<&Architecture>,
     device: &Device,
 ) -> Result<(LeNet, Option<Normalization>)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let unreadable = |e| fail(path, format!("not a readable safetensors file: {e}"));
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(unreadable)?;
-    let metadata = |key: &str| header.metadata().as_ref().and_then(|m| m.get(key));
+    let unreadable = |detail: String| {
+        fail(
+            path,
+            CheckpointProblem::Unreadable {
+                what: "safetensors file",
+                detail,
+            },
+        )
+    };
+    let header = read_safetensors_header(path).map_err(unreadable)?;
+    let metadata = |key: &str| header.metadata.get(key);
     let recorded = match metadata(ARCHITECTURE_KEY) {
         None => None,
         Some(spec) => Some(spec.parse::<Architecture>().map_err(|e| {
             fail(
                 path,
-                format!("unreadable {ARCHITECTURE_KEY} in the metadata: {e}"),
+                CheckpointProblem::BadMetadata {
+                    key: ARCHITECTURE_KEY,
+                    detail: e.to_string(),
+                },
             )
         })?),
     };
@@ -448,41 +527,109 @@ pub(crate) fn read_safetensors(
         Some(json) => Some(serde_json::from_str(json).map_err(|e| {
             fail(
                 path,
-                format!("unreadable {NORMALIZATION_KEY} in the metadata: {e}"),
+                CheckpointProblem::BadMetadata {
+                    key: NORMALIZATION_KEY,
+                    detail: e.to_string(),
+                },
             )
         })?),
     };
-    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(unreadable)?;
-    let mut state = StateDict::new();
-    for (name, view) in tensors.tensors() {
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(fail(
-                path,
-                format!(
-                    "tensor {name} is {:?}; only F32 weights are supported",
-                    view.dtype()
-                ),
-            ));
-        }
-        let values = f32s(view.data(), 4, |b| {
-            f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-        });
-        state.insert(name, (view.shape().to_vec(), values));
-    }
     if let (Some(asked), Some(recorded)) = (expected, &recorded)
         && asked != recorded
     {
         // Keys and shapes alone cannot tell, e.g., a max-pool from an average pool.
         return Err(fail(
             path,
-            format!(
-                "this file holds {recorded} (per its {ARCHITECTURE_KEY} metadata), not {asked}"
-            ),
+            CheckpointProblem::OtherArchitecture {
+                found: recorded.to_string(),
+                asked: asked.to_string(),
+                by: format!("its {ARCHITECTURE_KEY} metadata"),
+            },
         ));
     }
-    let expected = expected.or(recorded.as_ref());
-    Ok((
-        from_state_dict(path, state, expected, device)?,
-        normalization,
-    ))
+    let bare = header.shapes.keys().all(|k| !k.starts_with(PYTORCH_PREFIX));
+    let shapes: Shapes = header
+        .shapes
+        .iter()
+        .map(|(key, shape)| (with_prefix(key, bare), shape.clone()))
+        .collect();
+    let architecture = identify(path, &shapes, expected.or(recorded.as_ref()))?;
+    if let Some((name, dtype)) = header.dtypes.iter().find(|(_, dtype)| *dtype != "F32") {
+        return Err(fail(
+            path,
+            CheckpointProblem::UnsupportedType {
+                tensor: name.clone(),
+                dtype: dtype.clone(),
+                supported: "F32",
+            },
+        ));
+    }
+    let limit = super::max_weights_bytes(&architecture, 1);
+    let bytes = read_at_most(path, limit, "a weights file of its architecture")?;
+    let tensors =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    let mut state = StateDict::new();
+    for (name, view) in tensors.tensors() {
+        let values = f32s(view.data(), 4, |b| {
+            f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        });
+        state.insert(with_prefix(&name, bare), (view.shape().to_vec(), values));
+    }
+    Ok((build(path, &architecture, &state, device)?, normalization))
+}
+
+/// Header room a `.safetensors` file may take (names, shapes, metadata): far
+/// more than this crate's files need.
+const HEADER_BYTES: u64 = 1 << 20;
+
+/// What a `.safetensors` header says, before any tensor is read.
+struct SafetensorsHeader {
+    shapes: Shapes,
+    dtypes: BTreeMap<String, String>,
+    metadata: BTreeMap<String, String>,
+}
+
+/// The header of the `.safetensors` file at `path`: its first 8 bytes give the
+/// JSON header's length (at most [`HEADER_BYTES`]), which is read alone.
+fn read_safetensors_header(path: &Path) -> std::result::Result<SafetensorsHeader, String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut length = [0u8; 8];
+    file.read_exact(&mut length).map_err(|e| e.to_string())?;
+    let length = u64::from_le_bytes(length);
+    if length > HEADER_BYTES {
+        return Err(format!(
+            "its header claims {length} bytes; at most {HEADER_BYTES} are read"
+        ));
+    }
+    let mut json = Vec::with_capacity(length as usize);
+    file.take(length)
+        .read_to_end(&mut json)
+        .map_err(|e| e.to_string())?;
+    if json.len() as u64 != length {
+        return Err("the header is cut short".into());
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        dtype: String,
+        shape: Vec<usize>,
+    }
+    let mut entries: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&json).map_err(|e| format!("its header: {e}"))?;
+    let metadata = match entries.remove("__metadata__") {
+        None => BTreeMap::new(),
+        Some(value) => serde_json::from_value(value).map_err(|e| format!("its metadata: {e}"))?,
+    };
+    let mut header = SafetensorsHeader {
+        shapes: Shapes::new(),
+        dtypes: BTreeMap::new(),
+        metadata,
+    };
+    for (name, value) in entries {
+        let entry: Entry =
+            serde_json::from_value(value).map_err(|e| format!("tensor {name}: {e}"))?;
+        header.dtypes.insert(name.clone(), entry.dtype);
+        header.shapes.insert(name, entry.shape);
+    }
+    Ok(header)
 }

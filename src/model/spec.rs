@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::spec_problem::SpecProblem;
+
 /// One layer: what it does and its sizes. Input and output sizes follow from the
 /// layers before it (see [`Architecture::plan`](crate::Architecture::plan)).
 ///
@@ -16,7 +18,7 @@ use std::fmt;
 /// assert_eq!(conv, LayerSpec::Conv2d { channels: 6, kernel: 5, padding: 2, stride: 1 });
 /// assert_eq!(conv.to_string(), "conv6k5p2");
 /// assert_eq!("pool".parse::<LayerSpec>()?, LayerSpec::MaxPool2d { kernel: 2 });
-/// # Ok::<(), String>(())
+/// # Ok::<(), lenet::model::SpecProblem>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerSpec {
@@ -107,20 +109,18 @@ impl fmt::Display for LayerSpec {
 }
 
 impl std::str::FromStr for LayerSpec {
-    /// Why the token is not a layer, in words.
-    type Err = String;
+    /// Why the token is not a layer.
+    type Err = SpecProblem;
 
     /// Parses one token (case-insensitive). Sizes (zero ones too) are checked
     /// only with the whole list (see [`Architecture`](crate::Architecture)).
-    fn from_str(token: &str) -> Result<Self, String> {
+    fn from_str(token: &str) -> Result<Self, SpecProblem> {
         let token = token.trim().to_ascii_lowercase();
         let mut rest = Numbers(token.as_str());
         let spec = if rest.keyword("conv") {
             let channels = rest.number("channels")?;
             if !rest.keyword("k") {
-                return Err(
-                    "a convolution needs its kernel size: conv<C>k<K>, e.g. conv6k5".into(),
-                );
+                return Err(SpecProblem::MissingKernelSize);
             }
             let kernel = rest.number("kernel size")?;
             let mut padding = 0;
@@ -157,21 +157,16 @@ impl std::str::FromStr for LayerSpec {
         } else if rest.keyword("flatten") {
             LayerSpec::Flatten
         } else {
-            return Err(format!(
-                "{UNKNOWN_LAYER}; the tokens are conv<C>k<K>[p<P>][s<S>], relu, pool[<K>] \
-                 (or maxpool[<K>]), avgpool[<K>], fc<N> (or linear<N>), and flatten just \
-                 before the first fc"
-            ));
+            return Err(SpecProblem::UnknownLayer);
         };
         if !rest.0.is_empty() {
-            return Err(format!("unexpected `{}` at its end", rest.0));
+            return Err(SpecProblem::Trailing {
+                rest: rest.0.to_string(),
+            });
         }
         Ok(spec)
     }
 }
-
-/// How the reason for a token that names no layer at all begins.
-pub(crate) const UNKNOWN_LAYER: &str = "unknown layer";
 
 /// What is left of a token while it is read: keywords, then numbers.
 struct Numbers<'a>(&'a str);
@@ -188,7 +183,7 @@ impl Numbers<'_> {
         }
     }
 
-    fn optional_number(&mut self, what: &str) -> Result<Option<usize>, String> {
+    fn optional_number(&mut self, what: &'static str) -> Result<Option<usize>, SpecProblem> {
         let digits = self.0.len()
             - self
                 .0
@@ -202,11 +197,14 @@ impl Numbers<'_> {
         number
             .parse()
             .map(Some)
-            .map_err(|_| format!("the {what} {number} is too large"))
+            .map_err(|_| SpecProblem::NumberTooLarge {
+                what,
+                number: number.to_string(),
+            })
     }
 
-    fn number(&mut self, what: &str) -> Result<usize, String> {
+    fn number(&mut self, what: &'static str) -> Result<usize, SpecProblem> {
         self.optional_number(what)?
-            .ok_or_else(|| format!("the {what} is missing (a number)"))
+            .ok_or(SpecProblem::MissingNumber { what })
     }
 }

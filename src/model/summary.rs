@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::architecture::Architecture;
 use super::layer::LayerKind;
 use super::lenet::LeNet;
+use crate::table::{Align, Table, thousands};
 
 /// Bytes in one f32 value.
 const F32_BYTES: u64 = 4;
@@ -56,8 +57,10 @@ pub struct LayerSummary {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    /// Title of the model.
+    /// Title of the model (`LeNet5`, or the spec).
     pub model: String,
+    /// The architecture's name (`lenet5`, or the spec), as command lines take it.
+    pub architecture: String,
     /// Shape of the input batch the model was run on.
     pub input_shape: [usize; 4],
     /// Every layer, in order.
@@ -103,6 +106,7 @@ impl Summary {
         let total_params = layers.iter().map(|l| l.params).sum();
         Self {
             model: architecture.title().to_string(),
+            architecture: architecture.name().to_string(),
             input_shape: LeNet::input_shape(batch),
             total_mult_adds: layers.iter().map(|l| l.mult_adds).sum(),
             layers,
@@ -141,21 +145,68 @@ impl Summary {
     pub fn total_bytes(&self) -> u64 {
         self.input_bytes() + self.activation_bytes() + self.param_bytes()
     }
+
+    /// Several summaries side by side, each model's parameters and mult-adds
+    /// also as a share of a base model's: LeNet5 when it is among them, else the
+    /// first — the header names it. The columns line up for any name length.
+    ///
+    /// ```
+    /// use lenet::{Architecture, Summary};
+    ///
+    /// let mine: Architecture = "conv6k5p2-relu-pool-conv16k7-relu-pool-fc10".parse()?;
+    /// let table = Summary::comparison(&[
+    ///     Summary::of_architecture(&mine, 1),
+    ///     Summary::of_architecture(&Architecture::LENET5, 1),
+    /// ]);
+    /// assert!(table.contains("vs lenet5"), "{table}");
+    /// assert!(table.contains(" 100% "), "LeNet5 against itself: {table}");
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn comparison(summaries: &[Summary]) -> String {
+        let Some(first) = summaries.first() else {
+            return String::new();
+        };
+        let base = summaries
+            .iter()
+            .find(|s| s.architecture == Architecture::LENET5.name())
+            .unwrap_or(first);
+        let base_name = &base.architecture;
+        let share = |part: u64, whole: u64| {
+            if whole == 0 {
+                "--".to_string()
+            } else {
+                format!("{:.0}%", 100.0 * part as f64 / whole as f64)
+            }
+        };
+        let params_vs = format!("params vs {base_name}");
+        let mult_adds_vs = format!("mult-adds vs {base_name}");
+        let mut table = Table::new(&[
+            ("model", Align::Left),
+            ("params", Align::Right),
+            (&params_vs, Align::Right),
+            ("mult-adds", Align::Right),
+            (&mult_adds_vs, Align::Right),
+            ("params (MB)", Align::Right),
+        ]);
+        for s in summaries {
+            table.row(vec![
+                s.architecture.clone(),
+                thousands(s.total_params as u64),
+                share(s.total_params as u64, base.total_params as u64),
+                thousands(s.total_mult_adds),
+                share(s.total_mult_adds, base.total_mult_adds),
+                format!("{:.3}", s.param_bytes() as f64 / MEGABYTE),
+            ]);
+        }
+        format!(
+            "Comparison (batch {}; shares of {base_name})\n{}",
+            first.input_shape[0],
+            table.markdown()
+        )
+    }
 }
 
 /// `1234567` → `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn shape(dims: &[usize]) -> String {
     let parts: Vec<String> = dims.iter().map(usize::to_string).collect();
     format!("[{}]", parts.join(", "))

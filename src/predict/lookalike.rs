@@ -365,7 +365,7 @@ fn encode(picture: &GrayImage, style: LookalikeStyle, rng: &mut Rng) -> Result<V
     };
     written.map_err(|source| Error::Image {
         path: format!("lookalike.{}", style.extension()).into(),
-        source,
+        source: Box::new(source),
     })?;
     Ok(bytes)
 }

@@ -9,19 +9,15 @@
 use std::path::Path;
 
 use image::imageops::{self, FilterType};
-use image::{DynamicImage, ImageBuffer, Luma};
+use image::{DynamicImage, Luma};
 use serde::Serialize;
 
+use super::gray::{Gray, crop_to_ink, resize};
 use super::stroke::MNIST_STROKE_WIDTH;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
+use crate::picture::{DecodeLimits, MAX_PICTURE_FILE_BYTES, PictureError};
 use crate::{Error, Result};
 
-pub(super) type Gray = ImageBuffer<Luma<f32>, Vec<f32>>;
-
-/// Largest width or height accepted from a file (the decoder refuses larger).
-pub const MAX_DIMENSION: u32 = 12_000;
-/// Largest decoded size in bytes the decoder may allocate.
-pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 /// Photos are reduced to this many pixels on their longer side before the
 /// lighting is analysed (a digit needs far fewer than a 12-megapixel photo has).
 const WORKING_SIDE: u32 = 512;
@@ -160,33 +156,6 @@ impl PreparedDigit {
     }
 }
 
-/// Why a picture cannot be read as a digit. The path is added by [`Error::Picture`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PictureError {
-    /// The file has no bytes.
-    #[error("the file is empty")]
-    Empty,
-    /// The bytes are not an image in a format this build decodes.
-    #[error("not an image in a supported format (PNG, JPEG, BMP, GIF, WebP, PNM, TGA, QOI)")]
-    NotAnImage,
-    /// The image is larger than [`MAX_DIMENSION`] or would need too much memory.
-    #[error("the image is too large ({0}); the limit is {MAX_DIMENSION}×{MAX_DIMENSION} pixels")]
-    TooLarge(String),
-    /// The decoder failed on the data.
-    #[error("the image data is corrupt: {0}")]
-    Corrupt(String),
-    /// The image has no pixels, or too few to hold a digit.
-    #[error("the image is {0}×{1} pixels, too small to hold a digit")]
-    TooSmall(u32, u32),
-    /// Nothing stands out from the background.
-    #[error("no ink found: the picture is blank or its contrast is too low ({contrast:.3})")]
-    NoInk {
-        /// The contrast measured.
-        contrast: f32,
-    },
-}
-
 /// Reads a picture file (format told from its bytes) and prepares it.
 ///
 /// ```no_run
@@ -201,13 +170,33 @@ pub fn prepare_image_file(path: &Path, options: &Preprocess) -> Result<PreparedD
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::read_limit::read_at_most(path, MAX_PICTURE_FILE_BYTES, "a picture")?;
     let image = decode(&bytes).map_err(fail)?;
     prepare_image(&image, options).map_err(fail)
 }
 
-/// Decodes image bytes with size limits.
+/// Decodes image bytes within [`DecodeLimits::FILES`].
 pub fn decode(bytes: &[u8]) -> std::result::Result<DynamicImage, PictureError> {
+    decode_with(bytes, DecodeLimits::FILES)
+}
+
+/// Decodes image bytes within `limits`.
+///
+/// ```
+/// use lenet::predict::{DecodeLimits, PictureError, decode_with};
+///
+/// // A PNG header that claims 5000×5000 pixels, and nothing else.
+/// let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+/// png.extend_from_slice(&5000u32.to_be_bytes());
+/// png.extend_from_slice(&5000u32.to_be_bytes());
+/// png.extend_from_slice(&[8, 0, 0, 0, 0, 0x78, 0xf3, 0xd8, 0x17]); // 8-bit grey, its CRC
+/// let refused = decode_with(&png, DecodeLimits::SERVER).unwrap_err();
+/// assert!(matches!(refused, PictureError::TooLarge { .. }), "{refused}");
+/// ```
+pub fn decode_with(
+    bytes: &[u8],
+    limits: DecodeLimits,
+) -> std::result::Result<DynamicImage, PictureError> {
     if bytes.is_empty() {
         return Err(PictureError::Empty);
     }
@@ -217,13 +206,16 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<DynamicImage, PictureError> {
     if reader.format().is_none() {
         return Err(PictureError::NotAnImage);
     }
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_DECODED_BYTES);
-    reader.limits(limits);
+    let mut bounds = image::Limits::default();
+    bounds.max_image_width = Some(limits.max_side);
+    bounds.max_image_height = Some(limits.max_side);
+    bounds.max_alloc = Some(limits.max_bytes);
+    reader.limits(bounds);
     reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(l) => PictureError::TooLarge(l.to_string()),
+        image::ImageError::Limits(l) => PictureError::TooLarge {
+            reason: l.to_string(),
+            limits,
+        },
         image::ImageError::Unsupported(_) => PictureError::NotAnImage,
         other => PictureError::Corrupt(other.to_string()),
     })
@@ -519,66 +511,6 @@ fn fit_and_centre(ink: &Gray, options: &Preprocess) -> Vec<f32> {
     pixels.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
     debug_assert_eq!(pixels.len(), IMAGE_PIXELS);
     pixels
-}
-
-/// Resizes with an antialiasing filter when shrinking, a sharp one when enlarging.
-pub(super) fn resize(image: &Gray, w: u32, h: u32) -> Gray {
-    let filter = if w < image.width() || h < image.height() {
-        FilterType::Triangle
-    } else {
-        FilterType::CatmullRom
-    };
-    imageops::resize(image, w, h, filter)
-}
-
-/// The box holding the ink, ignoring the outer 0.5% of its mass on each side
-/// so that a stray speck does not widen it.
-pub(super) fn crop_to_ink(ink: &Gray) -> Gray {
-    let (w, h) = (ink.width() as usize, ink.height() as usize);
-    let raw = ink.as_raw();
-    let mut columns = vec![0f64; w];
-    let mut rows = vec![0f64; h];
-    for y in 0..h {
-        for x in 0..w {
-            columns[x] += raw[y * w + x] as f64;
-            rows[y] += raw[y * w + x] as f64;
-        }
-    }
-    let (x0, x1) = mass_span(&columns);
-    let (y0, y1) = mass_span(&rows);
-    imageops::crop_imm(
-        ink,
-        x0 as u32,
-        y0 as u32,
-        (x1 - x0 + 1) as u32,
-        (y1 - y0 + 1) as u32,
-    )
-    .to_image()
-}
-
-/// First and last index holding the central 99% of the mass.
-fn mass_span(mass: &[f64]) -> (usize, usize) {
-    let total: f64 = mass.iter().sum();
-    let cut = 0.005 * total;
-    let mut acc = 0.0;
-    let mut first = 0;
-    for (i, &m) in mass.iter().enumerate() {
-        acc += m;
-        if acc > cut {
-            first = i;
-            break;
-        }
-    }
-    let mut acc = 0.0;
-    let mut last = mass.len() - 1;
-    for (i, &m) in mass.iter().enumerate().rev() {
-        acc += m;
-        if acc > cut {
-            last = i;
-            break;
-        }
-    }
-    (first, last.max(first))
 }
 
 fn centre_of(image: &Gray) -> (f32, f32) {

@@ -7,7 +7,7 @@
 //! a round brush) and thinning thick ones (the matching erosion) before the
 //! digit is shrunk makes such pictures look like what the model learnt from.
 
-use super::preprocess::{Gray, crop_to_ink, resize};
+use super::gray::{Gray, crop_to_ink, resize};
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::raster;
 

@@ -6,7 +6,7 @@
 //! back to the kernel when freed (`munmap`, or trimming the top of the heap),
 //! so the next step page-faults them in again and every core's TLB is flushed
 //! on the way out. On Flex that was ≈ 10% of the profile and cost ≈ 25% of the
-//! training throughput (docs/PERFORMANCE.md, "The allocator"). Fixing both
+//! training throughput (docs/log.md, "The allocator"). Fixing both
 //! thresholds at the ceiling glibc's own adaptive threshold can reach (32 MiB)
 //! keeps freed blocks in the process for reuse; peak RSS did not change.
 //!

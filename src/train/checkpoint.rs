@@ -6,7 +6,6 @@
 //! atomically to point at it; only then are older checkpoints removed. Killing
 //! the process at any point leaves `latest` naming a complete checkpoint.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -17,9 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
 use super::history::History;
-use crate::atomic_file::AtomicFile;
+use crate::atomic_file::write_atomic;
 use crate::model::LeNet;
-use crate::{Error, Result};
+use crate::model::read_burnpack;
+use crate::read_limit::{MAX_JSON_BYTES, read_text_at_most};
+use crate::{CheckpointProblem, Error, Result};
 
 /// The pointer file naming the newest complete checkpoint.
 const LATEST: &str = "latest";
@@ -59,11 +60,32 @@ pub(crate) struct Restored {
     pub root: PathBuf,
 }
 
-fn checkpoint_error(path: &Path, reason: impl std::fmt::Display) -> Error {
+fn checkpoint_error(path: &Path, reason: CheckpointProblem) -> Error {
     Error::Checkpoint {
         path: path.to_path_buf(),
-        reason: reason.to_string(),
+        reason,
     }
+}
+
+/// A file of a checkpoint that cannot be read as `what`.
+fn unreadable(path: &Path, what: &'static str, detail: impl std::fmt::Display) -> Error {
+    checkpoint_error(
+        path,
+        CheckpointProblem::Unreadable {
+            what,
+            detail: detail.to_string(),
+        },
+    )
+}
+
+/// A file of a checkpoint that could not be written.
+fn not_written(path: &Path, detail: impl std::fmt::Display) -> Error {
+    checkpoint_error(
+        path,
+        CheckpointProblem::NotWritten {
+            detail: detail.to_string(),
+        },
+    )
 }
 
 /// Writes a checkpoint into `root` and returns its directory.
@@ -77,42 +99,30 @@ pub(crate) fn write(
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     let name = format!("step-{:08}", position.global_step);
     let dir = root.join(&name);
-    let temp = root.join(format!(".{name}.{}.tmp", std::process::id()));
-    if temp.exists() {
-        std::fs::remove_dir_all(&temp).map_err(|e| Error::io(&temp, e))?;
-    }
-    std::fs::create_dir(&temp).map_err(|e| Error::io(&temp, e))?;
+    let (temp, _) = crate::atomic_file::create_temporary(&dir, true)?;
     let model_path = temp.join("model.bpk");
     model
         .clone()
         .into_record()
         .save(&model_path)
-        .map_err(|e| checkpoint_error(&model_path, e))?;
+        .map_err(|e| not_written(&model_path, e))?;
     let optimizer_path = temp.join("optimizer.bpk");
     optimizer
         .to_record()
         .save(&optimizer_path)
-        .map_err(|e| checkpoint_error(&optimizer_path, e))?;
-    write_text(&temp.join("config.json"), &config.to_string())?;
+        .map_err(|e| not_written(&optimizer_path, e))?;
+    write_atomic(&temp.join("config.json"), config.to_string().as_bytes())?;
     let position_json = serde_json::to_string_pretty(position)
-        .map_err(|e| checkpoint_error(&temp.join("position.json"), e))?;
-    write_text(&temp.join("position.json"), &position_json)?;
+        .map_err(|e| not_written(&temp.join("position.json"), e))?;
+    write_atomic(&temp.join("position.json"), position_json.as_bytes())?;
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     std::fs::rename(&temp, &dir).map_err(|e| Error::io(&dir, e))?;
     sync_dir(root);
-    write_text(&root.join(LATEST), &name)?;
+    write_atomic(&root.join(LATEST), name.as_bytes())?;
     prune(root, &name);
     Ok(dir)
-}
-
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.writer()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::io(path, e))?;
-    file.commit()
 }
 
 /// Makes a rename durable (best effort: not every platform can open directories).
@@ -126,12 +136,7 @@ fn sync_dir(dir: &Path) {
 /// that is no longer running (Linux: no `/proc/<pid>`); never a running
 /// process's, which may be writing it.
 fn stale_temporary(name: &str) -> bool {
-    let Some(pid) = name
-        .strip_prefix(".step-")
-        .and_then(|rest| rest.strip_suffix(".tmp"))
-        .and_then(|rest| rest.rsplit_once('.'))
-        .and_then(|(_, pid)| pid.parse::<u32>().ok())
-    else {
+    let Some(pid) = crate::atomic_file::temporary_owner(name, "step-") else {
         return false;
     };
     // Without /proc (not mounted, another system) every process would look gone.
@@ -209,7 +214,7 @@ fn newest_complete(root: &Path) -> Option<PathBuf> {
 pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     for root in [path.join("checkpoints"), path.to_path_buf()] {
         let pointer = root.join(LATEST);
-        let named = std::fs::read_to_string(&pointer)
+        let named = crate::read_limit::read_text_at_most(&pointer, 256, "a checkpoint pointer")
             .ok()
             .map(|name| name.trim().to_string())
             .filter(|name| is_step_name(name))
@@ -223,11 +228,7 @@ pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
         let root = path.parent().unwrap_or(path).to_path_buf();
         return Ok((root, path.to_path_buf()));
     }
-    Err(checkpoint_error(
-        path,
-        "no checkpoint here: expected a run directory with checkpoints/latest, \
-         a checkpoints directory, or a step-* checkpoint directory",
-    ))
+    Err(checkpoint_error(path, CheckpointProblem::NoCheckpoint))
 }
 
 /// The settings of the run whose newest checkpoint `path` names (a run's output
@@ -245,6 +246,21 @@ pub fn checkpoint_config(path: &Path) -> Result<TrainConfig> {
     config_in(&dir)
 }
 
+/// The newest checkpoint's directory `path` names, if it has one.
+pub(crate) fn newest_checkpoint(path: &Path) -> Option<PathBuf> {
+    locate(path).ok().map(|(_, dir)| dir)
+}
+
+/// Epochs finished at the newest checkpoint `path` names, if it has one.
+pub(crate) fn completed_epochs(path: &Path) -> Option<usize> {
+    let (_, dir) = locate(path).ok()?;
+    let position = dir.join("position.json");
+    let text = read_text_at_most(&position, MAX_JSON_BYTES, "a checkpoint's position").ok()?;
+    serde_json::from_str::<Position>(&text)
+        .ok()
+        .map(|p| p.epoch)
+}
+
 fn config_in(dir: &Path) -> Result<TrainConfig> {
     TrainConfig::from_file(&dir.join("config.json"))
 }
@@ -255,19 +271,29 @@ pub(crate) fn read(path: &Path, device: &Device) -> Result<Restored> {
     let config = config_in(&dir)?;
     let position_path = dir.join("position.json");
     let position_text =
-        std::fs::read_to_string(&position_path).map_err(|e| Error::io(&position_path, e))?;
+        read_text_at_most(&position_path, MAX_JSON_BYTES, "a checkpoint's position")?;
     let position: Position = serde_json::from_str(&position_text)
-        .map_err(|e| checkpoint_error(&position_path, format!("unreadable position: {e}")))?;
+        .map_err(|e| unreadable(&position_path, "checkpoint position", e))?;
     let model_path = dir.join("model.bpk");
-    let record = ModuleRecord::load(&model_path).map_err(|e| checkpoint_error(&model_path, e))?;
+    let architecture = &config.model.architecture;
+    let record = ModuleRecord::from_bytes(read_burnpack(&model_path, architecture, 1)?)
+        .map_err(|e| unreadable(&model_path, ".bpk model file", e))?;
     let model = config
         .model
         .init(device)
         .try_load_record(record)
-        .map_err(|e| checkpoint_error(&model_path, e))?;
+        .map_err(|e| {
+            checkpoint_error(
+                &model_path,
+                CheckpointProblem::DoesNotFit {
+                    architecture: architecture.to_string(),
+                    detail: e.to_string(),
+                },
+            )
+        })?;
     let optimizer_path = dir.join("optimizer.bpk");
-    let optimizer =
-        OptimizerRecord::load(&optimizer_path).map_err(|e| checkpoint_error(&optimizer_path, e))?;
+    let optimizer = OptimizerRecord::from_bytes(read_burnpack(&optimizer_path, architecture, 2)?)
+        .map_err(|e| unreadable(&optimizer_path, "optimizer state", e))?;
     Ok(Restored {
         config,
         model,

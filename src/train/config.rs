@@ -288,13 +288,19 @@ impl TrainConfig {
     /// never read as one. (Burn's `Config::load` refuses a file with any field
     /// missing.)
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let fail = |reason: String| Error::Checkpoint {
+        let fail = |e: serde_json::Error| Error::Checkpoint {
             path: path.to_path_buf(),
-            reason,
+            reason: crate::CheckpointProblem::Unreadable {
+                what: "training config",
+                detail: e.to_string(),
+            },
         };
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| fail(format!("unreadable training config: {e}")))?;
+        let text = crate::read_limit::read_text_at_most(
+            path,
+            crate::read_limit::MAX_JSON_BYTES,
+            "a training config",
+        )?;
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(fail)?;
         let defaults =
             serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LENET5)))
                 .expect("plain data serialises");
@@ -312,7 +318,7 @@ impl TrainConfig {
                 }
             }
         }
-        serde_json::from_value(value).map_err(|e| fail(format!("unreadable training config: {e}")))
+        serde_json::from_value(value).map_err(fail)
     }
 
     /// Checks the settings make sense before anything is computed.

@@ -56,6 +56,15 @@ pub trait TrainObserver {
     fn on_epoch_end(&mut self, _record: &EpochRecord) {}
     /// A checkpoint was written to `dir`.
     fn on_checkpoint(&mut self, _dir: &Path) {}
+    /// Every how many steps [`on_probe`](Self::on_probe) wants to look at the
+    /// model (`None`, the default: never).
+    fn probe_every(&self) -> Option<usize> {
+        None
+    }
+    /// The model as it is after `global_step` (without autodiff, on the
+    /// training device), every [`probe_every`](Self::probe_every) steps: to
+    /// watch what its layers do while it learns (feature maps, kernels).
+    fn on_probe(&mut self, _global_step: usize, _model: &crate::LeNet) {}
     /// Asked after every step: return `true` to stop cleanly (a checkpoint is
     /// written first when the run has an output directory, and training ends
     /// with [`Error::Interrupted`](crate::Error::Interrupted)).

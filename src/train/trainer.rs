@@ -27,7 +27,7 @@ use super::config::TrainConfig;
 use super::history::{EpochRecord, History};
 use super::observer::{StepReport, TrainObserver};
 use super::step::{PendingStep, Stepper, read_steps};
-use crate::atomic_file::AtomicFile;
+use crate::atomic_file::write_atomic;
 use crate::data::{DeviceSplit, IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
 use crate::eval::{Evaluation, evaluate_batches, evaluate_flushing};
 use crate::model::LeNet;
@@ -118,6 +118,49 @@ impl Trained {
             .unwrap_or(0)
     }
 
+    /// A finished run as [`save`](Self::save) wrote it into `dir` (its model,
+    /// config and history), evaluated again on `test` on `device` — so that its
+    /// evaluation holds every test image's class, which the files leave out.
+    ///
+    /// ```no_run
+    /// use lenet::data::{Mnist, Split};
+    /// use lenet::train::Trained;
+    ///
+    /// let test = lenet::data::MnistSplit::load("data/mnist".as_ref(), Split::Test)?;
+    /// let run = Trained::load("runs/lenet5".as_ref(), &test, &lenet::device("flex")?)?;
+    /// println!("{:.2}%", 100.0 * run.evaluation.accuracy);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn load(dir: &Path, test: &MnistSplit, device: &Device) -> Result<Self> {
+        let saved = crate::SavedModel::load(&dir.join("model.bpk"), None, device)?;
+        let config = TrainConfig::from_file(&dir.join("config.json"))?;
+        let history_path = dir.join("history.json");
+        let history: History = serde_json::from_slice(&crate::read_limit::read_at_most(
+            &history_path,
+            crate::read_limit::MAX_JSON_BYTES,
+            "a run's history",
+        )?)
+        .map_err(|e| Error::Checkpoint {
+            path: history_path.clone(),
+            reason: crate::CheckpointProblem::Unreadable {
+                what: "history",
+                detail: e.to_string(),
+            },
+        })?;
+        let evaluation = crate::evaluate(
+            &saved.model,
+            test,
+            config.normalization,
+            config.eval_batch_size,
+        );
+        Ok(Self {
+            model: saved.model,
+            config,
+            history,
+            evaluation,
+        })
+    }
+
     /// Writes `model.bpk`, `model.safetensors` (PyTorch's key names), `config.json`,
     /// `history.json`, `history.csv`, `evaluation.json` and `metrics.json` into
     /// `dir`, each atomically.
@@ -126,25 +169,22 @@ impl Trained {
         self.model.save(&dir.join("model.bpk"))?;
         self.model
             .save_safetensors_with(&dir.join("model.safetensors"), self.config.normalization)?;
-        write_file(&dir.join("config.json"), self.config.to_string())?;
-        write_file(&dir.join("history.json"), to_json(&self.history))?;
-        write_file(&dir.join("history.csv"), self.history.to_csv())?;
-        write_file(&dir.join("evaluation.json"), to_json(&self.evaluation))?;
-        write_file(&dir.join("metrics.json"), to_json(&self.metrics(device)))
+        write_atomic(&dir.join("config.json"), self.config.to_string().as_bytes())?;
+        write_atomic(&dir.join("history.json"), to_json(&self.history).as_bytes())?;
+        write_atomic(&dir.join("history.csv"), self.history.to_csv().as_bytes())?;
+        write_atomic(
+            &dir.join("evaluation.json"),
+            to_json(&self.evaluation).as_bytes(),
+        )?;
+        write_atomic(
+            &dir.join("metrics.json"),
+            to_json(&self.metrics(device)).as_bytes(),
+        )
     }
 }
 
 fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises")
-}
-
-fn write_file(path: &Path, text: String) -> Result<()> {
-    use std::io::Write;
-    let mut file = AtomicFile::create(path)?;
-    file.writer()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::io(path, e))?;
-    file.commit()
 }
 
 /// Trains a new model on `device` as `config` says, evaluating on `data.test`
@@ -347,6 +387,12 @@ impl Run<'_> {
                     learning_rate,
                     is_log_step,
                 });
+                if let Some(every) = observer.probe_every()
+                    && every > 0
+                    && pos.global_step.is_multiple_of(every)
+                {
+                    observer.on_probe(pos.global_step, &stepper.model().valid());
+                }
                 let stop = observer.should_stop();
                 stop_at_epoch_end |= stop;
                 let due = config.checkpoint_every > 0

@@ -1,26 +1,13 @@
 //! Colour maps: viridis for activations (perceptually uniform, readable in
-//! grey-scale print and by colour-blind readers), and a blue–white–red diverging
-//! map for signed weights, where zero must look neutral.
+//! grey-scale print and by colour-blind readers; the `colorous` crate's exact
+//! map), and a blue–white–red diverging map for signed weights, where zero must
+//! look neutral (three stops of ColorBrewer's RdBu, kept here because its full
+//! map's darkest ends would hide a kernel's sign).
 
 use image::Rgb;
 
-/// Matplotlib's viridis at 0, 0.1, ..., 1 (its published 11-step palette);
-/// values between are interpolated linearly.
-const VIRIDIS: [[u8; 3]; 11] = [
-    [68, 1, 84],
-    [72, 36, 117],
-    [65, 68, 135],
-    [53, 95, 141],
-    [42, 120, 142],
-    [33, 145, 140],
-    [34, 168, 132],
-    [68, 191, 112],
-    [122, 209, 81],
-    [189, 223, 38],
-    [253, 231, 37],
-];
-
-/// Viridis colour of `t` in [0, 1] (clamped).
+/// Viridis colour of `t` in [0, 1] (clamped): matplotlib's exact map, from
+/// the `colorous` crate.
 ///
 /// ```
 /// use lenet::viz::viridis;
@@ -30,12 +17,8 @@ const VIRIDIS: [[u8; 3]; 11] = [
 /// ```
 pub fn viridis(t: f32) -> Rgb<u8> {
     let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
-    let position = t * (VIRIDIS.len() - 1) as f32;
-    let i = (position.floor() as usize).min(VIRIDIS.len() - 2);
-    let f = position - i as f32;
-    let mix =
-        |c: usize| (VIRIDIS[i][c] as f32 * (1.0 - f) + VIRIDIS[i + 1][c] as f32 * f).round() as u8;
-    Rgb([mix(0), mix(1), mix(2)])
+    let c = colorous::VIRIDIS.eval_continuous(f64::from(t));
+    Rgb([c.r, c.g, c.b])
 }
 
 /// Diverging colour of `t` in [-1, 1]: blue for negative, white for 0, red for positive.

@@ -23,7 +23,7 @@ pub fn save_png(image: &RgbImage, path: &Path) -> Result<()> {
         .write_to(file.writer(), ImageFormat::Png)
         .map_err(|source| Error::Image {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         })?;
     file.commit()
 }

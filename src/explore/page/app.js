@@ -14,6 +14,8 @@ let encoding = 0;
 // What the shown answer is about, to ask again when a setting changes:
 // {kind: "pad"} | {kind: "file", file} | {kind: "mnist", index}.
 let source = null;
+// Runs of the lab shown as columns after the app's models (lab.js opens them).
+let openRuns = [];
 
 // ---- colours -------------------------------------------------------------
 // Signed values: blue below zero, black at zero, orange to yellow above.
@@ -55,6 +57,7 @@ function point(e) {
   return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
 }
 pad.addEventListener("pointerdown", (e) => {
+  $("start-note").hidden = true;
   drawing = true; previous = point(e);
   pad.setPointerCapture(e.pointerId);
   stroke(e);
@@ -76,6 +79,7 @@ function stroke(e) {
 // Each clear starts a new drawing: answers about an earlier one are dropped.
 let drawingNumber = 0;
 $("clear").addEventListener("click", () => {
+  $("start-note").hidden = true;
   clearPad(); inked = 0; drawingNumber++;
   if (pending && pending[2].kind === "pad") pending = null;
   if (source && source.kind === "pad") source = null; // a blank pad: nothing to ask again
@@ -86,7 +90,7 @@ function sendPad() {
   encoding++;
   pad.toBlob((blob) => {
     encoding--;
-    request("/api/explain", { method: "POST", body: blob }, about);
+    request("/api/explain", { method: "POST", body: blob, headers: { "Content-Type": "image/png" } }, about);
   });
 }
 
@@ -99,7 +103,12 @@ drop.addEventListener("drop", (e) => {
   e.preventDefault(); drop.classList.remove("over");
   if (e.dataTransfer.files[0]) sendFile(e.dataTransfer.files[0]);
 });
-function sendFile(file) { request("/api/explain", { method: "POST", body: file }, { kind: "file", file }); }
+// The server takes a body only as a picture: a file the browser cannot type
+// (no known extension) goes as raw bytes, and the server tells its format.
+function sendFile(file) {
+  const type = file.type.startsWith("image/") ? file.type : "application/octet-stream";
+  request("/api/explain", { method: "POST", body: file, headers: { "Content-Type": type } }, { kind: "file", file });
+}
 
 // ---- talking to the server -----------------------------------------------
 function status(text, error = false) {
@@ -113,6 +122,7 @@ function query() {
   const layers = camLayers.join(",");
   if (layers) params.set("layer", layers);
   if ($("class").value !== "") params.set("class", $("class").value);
+  if (openRuns.length) params.set("runs", openRuns.join(","));
   const text = params.toString();
   return text ? "?" + text : "";
 }
@@ -290,7 +300,8 @@ $("class").addEventListener("change", resend);
 // ---- the MNIST test images -----------------------------------------------
 let mnistOffset = 0;
 async function loadMnist() {
-  const response = await fetch(`/api/mnist?offset=${mnistOffset}&limit=60`);
+  const runs = openRuns.length ? `&runs=${encodeURIComponent(openRuns.join(","))}` : "";
+  const response = await fetch(`/api/mnist?offset=${mnistOffset}&limit=60${runs}`);
   const page = await response.json();
   if (!response.ok) return status(page.error, true);
   $("mnist-summary").textContent =
@@ -316,22 +327,81 @@ $("more").addEventListener("click", loadMnist);
 function explainMnist(index) { request(`/api/mnist/${index}`, {}, { kind: "mnist", index }); }
 
 // ---- start ---------------------------------------------------------------
+// The models (and the lab's open runs) as columns; each column's Grad-CAM layer
+// is its last convolution's.
+async function loadModels() {
+  const runs = openRuns.length ? `?runs=${encodeURIComponent(openRuns.join(","))}` : "";
+  const response = await fetch("/api/models" + runs);
+  const info = await response.json();
+  if (!response.ok) throw new Error(info.error);
+  models = info.models;
+  camLayers = models.map((m) => {
+    const maps = m.layers.filter((l) => l.receptive_field);
+    const convs = maps.filter((l) => l.kind === "Conv2d");
+    return (convs.length ? convs[convs.length - 1] : maps[maps.length - 1] || { name: "" }).name;
+  });
+  buildColumns();
+  return info;
+}
+// A run of the lab as a column of its own (or no longer), then the same input again.
+async function toggleRun(id) {
+  openRuns = openRuns.includes(id) ? openRuns.filter((r) => r !== id) : [...openRuns, id];
+  try {
+    await loadModels();
+    resend();
+    if (!$("mnist").hidden) { $("mnist-grid").innerHTML = ""; mnistOffset = 0; loadMnist(); }
+  } catch (e) { status(String(e), true); openRuns = openRuns.filter((r) => r !== id); }
+}
 (async () => {
   try {
-    const info = await (await fetch("/api/models")).json();
-    models = info.models;
-    camLayers = models.map((m) => {
-      const maps = m.layers.filter((l) => l.receptive_field);
-      const convs = maps.filter((l) => l.kind === "Conv2d");
-      return (convs.length ? convs[convs.length - 1] : maps[maps.length - 1] || { name: "" }).name;
-    });
-    buildColumns();
+    const info = await loadModels();
     // Classes every model has (its last layer's width): the ones "of class" offers.
     const classes = models.length ? Math.min(...models.map((m) => m.layers[m.layers.length - 1].shape[0])) : 0;
     for (let c = 0; c < classes; c++) $("class").insertAdjacentHTML("beforeend", `<option>${c}</option>`);
     status(`${models.length} model${models.length > 1 ? "s" : ""} loaded: draw a digit.`);
+    await startingDigit(info.mnist_test_images > 0);
     if (info.mnist_test_images > 0) { $("mnist").hidden = false; loadMnist(); }
   } catch (e) {
     status("Cannot load the models: " + e, true);
   }
 })();
+
+// A digit on the pad from the start, through every model, so the page shows
+// what it does before anything is drawn: the first MNIST test image every model
+// reads right, else a 7 drawn here. Drawing adds to it; "clear" starts afresh.
+async function startingDigit(haveMnist) {
+  let label = null;
+  if (haveMnist) {
+    const first = await (await fetch("/api/mnist?offset=0&limit=1")).json();
+    const page = await (await fetch(`/api/mnist?offset=${first.wrong}&limit=1`)).json();
+    const item = page.items && page.items[0];
+    if (item) {
+      // MNIST is light ink on black; the pad is dark ink on white.
+      const small = document.createElement("canvas");
+      small.width = small.height = 28;
+      const ctx = small.getContext("2d");
+      const img = ctx.createImageData(28, 28);
+      item.pixels.forEach((p, i) => img.data.set([255 - p, 255 - p, 255 - p, 255], 4 * i));
+      ctx.putImageData(img, 0, 0);
+      ink.imageSmoothingEnabled = true;
+      ink.drawImage(small, 0, 0, pad.width, pad.height);
+      label = item.label;
+    }
+  }
+  if (label === null) {
+    // A 7: a bar, then a stem down to the left.
+    ink.strokeStyle = "#000"; ink.lineCap = "round"; ink.lineJoin = "round";
+    ink.lineWidth = $("brush").value;
+    ink.beginPath();
+    ink.moveTo(0.25 * pad.width, 0.22 * pad.height);
+    ink.lineTo(0.75 * pad.width, 0.22 * pad.height);
+    ink.lineTo(0.42 * pad.width, 0.8 * pad.height);
+    ink.stroke();
+    label = 7;
+  }
+  inked = ENOUGH_INK;
+  sendPad();
+  const note = $("start-note");
+  note.textContent = `A ${label} to start with${haveMnist ? " (an MNIST test image)" : ""}, through every model: draw over it, or clear to start.`;
+  note.hidden = false;
+}

@@ -1,7 +1,8 @@
 //! The lean core, used as a library user would: MNIST from a directory, a model,
-//! every layer's feature maps of one test image. Exits non-zero if any step fails.
+//! every layer's feature maps of one test image. Exits non-zero if any step
+//! fails; its test runs the same on the real MNIST beside the repository.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use lenet::data::Mnist;
@@ -13,7 +14,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     match run(&dir) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {}", error.full_message());
             ExitCode::FAILURE
@@ -21,7 +25,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(dir: &std::path::Path) -> lenet::Result<()> {
+/// Loads MNIST from `dir` and observes every layer of LeNet5 on one test image.
+fn run(dir: &Path) -> lenet::Result<String> {
     let device = lenet::device("flex")?;
     let mnist = Mnist::load(dir)?;
     let model = LeNetConfig::new(Architecture::LENET5).init(&device);
@@ -36,12 +41,41 @@ fn run(dir: &std::path::Path) -> lenet::Result<()> {
                 maps.layers.len()
             ))
         })?;
-    println!(
+    Ok(format!(
         "{} training and {} test images; {} layers observed; conv1 {:?}",
         mnist.train.len(),
         mnist.test.len(),
         maps.layers.len(),
         conv1.item_shape()
-    );
-    Ok(())
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The real MNIST: `$LENET_DATA_DIR`, else `../shared/data/mnist` beside the
+    /// repository. Without it the test says so and fails where CI requires it
+    /// (`LENET_REQUIRE_MNIST`).
+    #[test]
+    fn the_lean_core_reads_real_mnist_and_every_layer() {
+        let dir = std::env::var_os("LENET_DATA_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
+            });
+        if !dir.is_dir() {
+            assert!(
+                std::env::var_os("LENET_REQUIRE_MNIST").is_none(),
+                "LENET_REQUIRE_MNIST is set but {} is not there",
+                dir.display()
+            );
+            eprintln!("SKIPPED lean_client: no MNIST in {}", dir.display());
+            return;
+        }
+        let line = super::run(&dir).unwrap_or_else(|e| panic!("{}", e.full_message()));
+        assert!(
+            line.starts_with("60000 training and 10000 test images; 12 layers"),
+            "{line}"
+        );
+        println!("{line}");
+    }
 }

@@ -1,0 +1,245 @@
+//! Training as a job: a queue, and one thread that trains its runs one at a
+//! time (two cores train one network at full speed, not two at half) through
+//! [`train`](crate::train()) and [`resume`](crate::train::resume), writing
+//! exactly what `train_mnist --out` writes.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use burn::tensor::Device;
+
+use super::events::{Channel, Observer, RunEvent};
+use super::runs::{LabRecord, RunState, write_record};
+use crate::data::{Mnist, MnistBatcher};
+use crate::train::TrainConfig;
+use crate::{Error, Result};
+
+/// How a job starts its run.
+#[derive(Debug, Clone)]
+pub(crate) enum Start {
+    /// From the beginning, with these settings.
+    Fresh(Box<TrainConfig>),
+    /// From the run's newest checkpoint.
+    Resume,
+}
+
+#[derive(Debug)]
+struct Job {
+    id: String,
+    dir: PathBuf,
+    start: Start,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Job>,
+    /// The run training now and its stop flag.
+    running: Option<(String, Arc<AtomicBool>)>,
+    /// Every run's channel since the server started.
+    channels: HashMap<String, Arc<Channel>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+/// The queue of training jobs and the thread that runs them.
+#[derive(Debug, Clone)]
+pub(crate) struct Jobs {
+    shared: Arc<Shared>,
+}
+
+/// What the training thread trains with.
+pub(crate) struct Trainer {
+    pub(crate) data: Arc<Mnist>,
+    pub(crate) device: Device,
+    /// The device's name, as `metrics.json` records it.
+    pub(crate) device_name: String,
+}
+
+impl Jobs {
+    /// The queue, with its training thread started.
+    pub(crate) fn start(trainer: Trainer) -> Self {
+        let jobs = Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                wake: Condvar::new(),
+            }),
+        };
+        let worker = jobs.clone();
+        std::thread::Builder::new()
+            .name("lenet-lab-training".into())
+            .spawn(move || worker.work(trainer))
+            .expect("a thread can be started");
+        jobs
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs waiting, and training.
+    pub(crate) fn len(&self) -> usize {
+        let state = self.state();
+        state.queue.len() + usize::from(state.running.is_some())
+    }
+
+    /// Queues run `id` (its directory `dir`).
+    pub(crate) fn enqueue(&self, id: String, dir: PathBuf, start: Start) -> Result<()> {
+        write_record(
+            &dir,
+            &LabRecord {
+                state: RunState::Queued,
+                error: None,
+            },
+        )?;
+        let mut state = self.state();
+        state.channels.insert(id.clone(), Arc::new(Channel::new()));
+        state.queue.push_back(Job { id, dir, start });
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// The state of run `id`'s job, if it has one (queued or training).
+    pub(crate) fn state_of(&self, id: &str) -> Option<RunState> {
+        let state = self.state();
+        if state.running.as_ref().is_some_and(|(r, _)| r == id) {
+            Some(RunState::Running)
+        } else if state.queue.iter().any(|j| j.id == id) {
+            Some(RunState::Queued)
+        } else {
+            None
+        }
+    }
+
+    /// Stops run `id`: a training run at its next step (after a checkpoint), a
+    /// queued one at once. `false` when it has no job.
+    pub(crate) fn stop(&self, id: &str) -> Result<bool> {
+        let mut state = self.state();
+        if let Some((_, flag)) = state.running.as_ref().filter(|(r, _)| r == id) {
+            flag.store(true, Ordering::Relaxed);
+            return Ok(true);
+        }
+        let Some(position) = state.queue.iter().position(|j| j.id == id) else {
+            return Ok(false);
+        };
+        let job = state.queue.remove(position).expect("found above");
+        let channel = state.channels.get(id).cloned();
+        drop(state);
+        write_record(
+            &job.dir,
+            &LabRecord {
+                state: RunState::Stopped,
+                error: None,
+            },
+        )?;
+        if let Some(channel) = channel {
+            channel.publish(RunEvent::Stopped);
+        }
+        Ok(true)
+    }
+
+    /// Run `id`'s channel, if it had a job since the server started.
+    pub(crate) fn channel(&self, id: &str) -> Option<Arc<Channel>> {
+        self.state().channels.get(id).cloned()
+    }
+
+    /// The training thread: one job after another, forever.
+    fn work(&self, trainer: Trainer) {
+        loop {
+            let (job, stop, channel) = {
+                let mut state = self.state();
+                let job = loop {
+                    match state.queue.pop_front() {
+                        Some(job) => break job,
+                        None => {
+                            state = self
+                                .shared
+                                .wake
+                                .wait(state)
+                                .unwrap_or_else(|e| e.into_inner())
+                        }
+                    }
+                };
+                let stop = Arc::new(AtomicBool::new(false));
+                state.running = Some((job.id.clone(), Arc::clone(&stop)));
+                let channel = Arc::clone(
+                    state
+                        .channels
+                        .entry(job.id.clone())
+                        .or_insert_with(|| Arc::new(Channel::new())),
+                );
+                (job, stop, channel)
+            };
+            let outcome = run(&trainer, &job, stop, &channel);
+            let (record, event) = match outcome {
+                Ok(test_accuracy) => (
+                    LabRecord {
+                        state: RunState::Done,
+                        error: None,
+                    },
+                    RunEvent::Done { test_accuracy },
+                ),
+                Err(Error::Interrupted { .. }) => (
+                    LabRecord {
+                        state: RunState::Stopped,
+                        error: None,
+                    },
+                    RunEvent::Stopped,
+                ),
+                Err(error) => {
+                    let error = error.full_message();
+                    (
+                        LabRecord {
+                            state: RunState::Failed,
+                            error: Some(error.clone()),
+                        },
+                        RunEvent::Failed { error },
+                    )
+                }
+            };
+            // The record first: a page told `done` finds the run done.
+            if let Err(e) = write_record(&job.dir, &record) {
+                channel.publish(RunEvent::Failed {
+                    error: e.full_message(),
+                });
+            } else {
+                channel.publish(event);
+            }
+            self.state().running = None;
+        }
+    }
+}
+
+/// Trains (or resumes) one job's run and saves it; its test accuracy.
+fn run(trainer: &Trainer, job: &Job, stop: Arc<AtomicBool>, channel: &Arc<Channel>) -> Result<f64> {
+    write_record(
+        &job.dir,
+        &LabRecord {
+            state: RunState::Running,
+            error: None,
+        },
+    )?;
+    let config = match &job.start {
+        Start::Fresh(config) => (**config).clone(),
+        Start::Resume => crate::train::checkpoint_config(&job.dir)?,
+    };
+    let probe_input = MnistBatcher::new(config.normalization)
+        .batch_from_split(&trainer.data.test, &[0], &trainer.device)
+        .images;
+    let mut observer = Observer::new(Arc::clone(channel), stop, probe_input, config.batch_size);
+    let trained = match &job.start {
+        Start::Fresh(config) => {
+            crate::train(config, &trainer.data, &trainer.device, &mut observer)?
+        }
+        Start::Resume => {
+            crate::train::resume(&job.dir, &trainer.data, &trainer.device, &mut observer)?
+        }
+    };
+    trained.save(&job.dir, &trainer.device_name)?;
+    Ok(trained.evaluation.accuracy)
+}

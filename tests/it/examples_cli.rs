@@ -1,0 +1,517 @@
+//! The example command lines as a user runs them: real output, clear errors,
+//! non-zero exit codes, no panics.
+
+use crate::support::{self, run_example as run};
+
+use std::process::Command;
+
+/// `evaluate --checkpoint FILE --data-dir DIR --json`, which must succeed.
+fn evaluate_json(checkpoint: &std::path::Path, data: &std::path::Path) -> serde_json::Value {
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    serde_json::from_slice(&result.stdout).unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn summary_prints_both_models_and_a_comparison() {
+    let out = run("summary", &["--device", "flex"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("Total params: 61,706"), "{stdout}");
+    assert!(stdout.contains("Total params: 30,378"), "{stdout}");
+    assert!(stdout.contains("Comparison"), "{stdout}");
+    let lenet5 = stdout.find("LeNet5 — input").unwrap();
+    let extra = stdout.find("LeNet5 + extra conv — input").unwrap();
+    assert!(lenet5 < extra, "LeNet5 first");
+}
+
+/// The comparison says what its shares are of (LeNet5 when given, wherever it
+/// is in the list) and its columns line up whatever the names' lengths.
+#[test]
+fn summary_compares_against_lenet5_and_stays_aligned() {
+    let spec = "conv6k5p2-relu-pool-conv16k7-relu-pool-fc10";
+    let out = run(
+        "summary",
+        &["--model", spec, "--model", "lenet5", "--device", "flex"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Comparison"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(table.len(), 4, "{stdout}");
+    assert!(table[0].contains("params vs lenet5"), "{stdout}");
+    let pipes = |line: &str| -> Vec<usize> {
+        line.chars()
+            .enumerate()
+            .filter(|(_, c)| *c == '|')
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert!(
+        table.iter().all(|l| pipes(l) == pipes(table[0])),
+        "{stdout}"
+    );
+    let lenet5 = table.iter().find(|l| l.starts_with("| lenet5 ")).unwrap();
+    assert_eq!(
+        lenet5.matches(" 100% ").count(),
+        2,
+        "LeNet5 against itself: {lenet5}"
+    );
+    let mine = table.iter().find(|l| l.contains(spec)).unwrap();
+    assert!(!mine.contains(" 100% "), "{mine}");
+}
+
+#[test]
+fn summary_json_is_machine_readable() {
+    let out = run("summary", &["--json", "--batch", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value[0]["total_params"], 61_706);
+    assert_eq!(value[1]["total_params"], 30_378);
+    assert_eq!(value[0]["input_shape"][0], 2);
+}
+
+#[test]
+fn an_unknown_device_is_one_clear_line() {
+    let out = run("summary", &["--device", "tpu"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tpu") && stderr.contains("flex"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn mnist_info_reports_the_real_data_and_draws_the_first_digits() {
+    let Some(dir) =
+        support::real_mnist_dir("mnist_info_reports_the_real_data_and_draws_the_first_digits")
+    else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "mnist_info",
+        &[
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("train     60000"), "{stdout}");
+    assert!(stdout.contains("test      10000"), "{stdout}");
+    assert!(stdout.contains("mean 0.1307, std 0.3081"), "{stdout}");
+    assert!(
+        stdout.contains("5923") && stdout.contains("1135"),
+        "per-class counts: {stdout}"
+    );
+    let png = out_dir.path().join("mnist_first100.png");
+    let picture = image::open(&png).unwrap();
+    assert!(picture.width() >= 10 * 84 && picture.height() >= 10 * 84);
+    assert!(support::leftover_temp_files(out_dir.path()).is_empty());
+}
+
+#[test]
+fn mnist_info_with_a_truncated_file_names_it_and_does_not_panic() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 5, 5);
+    let images = data.path().join("train-images-idx3-ubyte.gz");
+    let bytes = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &bytes[..bytes.len() / 2]).unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "mnist_info",
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("train-images-idx3-ubyte.gz"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(
+        std::fs::read_dir(out_dir.path()).unwrap().next().is_none(),
+        "no output written"
+    );
+}
+
+#[test]
+fn mnist_info_with_a_missing_directory_says_what_to_do() {
+    let out = run("mnist_info", &["--data-dir", "/nonexistent/lenet-data"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("/nonexistent/lenet-data") && stderr.contains("missing"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--download"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 96, 40);
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let args = [
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--model",
+        "extra-conv",
+        "--device",
+        "flex",
+        "--seed",
+        "4",
+    ];
+    let result = run("train_mnist", &args);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("epoch  2: train loss"), "{stderr}");
+    for file in [
+        "model.bpk",
+        "model.safetensors",
+        "config.json",
+        "history.json",
+        "history.csv",
+        "metrics.json",
+        "evaluation.json",
+        "checkpoints/latest",
+    ] {
+        assert!(run_dir.join(file).is_file(), "missing {file}");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    for key in [
+        "test_accuracy",
+        "test_loss",
+        "epochs",
+        "train_seconds",
+        "train_samples_per_sec",
+        "params",
+        "model",
+        "device",
+        "seed",
+    ] {
+        assert!(
+            !metrics[key].is_null(),
+            "metrics.json lacks {key}: {metrics}"
+        );
+    }
+    assert_eq!(metrics["model"], "extra-conv");
+    assert_eq!(metrics["params"], 30_378);
+    assert_eq!(metrics["epochs"], 2);
+    assert_eq!(metrics["seed"], 4);
+    let csv = std::fs::read_to_string(run_dir.join("history.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    let eval = evaluate_json(&run_dir.join("model.bpk"), data.path());
+    assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
+    assert_eq!(eval["model"], "extra-conv");
+    assert_eq!(eval["count"], 40);
+
+    // The safetensors export evaluates the same (its config.json is beside it).
+    let eval = evaluate_json(&run_dir.join("model.safetensors"), data.path());
+    assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
+
+    // The wrong --model for this checkpoint is refused with the reason.
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            run_dir.join("model.bpk").to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("extra-conv") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    // Resuming a finished run changes nothing and rewrites the same results.
+    let result = run(
+        "train_mnist",
+        &[
+            "--resume",
+            run_dir.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(again["test_accuracy"], metrics["test_accuracy"]);
+}
+
+/// `evaluate --checkpoint RUN/model.bpk` with no data flags, no
+/// `$LENET_DATA_DIR` and no network, in an empty home: the run's recorded data,
+/// its test images alone (the training files are not even there); and when that
+/// directory is gone, one line that says so and how to go on.
+#[test]
+fn evaluate_uses_the_runs_recorded_data_and_only_its_test_images() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 64, 30);
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let trained = run(
+        "train_mnist",
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--out",
+            run_dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--device",
+            "flex",
+        ],
+    );
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    for file in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"] {
+        std::fs::remove_file(data.path().join(file)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let evaluate = || {
+        Command::new(support::example_bin("evaluate"))
+            .args([
+                "--checkpoint",
+                run_dir.join("model.bpk").to_str().unwrap(),
+                "--json",
+            ])
+            .args(["--device", "flex"])
+            .env_remove("LENET_DATA_DIR")
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            // Nowhere to download from: a download attempt would fail.
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .output()
+            .unwrap()
+    };
+    let result = evaluate();
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
+    assert_eq!(eval["count"], 30);
+    assert!(
+        !home.path().join("cache").exists(),
+        "nothing downloaded into the cache"
+    );
+
+    drop(data); // the recorded directory is gone
+    let result = evaluate();
+    assert!(!result.status.success());
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("no longer there") && stderr.contains("--data-dir"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn train_mnist_refuses_bad_settings_in_one_line() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 8, 8);
+    let out = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--lr", "-1"), ("--epochs", "0"), ("--model", "resnet")] {
+        let result = run(
+            "train_mnist",
+            &[
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--out",
+                out.path().to_str().unwrap(),
+                flag,
+                value,
+            ],
+        );
+        assert!(!result.status.success(), "{flag} {value}");
+        let stderr = text(&result.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let result = run(
+        "train_mnist",
+        &[
+            "--resume",
+            out.path().join("nothing").to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    assert!(
+        text(&result.stderr).contains("no checkpoint here"),
+        "{}",
+        text(&result.stderr)
+    );
+}
+
+#[test]
+fn evaluate_reads_the_tutorials_pytorch_checkpoint() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/pytorch/lenet5_extra_conv_state_dict.pth");
+    if !fixture.is_file() {
+        eprintln!(
+            "SKIPPED evaluate_reads_the_tutorials_pytorch_checkpoint: no {}",
+            fixture.display()
+        );
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 4, 30);
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            fixture.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(eval["model"], "extra-conv", "recognised from the keys");
+    assert_eq!(eval["count"], 30);
+    let result = run(
+        "evaluate",
+        &[
+            "--checkpoint",
+            fixture.to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!result.status.success());
+    assert!(
+        text(&result.stderr).contains("not lenet5"),
+        "{}",
+        text(&result.stderr)
+    );
+}
+
+/// Every example that takes a network lists every architecture in `--help`, and
+/// still accepts the other spellings the library parses.
+#[test]
+fn help_lists_every_architecture() {
+    for example in [
+        "train_mnist",
+        "evaluate",
+        "predict",
+        "visualize_features",
+        "compare_models",
+    ] {
+        let out = run(example, &["--help"]);
+        assert!(out.status.success(), "{example}");
+        let help = text(&out.stdout);
+        for arch in lenet::Architecture::NAMED {
+            assert!(
+                help.contains(arch.name()),
+                "{example} --help lacks {arch}: {help}"
+            );
+        }
+    }
+    let out = run(
+        "train_mnist",
+        &["--model", "LeNet5", "--data-dir", "/nonexistent"],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("invalid value"), "{stderr}");
+}
+
+/// A spec trains, and its checkpoint rebuilds itself: `evaluate` needs no
+/// `--model`, and neither does the `.safetensors` moved away from `config.json`.
+#[test]
+fn a_spec_trains_and_its_checkpoint_rebuilds_itself() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 96, 40);
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let spec = "conv4k3p1-relu-pool-conv8k3-relu-avgpool-fc16-relu-fc10";
+    let result = run(
+        "train_mnist",
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--out",
+            run_dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--model",
+            spec,
+            "--device",
+            "flex",
+        ],
+    );
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["model"], spec);
+    let config = std::fs::read_to_string(run_dir.join("config.json")).unwrap();
+    assert!(config.contains(spec), "{config}");
+
+    let from_bpk = evaluate_json(&run_dir.join("model.bpk"), data.path());
+    let alone = out.path().join("alone.safetensors");
+    std::fs::copy(run_dir.join("model.safetensors"), &alone).unwrap();
+    let from_safetensors = evaluate_json(&alone, data.path());
+    assert_eq!(from_bpk["model"], spec);
+    assert_eq!(from_safetensors["model"], spec);
+    assert_eq!(from_bpk["test_accuracy"], metrics["test_accuracy"]);
+    assert_eq!(from_safetensors["test_accuracy"], from_bpk["test_accuracy"]);
+}
+
+#[test]
+fn a_bad_spec_exits_non_zero_naming_the_token() {
+    for example in ["train_mnist", "summary"] {
+        let result = run(example, &["--model", "conv6k5-relu-pool-conv16k15-fc10"]);
+        assert!(!result.status.success(), "{example}");
+        let stderr = text(&result.stderr);
+        assert!(
+            stderr.contains("token 4 `conv16k15`") && stderr.contains("larger than its input"),
+            "{example}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -1,0 +1,340 @@
+//! Reading pictures of digits: MNIST saved as PNG reads exactly as the dataset;
+//! photo-like versions (enlarged, dark on light, off-centre, unevenly lit,
+//! blurred, JPEG) read nearly as well; bad files are clear errors.
+
+use crate::support;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use image::{DynamicImage, GrayImage, Luma};
+use lenet::data::{Mnist, MnistBatcher, Normalization};
+use lenet::predict::{
+    PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file, read_rate,
+};
+use lenet::train::{Recipe, Silent};
+use lenet::{Architecture, Error, SavedModel};
+
+/// A LeNet5 trained for one epoch on real MNIST, shared by the tests here.
+fn trained() -> Option<&'static (SavedModel, Mnist)> {
+    static MODEL: OnceLock<Option<(SavedModel, Mnist)>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = support::real_mnist_dir("predict tests (they need a trained model)")?;
+            let mnist = Mnist::load(&dir).unwrap();
+            let device = lenet::device("flex").unwrap();
+            let config = Recipe::Tutorial.config(Architecture::LENET5).with_epochs(1);
+            let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
+            Some((SavedModel::new(trained.model, Normalization::None), mnist))
+        })
+        .as_ref()
+}
+
+fn mnist_image(mnist: &Mnist, index: usize) -> GrayImage {
+    GrayImage::from_raw(28, 28, mnist.test.image(index).to_vec()).unwrap()
+}
+
+fn photo_like(mnist: &Mnist, index: usize) -> Vec<u8> {
+    support::photo_like(&mnist.test, index)
+}
+
+#[test]
+fn an_mnist_digit_saved_as_png_reads_exactly_as_the_dataset() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let device = model.model.device();
+    let indices: Vec<usize> = (0..40).collect();
+    let mut digits = Vec::new();
+    for &i in &indices {
+        let path = dir.path().join(format!("{i}.png"));
+        mnist_image(mnist, i).save(&path).unwrap();
+        let digit = prepare_image_file(&path, &Preprocess::default()).unwrap();
+        assert!(!digit.inverted);
+        digits.push(digit);
+    }
+    let from_files = predict_batch(model, &digits);
+    let batch =
+        MnistBatcher::new(Normalization::None).batch_from_split(&mnist.test, &indices, &device);
+    let expected = batch.images.into_data().try_into_vec_as::<f32>().unwrap();
+    let from_dataset: Vec<f32> = digits.iter().flat_map(|d| d.pixels.clone()).collect();
+    let worst = from_dataset
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert_eq!(from_dataset.len(), expected.len());
+    assert!(
+        worst <= 1e-6,
+        "the PNG path gives the dataset tensor (max difference {worst})"
+    );
+    let logits = model
+        .model
+        .forward(batch_tensor(&expected, &device))
+        .into_data();
+    let logits = logits.try_into_vec_as::<f32>().unwrap();
+    for (i, p) in from_files.iter().enumerate() {
+        let direct = lenet::predict::Prediction::from_logits(&logits[i * 10..i * 10 + 10]);
+        assert_eq!(p.class, direct.class, "image {i}");
+    }
+}
+
+fn batch_tensor(values: &[f32], device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
+    let n = values.len() / 784;
+    burn::tensor::Tensor::from_data(
+        burn::tensor::TensorData::new(values.to_vec(), [n, 1, 28, 28]),
+        device,
+    )
+}
+
+#[test]
+fn photo_like_digits_read_nearly_as_well_as_the_originals() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let n = 300;
+    let originals: Vec<_> = (0..n)
+        .map(|i| {
+            prepare_image(
+                &DynamicImage::ImageLuma8(mnist_image(mnist, i)),
+                &Preprocess::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let photos: Vec<_> = (0..n)
+        .map(|i| {
+            let decoded = lenet::predict::decode(&photo_like(mnist, i)).unwrap();
+            let digit = prepare_image(&decoded, &Preprocess::default()).unwrap();
+            assert!(digit.inverted, "photo {i} is dark on light");
+            digit
+        })
+        .collect();
+    let labels: Vec<usize> = (0..n).map(|i| usize::from(mnist.test.label(i))).collect();
+    let rate = |digits: &[lenet::predict::PreparedDigit]| {
+        read_rate(&predict_batch(model, digits), &labels)
+    };
+    let original_rate = rate(&originals);
+    let photo_rate = rate(&photos);
+    eprintln!("originals {original_rate:.3}, photo-like {photo_rate:.3}");
+    assert!(original_rate > 0.9, "{original_rate}");
+    assert!(
+        photo_rate >= 0.95 * original_rate,
+        "photos {photo_rate} vs originals {original_rate}"
+    );
+
+    // The tutorial's naive path does much worse on the same photos.
+    let naive: Vec<_> = (0..n)
+        .map(|i| {
+            let decoded = lenet::predict::decode(&photo_like(mnist, i)).unwrap();
+            prepare_image(&decoded, &Preprocess::tutorial()).unwrap()
+        })
+        .collect();
+    let naive_rate = rate(&naive);
+    eprintln!("tutorial preprocessing {naive_rate:.3}");
+    assert!(
+        naive_rate < photo_rate - 0.2,
+        "naive {naive_rate} vs {photo_rate}"
+    );
+}
+
+fn picture_error(path: &Path) -> PictureError {
+    match prepare_image_file(path, &Preprocess::default()) {
+        Err(Error::Picture { path: p, reason }) => {
+            assert_eq!(p, path);
+            reason
+        }
+        other => panic!(
+            "expected a picture error for {}, got {other:?}",
+            path.display()
+        ),
+    }
+}
+
+#[test]
+fn bad_pictures_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    assert!(matches!(
+        picture_error(&write("empty.png", b"")),
+        PictureError::Empty
+    ));
+    assert!(matches!(
+        picture_error(&write("text.png", b"this is not a picture, just text\n")),
+        PictureError::NotAnImage
+    ));
+    let mut png = Vec::new();
+    DynamicImage::ImageLuma8(GrayImage::from_pixel(64, 64, Luma([200])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert!(matches!(
+        picture_error(&write("truncated.png", &png[..png.len() / 2])),
+        PictureError::Corrupt(_)
+    ));
+    assert!(matches!(
+        picture_error(&write("blank.png", &png)),
+        PictureError::NoInk { .. }
+    ));
+    let mut tiny = Vec::new();
+    DynamicImage::ImageLuma8(GrayImage::new(1, 1))
+        .write_to(
+            &mut std::io::Cursor::new(&mut tiny),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(matches!(
+        picture_error(&write("tiny.png", &tiny)),
+        PictureError::TooSmall(1, 1)
+    ));
+    // A PNG header claiming 20000×20000 pixels: refused before decoding.
+    let huge = support::huge_png_header(20_000, 20_000);
+    assert!(matches!(
+        picture_error(&write("huge.png", &huge)),
+        PictureError::TooLarge { .. }
+    ));
+    let missing = dir.path().join("missing.png");
+    let err = prepare_image_file(&missing, &Preprocess::default()).unwrap_err();
+    assert!(err.to_string().contains("missing.png"), "{err}");
+}
+
+#[test]
+fn predict_example_reads_a_directory_and_survives_bad_files() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let run_dir = tempfile::tempdir().unwrap();
+    model.model.save(&run_dir.path().join("model.bpk")).unwrap();
+    let pictures = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            pictures.path().join(format!("photo{i}.jpg")),
+            photo_like(mnist, i),
+        )
+        .unwrap();
+    }
+    // Beside the photos, as a labelled set keeps them: skipped with a note.
+    std::fs::write(pictures.path().join("labels.csv"), "photo0.jpg,0\n").unwrap();
+    let notes = pictures.path().join("notes.txt");
+    std::fs::write(&notes, "not a picture").unwrap();
+    let predict = |paths: &[&Path]| {
+        let mut command = std::process::Command::new(support::example_bin("predict"));
+        command.args([
+            "--checkpoint",
+            run_dir.path().join("model.bpk").to_str().unwrap(),
+            "--model",
+            "lenet5",
+            "--json",
+        ]);
+        command.args(paths).output().unwrap()
+    };
+    let json_lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let out = predict(&[pictures.path()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "every photo predicted, nothing else");
+    for line in &lines {
+        assert_eq!(line["probabilities"].as_array().unwrap().len(), 10);
+        assert_eq!(line["valid"], true);
+    }
+    assert!(
+        stderr.contains("skipping") && stderr.contains("labels.csv"),
+        "{stderr}"
+    );
+
+    // A file named on the command line is read whatever its name: a bad one fails.
+    let out = predict(&[pictures.path(), &notes]);
+    assert_eq!(out.status.code(), Some(1), "one bad file: exit 1");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.iter().filter(|l| l["class"].is_number()).count(), 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("notes.txt") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn mnist_stroke_width_is_what_the_preprocessing_aims_for() {
+    let Some(dir) = support::real_mnist_dir("the MNIST stroke width") else {
+        return;
+    };
+    let mnist = Mnist::load(&dir).unwrap();
+    let mut widths: Vec<f32> = (0..mnist.train.len())
+        .filter_map(|i| {
+            let pixels: Vec<f32> = mnist
+                .train
+                .image(i)
+                .iter()
+                .map(|&v| v as f32 / 255.0)
+                .collect();
+            lenet::predict::stroke_width(&pixels)
+        })
+        .collect();
+    assert_eq!(widths.len(), mnist.train.len(), "every digit has ink");
+    widths.sort_by(f32::total_cmp);
+    let at = |q: f64| widths[(q * (widths.len() - 1) as f64) as usize];
+    eprintln!(
+        "MNIST stroke width: p10 {:.2}, p25 {:.2}, median {:.2}, p75 {:.2}, p90 {:.2}",
+        at(0.1),
+        at(0.25),
+        at(0.5),
+        at(0.75),
+        at(0.9)
+    );
+    let median = at(0.5);
+    assert!(
+        (median / lenet::predict::MNIST_STROKE_WIDTH - 1.0).abs() < 0.03,
+        "median {median} vs MNIST_STROKE_WIDTH {}",
+        lenet::predict::MNIST_STROKE_WIDTH
+    );
+}
+
+/// MNIST test digits redrawn with a thin pen and on the canvas read nearly as
+/// well as the originals, and the stroke-width step is what makes the pen
+/// strokes readable.
+#[test]
+fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
+    use lenet::predict::{LookalikeStyle, decode, lookalike};
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let n = 300;
+    let rate = |style: LookalikeStyle, options: &Preprocess| {
+        let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
+            .map(|i| {
+                let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
+                let digit = prepare_image(&decode(&bytes).unwrap(), options).unwrap();
+                (digit, mnist.test.label(i) as usize)
+            })
+            .unzip();
+        read_rate(&predict_batch(model, &digits), &labels)
+    };
+    let without = Preprocess {
+        stroke_width: None,
+        ..Preprocess::default()
+    };
+    let pen = rate(LookalikeStyle::PenPhoto, &Preprocess::default());
+    let pen_without = rate(LookalikeStyle::PenPhoto, &without);
+    let drawing = rate(LookalikeStyle::Drawing, &Preprocess::default());
+    eprintln!(
+        "pen photos {pen:.3} ({pen_without:.3} without the stroke step), drawings {drawing:.3}"
+    );
+    assert!(
+        pen >= 0.93 && drawing >= 0.88,
+        "pen {pen}, drawing {drawing}"
+    );
+    assert!(pen > pen_without, "stroke step: {pen} vs {pen_without}");
+}
