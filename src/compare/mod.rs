@@ -18,6 +18,7 @@ pub use disagreement::{Disagreement, disagreements};
 pub use grid::{BASE_CHANNELS, Grid};
 #[cfg(feature = "report")]
 pub use report::{ReportExtras, comparison_report};
+#[cfg(feature = "explore")]
 pub(crate) use results::verdict;
 pub use results::{CompareRun, Comparison, ComparisonRow, MeanSd, ModelResults};
 pub use significance::{PairComparison, SignificanceTest, mcnemar, welch};

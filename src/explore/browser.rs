@@ -57,7 +57,7 @@ impl Browser {
                 let batch = saved
                     .model
                     .architecture()
-                    .batch_within(super::Limits::default().activation_bytes)
+                    .batch_within(crate::explain::DEFAULT_MEMORY)
                     .min(MAX_PAGE);
                 crate::evaluate(&saved.model, &split, saved.normalization, batch).predictions
             })
@@ -100,6 +100,12 @@ impl Browser {
             return Err(ApiError::bad_request(format!(
                 "limit must be 1 to {MAX_PAGE}, not {limit}"
             )));
+        }
+        if more.iter().any(|p| p.len() != self.split.len()) {
+            return Err(ApiError::new(
+                409,
+                "a run's predictions are not of these test images (another test set?)",
+            ));
         }
         let all: Vec<&Vec<u8>> = self.predictions.iter().chain(more).collect();
         let reordered;

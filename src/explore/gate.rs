@@ -29,6 +29,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::api::ApiError;
 
@@ -44,6 +45,8 @@ pub(crate) struct Gate {
     cookie: String,
     body_bytes: usize,
     body_time: Duration,
+    /// Bytes of bodies held at once, all requests together.
+    bodies: Arc<Semaphore>,
 }
 
 /// The routes that start, stop or delete work: the launch token is required.
@@ -71,6 +74,7 @@ impl Gate {
         token: Option<String>,
         body_bytes: usize,
         body_time: Duration,
+        bodies_bytes: usize,
     ) -> Self {
         let port = bound.port();
         let mut names: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()];
@@ -100,6 +104,7 @@ impl Gate {
             cookie: format!("lenet_token_{port}"),
             body_bytes,
             body_time,
+            bodies: Arc::new(Semaphore::new(bodies_bytes.max(body_bytes))),
         }
     }
 
@@ -209,8 +214,13 @@ impl Gate {
     }
 
     /// Refuses a body that is too large (from its `Content-Length`, unread) or
-    /// not a picture or JSON; reads one within the time limit.
-    async fn read_body(&self, request: Request) -> Result<Request, ApiError> {
+    /// not a picture or JSON; reads one within the time limit, once the bytes
+    /// it may take fit in what all bodies together may hold (the room is the
+    /// request's until it is answered).
+    async fn read_body(
+        &self,
+        request: Request,
+    ) -> Result<(Request, Option<OwnedSemaphorePermit>), ApiError> {
         let (parts, body) = request.into_parts();
         let declared = parts
             .headers
@@ -219,7 +229,7 @@ impl Gate {
             .and_then(|h| h.parse::<u64>().ok());
         let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
         if declared.unwrap_or(0) == 0 && !chunked {
-            return Ok(Request::from_parts(parts, body));
+            return Ok((Request::from_parts(parts, body), None));
         }
         if declared.is_some_and(|n| n > self.body_bytes as u64) {
             return Err(too_large(self.body_bytes));
@@ -238,6 +248,15 @@ impl Gate {
                 ),
             ));
         }
+        let room = declared.map_or(self.body_bytes, |n| n as usize).max(1);
+        let room = tokio::time::timeout(
+            self.body_time,
+            Arc::clone(&self.bodies).acquire_many_owned(room as u32),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| ApiError::busy("the server holds as many pictures as it can; try again"))?;
         let bytes =
             tokio::time::timeout(self.body_time, axum::body::to_bytes(body, self.body_bytes))
                 .await
@@ -251,7 +270,7 @@ impl Gate {
                     )
                 })?
                 .map_err(|_| too_large(self.body_bytes))?;
-        Ok(Request::from_parts(parts, Body::from(bytes)))
+        Ok((Request::from_parts(parts, Body::from(bytes)), Some(room)))
     }
 }
 
@@ -296,7 +315,7 @@ pub(crate) async fn admit(State(gate): State<Arc<Gate>>, request: Request, next:
     }
     let cookie = gate.cookie_for(request.method(), request.uri());
     match gate.read_body(request).await {
-        Ok(request) => {
+        Ok((request, _room)) => {
             let mut response = next.run(request).await;
             if let Some(cookie) = cookie {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -325,6 +344,7 @@ mod tests {
             Some("secret".into()),
             1000,
             Duration::from_secs(1),
+            10_000,
         )
     }
 
@@ -376,6 +396,7 @@ mod tests {
             None,
             1,
             Duration::from_secs(1),
+            1,
         );
         assert!(gate.hosts().contains(&"localhost".to_string()));
         assert!(gate.hosts().contains(&"proxy.local:9000".to_string()));

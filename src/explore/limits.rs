@@ -43,17 +43,18 @@ pub struct Limits {
     /// Time to send a request's headers; also how long an idle keep-alive
     /// connection is kept. A client that takes longer is disconnected.
     pub header_time: Duration,
-    /// How long a response may wait for the client to read it before the
-    /// connection is closed.
+    /// How long a response may wait for the client to read any of it before
+    /// the connection is closed (a client reading a little every few seconds
+    /// keeps it, as a reader of an event stream does).
     pub write_time: Duration,
     /// Open connections at most; further clients wait to be accepted.
     pub connections: usize,
     /// How large a picture may be, in pixels and decoded bytes.
     pub decode: DecodeLimits,
-    /// The memory one computation's layer outputs may take: batch sizes (of
-    /// occlusion, integrated gradients, the test-set evaluation) follow from it
-    /// and each model's architecture.
-    pub activation_bytes: usize,
+    /// Bytes of request bodies held at once, all connections together (being
+    /// read, or waiting for their computation): a body that does not fit waits
+    /// for room, then `503`.
+    pub bodies_bytes: usize,
 }
 
 impl Default for Limits {
@@ -69,7 +70,7 @@ impl Default for Limits {
             write_time: Duration::from_secs(20),
             connections: 1024,
             decode: DecodeLimits::SERVER,
-            activation_bytes: 64 * 1024 * 1024,
+            bodies_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -107,17 +108,36 @@ impl Admission {
             return Ok(Turn { _permit: permit });
         }
         let busy = || ApiError::busy("the server is busy with other pictures; try again");
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(busy());
-        }
+        // Counted out when this future ends, however it ends (a client that
+        // goes away drops it while it waits).
+        let _waiting = Waiting::join(&self.waiting, self.queue).ok_or_else(busy)?;
         let waited =
             tokio::time::timeout(self.queue_wait, Arc::clone(&self.running).acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
         match waited {
             Ok(Ok(permit)) => Ok(Turn { _permit: permit }),
             _ => Err(busy()),
         }
+    }
+}
+
+/// A place in the queue, given back when dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    /// A place, if fewer than `queue` are taken.
+    fn join(waiting: &'a AtomicUsize, queue: usize) -> Option<Self> {
+        waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < queue).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(waiting))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -153,5 +173,58 @@ impl Drop for CancelOnDrop {
         if let Some(cancel) = self.0.take() {
             cancel.0.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_full_queue_refuses_and_a_client_gone_gives_its_place_back() {
+        let limits = Limits {
+            computations: 1,
+            queue: 1,
+            queue_wait: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let admission = Admission::new(&limits);
+        runtime().block_on(async {
+            let first = admission.turn().await.unwrap();
+            // One waits (and gives up: its future dropped, as a client that went away)…
+            let waiting = tokio::time::timeout(Duration::from_millis(20), admission.turn()).await;
+            assert!(waiting.is_err(), "it was waiting");
+            // …so its place is free again: the next one waits its full time, then 503.
+            let refused = admission.turn().await.err().unwrap();
+            assert_eq!((refused.status, refused.retry_after), (503, Some(1)));
+            drop(first);
+            assert!(
+                admission.turn().await.is_ok(),
+                "a turn once the computation ended"
+            );
+        });
+    }
+
+    #[test]
+    fn beyond_the_queue_is_refused_at_once() {
+        let limits = Limits {
+            computations: 1,
+            queue: 0,
+            ..Limits::default()
+        };
+        let admission = Admission::new(&limits);
+        runtime().block_on(async {
+            let _first = admission.turn().await.unwrap();
+            let started = std::time::Instant::now();
+            assert_eq!(admission.turn().await.err().unwrap().status, 503);
+            assert!(started.elapsed() < Duration::from_millis(100));
+        });
     }
 }

@@ -105,7 +105,7 @@ impl Served {
     fn new(named: NamedModel) -> Self {
         Self {
             explainer: Explainer::for_normalization(&named.saved.model, named.saved.normalization)
-                .with_memory(Limits::default().activation_bytes),
+                .with_memory(crate::explain::DEFAULT_MEMORY),
             named,
         }
     }
@@ -114,8 +114,9 @@ impl Served {
 impl App {
     /// The app for `models` (at least one; at most 8, side by side), and the test
     /// images of `test` to browse if given (each model reads all of them once
-    /// here, in batches sized by its architecture for [`Limits::default`]'s
-    /// memory, to put the ones it gets wrong first).
+    /// here, to put the ones it gets wrong first). Every computation's batches
+    /// are sized from its model's architecture to fit
+    /// [`explain::DEFAULT_MEMORY`](crate::explain::DEFAULT_MEMORY).
     pub fn new(models: Vec<NamedModel>, test: Option<MnistSplit>) -> Result<Self> {
         if models.is_empty() || models.len() > MAX_COLUMNS {
             return Err(Error::InvalidArgument(format!(
@@ -162,19 +163,32 @@ impl App {
     /// named in `runs` (`ID,ID`).
     pub(crate) fn columns(&self, runs: Option<&str>) -> Result<Vec<Arc<Served>>, api::ApiError> {
         let mut columns = self.models.clone();
-        let Some(runs) = runs.filter(|r| !r.trim().is_empty()) else {
+        let ids = self.run_ids(runs)?;
+        if ids.is_empty() {
             return Ok(columns);
-        };
+        }
         let lab = self.lab()?;
-        for id in runs.split(',').map(str::trim) {
-            if columns.len() >= MAX_COLUMNS {
-                return Err(api::ApiError::bad_request(format!(
-                    "at most {MAX_COLUMNS} models side by side"
-                )));
-            }
-            columns.push(lab.served(id)?);
+        for id in ids {
+            columns.push(lab.served(&id)?);
         }
         Ok(columns)
+    }
+
+    /// The run ids of a `runs` parameter, each once, no more than the columns
+    /// left beside the app's models.
+    pub(crate) fn run_ids(&self, runs: Option<&str>) -> Result<Vec<String>, api::ApiError> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in runs.unwrap_or_default().split(',').map(str::trim) {
+            if !id.is_empty() && !ids.iter().any(|known| known == id) {
+                ids.push(id.to_string());
+            }
+        }
+        if self.models.len() + ids.len() > MAX_COLUMNS {
+            return Err(api::ApiError::bad_request(format!(
+                "at most {MAX_COLUMNS} models side by side"
+            )));
+        }
+        Ok(ids)
     }
 
     /// The models' names, in order.

@@ -44,6 +44,7 @@ pub fn router(app: App, bound: SocketAddr, options: &ServeOptions) -> Router {
         options.token.clone(),
         limits.body_bytes,
         limits.body_time,
+        limits.bodies_bytes,
     ));
     let shared = Arc::new(Shared {
         app,
@@ -236,13 +237,16 @@ async fn mnist_page(
         };
         return json(result);
     };
-    let result = compute(&shared, move |app, _| {
+    let result = compute(&shared, move |app, cancel| {
         let browser = app.browser.as_ref().ok_or_else(no_mnist)?;
         let lab = app.lab()?;
-        let more = runs
-            .split(',')
-            .map(|id| lab.predictions(id.trim(), browser.split()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut more = Vec::new();
+        for id in app.run_ids(Some(&runs))? {
+            if cancel.is_set() {
+                return Err(ApiError::cancelled());
+            }
+            more.push(lab.predictions(&id, browser.split())?);
+        }
         browser.page_with(params.offset, params.limit, &more)
     })
     .await;

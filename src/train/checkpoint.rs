@@ -247,11 +247,13 @@ pub fn checkpoint_config(path: &Path) -> Result<TrainConfig> {
 }
 
 /// The newest checkpoint's directory `path` names, if it has one.
+#[cfg(feature = "explore")]
 pub(crate) fn newest_checkpoint(path: &Path) -> Option<PathBuf> {
     locate(path).ok().map(|(_, dir)| dir)
 }
 
 /// Epochs finished at the newest checkpoint `path` names, if it has one.
+#[cfg(feature = "explore")]
 pub(crate) fn completed_epochs(path: &Path) -> Option<usize> {
     let (_, dir) = locate(path).ok()?;
     let position = dir.join("position.json");

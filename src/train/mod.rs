@@ -16,6 +16,7 @@ mod trainer;
 
 pub use allocator::{allocator_tuned, tune_allocator};
 pub use checkpoint::checkpoint_config;
+#[cfg(feature = "explore")]
 pub(crate) use checkpoint::{completed_epochs, newest_checkpoint};
 pub use config::{Augmentation, LrSchedule, Recipe, TrainConfig};
 pub use history::{EpochRecord, History};

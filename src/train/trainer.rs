@@ -147,12 +147,14 @@ impl Trained {
                 detail: e.to_string(),
             },
         })?;
-        let evaluation = crate::evaluate(
-            &saved.model,
-            test,
-            config.normalization,
-            config.eval_batch_size,
+        // Batches as the config says, but never more than the architecture's
+        // layer outputs fit in 64 MiB (a config from elsewhere decides nothing).
+        let batch = config.eval_batch_size.min(
+            saved
+                .architecture
+                .batch_within(crate::explain::DEFAULT_MEMORY),
         );
+        let evaluation = crate::evaluate(&saved.model, test, config.normalization, batch);
         Ok(Self {
             model: saved.model,
             config,

@@ -1,7 +1,7 @@
 //! extract_feature_maps: the model's true activations, selected by name or kind,
 //! leaving the device once; and the pictures made from them.
 
-use crate::support::{self, device};
+use crate::support::device;
 
 use burn::tensor::{Tensor, TensorData};
 use lenet::features::LayerSelection;
@@ -204,9 +204,9 @@ fn pictures_have_readable_sizes_and_show_something() {
 #[test]
 fn visualize_features_writes_pictures_and_json() {
     let data = tempfile::tempdir().unwrap();
-    support::write_synthetic_mnist(data.path(), 4, 4);
+    crate::support::write_synthetic_mnist(data.path(), 4, 4);
     let out = tempfile::tempdir().unwrap();
-    let result = std::process::Command::new(support::example_bin("visualize_features"))
+    let result = std::process::Command::new(crate::support::example_bin("visualize_features"))
         .args([
             "--model",
             "extra-conv",

@@ -47,6 +47,17 @@ struct Shared {
     wake: Condvar,
 }
 
+/// Why a run was not queued.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// It is queued or training already.
+    Active,
+    /// The queue is full.
+    Full,
+    /// Its record could not be written.
+    Record(Error),
+}
+
 /// The queue of training jobs and the thread that runs them.
 #[derive(Debug, Clone)]
 pub(crate) struct Jobs {
@@ -88,20 +99,51 @@ impl Jobs {
         state.queue.len() + usize::from(state.running.is_some())
     }
 
-    /// Queues run `id` (its directory `dir`).
-    pub(crate) fn enqueue(&self, id: String, dir: PathBuf, start: Start) -> Result<()> {
+    /// Queues run `id` (its directory `dir`), unless it is queued or training
+    /// already or `capacity` runs are: the check and the queueing are one step,
+    /// so two requests never queue one run twice.
+    pub(crate) fn enqueue(
+        &self,
+        id: String,
+        dir: PathBuf,
+        start: Start,
+        capacity: usize,
+    ) -> Result<(), Refused> {
+        let mut state = self.state();
+        if state.running.as_ref().is_some_and(|(r, _)| *r == id)
+            || state.queue.iter().any(|j| j.id == id)
+        {
+            return Err(Refused::Active);
+        }
+        if state.queue.len() + usize::from(state.running.is_some()) >= capacity {
+            return Err(Refused::Full);
+        }
         write_record(
             &dir,
             &LabRecord {
                 state: RunState::Queued,
                 error: None,
             },
-        )?;
-        let mut state = self.state();
+        )
+        .map_err(Refused::Record)?;
         state.channels.insert(id.clone(), Arc::new(Channel::new()));
         state.queue.push_back(Job { id, dir, start });
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Runs `remove` (which deletes run `id`'s files) unless the run is queued
+    /// or training, with the queue held meanwhile so that it cannot start;
+    /// forgets its events. `None` when the run is active.
+    pub(crate) fn while_idle<T>(&self, id: &str, remove: impl FnOnce() -> T) -> Option<T> {
+        let mut state = self.state();
+        if state.running.as_ref().is_some_and(|(r, _)| r == id)
+            || state.queue.iter().any(|j| j.id == id)
+        {
+            return None;
+        }
+        state.channels.remove(id);
+        Some(remove())
     }
 
     /// The state of run `id`'s job, if it has one (queued or training).
@@ -175,7 +217,21 @@ impl Jobs {
                 );
                 (job, stop, channel)
             };
-            let outcome = run(&trainer, &job, stop, &channel);
+            // A panic in training ends the run as failed, never the thread (the
+            // queue would stop for good).
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run(&trainer, &job, stop, &channel)
+            }))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                Err(Error::InvalidArgument(format!(
+                    "training stopped by {what}"
+                )))
+            });
             let (record, event) = match outcome {
                 Ok(test_accuracy) => (
                     LabRecord {

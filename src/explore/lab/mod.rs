@@ -29,7 +29,7 @@ use crate::compare::{CompareRun, Comparison, ModelResults, PairComparison};
 use crate::data::Mnist;
 use crate::train::{History, Recipe, Trained};
 use crate::{Architecture, Error, Result, SavedModel, Summary};
-use jobs::{Jobs, Start, Trainer};
+use jobs::{Jobs, Refused, Start, Trainer};
 use runs::{Runs, run_config};
 
 /// The PyTorch side of a run, as `GET /api/runs/{id}/pytorch.py` serves it
@@ -280,11 +280,8 @@ impl Lab {
                 .with_seed(seed)
                 .with_output_dir(Some(dir.to_string_lossy().into_owned()));
             crate::write_atomic(&dir.join("config.json"), run.to_string().as_bytes())
-                .and_then(|()| {
-                    self.jobs
-                        .enqueue(id.clone(), dir, Start::Fresh(Box::new(run)))
-                })
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
+            self.enqueue(&id, dir, Start::Fresh(Box::new(run)))?;
             started.push(self.info(&id)?);
         }
         Ok(RunList { runs: started })
@@ -320,9 +317,6 @@ impl Lab {
                 format!("run `{id}` is {:?}: nothing to resume", info.state).to_lowercase(),
             ));
         }
-        if self.jobs.len() >= self.limits.queue {
-            return Err(ApiError::busy("the queue is full"));
-        }
         let start = if crate::train::completed_epochs(&dir).is_some() {
             Start::Resume
         } else {
@@ -330,23 +324,35 @@ impl Lab {
             Start::Fresh(Box::new(config))
         };
         self.forget(id);
-        self.jobs
-            .enqueue(id.to_string(), dir, start)
-            .map_err(|e| ApiError::new(500, e.full_message()))?;
+        self.enqueue(id, dir, start)?;
         self.info(id)
+    }
+
+    fn enqueue(&self, id: &str, dir: PathBuf, start: Start) -> Result<(), ApiError> {
+        self.jobs
+            .enqueue(id.to_string(), dir, start, self.limits.queue)
+            .map_err(|refused| match refused {
+                Refused::Active => ApiError::new(409, format!("run `{id}` is queued or training")),
+                Refused::Full => ApiError::busy(format!(
+                    "{} runs are queued or training: the most there may be",
+                    self.limits.queue
+                )),
+                Refused::Record(e) => ApiError::new(500, e.full_message()),
+            })
     }
 
     /// `DELETE /api/runs/{id}`: a run that is not queued or training.
     pub(crate) fn delete(&self, id: &str) -> Result<(), ApiError> {
         let dir = self.runs.dir(id)?;
-        if self.jobs.state_of(id).is_some() {
-            return Err(ApiError::new(
-                409,
-                format!("run `{id}` is queued or training: stop it first"),
-            ));
-        }
         self.forget(id);
-        std::fs::remove_dir_all(&dir)
+        self.jobs
+            .while_idle(id, || std::fs::remove_dir_all(&dir))
+            .ok_or_else(|| {
+                ApiError::new(
+                    409,
+                    format!("run `{id}` is queued or training: stop it first"),
+                )
+            })?
             .map_err(|e| ApiError::new(500, format!("{}: {e}", dir.display())))
     }
 
@@ -364,10 +370,7 @@ impl Lab {
     /// The events of run `id` so far and, while it has a job, a receiver of the
     /// rest. A run with no job since the server started replays its history
     /// and how it ended.
-    pub(crate) fn events(
-        &self,
-        id: &str,
-    ) -> Result<EventStreams, ApiError> {
+    pub(crate) fn events(&self, id: &str) -> Result<EventStreams, ApiError> {
         let dir = self.runs.dir(id)?;
         if let Some(channel) = self.jobs.channel(id) {
             let (kept, live) = channel.subscribe();
@@ -375,9 +378,13 @@ impl Lab {
             return Ok((kept, (!ended).then_some(live)));
         }
         let info = self.info(id)?;
-        let history: Option<History> = std::fs::read(dir.join("history.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let history: Option<History> = crate::read_limit::read_at_most(
+            &dir.join("history.json"),
+            crate::read_limit::MAX_JSON_BYTES,
+            "a run's history",
+        )
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
         let mut events: Vec<Arc<RunEvent>> = history
             .map(|h| h.epochs)
             .unwrap_or_default()
@@ -434,7 +441,10 @@ impl Lab {
         if !path.is_file() {
             return Err(ApiError::new(409, format!("run `{id}` is not done")));
         }
-        std::fs::read(&path).map_err(|e| ApiError::new(500, format!("{}: {e}", path.display())))
+        let config = run_config(&dir).map_err(|e| ApiError::new(500, e.full_message()))?;
+        let limit = crate::model::max_weights_bytes(&config.model.architecture, 1);
+        crate::read_limit::read_at_most(&path, limit, "a weights file of its architecture")
+            .map_err(|e| ApiError::new(500, e.full_message()))
     }
 
     /// `GET /api/runs/{id}/pytorch.py`: the script, naming its run.
@@ -530,7 +540,7 @@ impl Lab {
         let batch = saved
             .model
             .architecture()
-            .batch_within(super::Limits::default().activation_bytes);
+            .batch_within(crate::explain::DEFAULT_MEMORY);
         Ok(crate::evaluate(&saved.model, test, saved.normalization, batch).predictions)
     }
 

@@ -46,22 +46,34 @@ async fn spec(params: Result<Query<SpecQuery>, QueryRejection>) -> Response {
     json(query(params).and_then(|q| check_spec(&q.spec)))
 }
 
+/// Runs `work` on the lab off the async threads (it reads and writes files).
+async fn blocking<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    work: impl FnOnce(&super::Lab) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let owned = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(owned.app.lab()?))
+        .await
+        .map_err(|e| ApiError::new(500, format!("the lab failed: {e}")))?
+}
+
 fn id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(id)| id)
         .map_err(|e| ApiError::bad_request(format!("bad path: {}", e.body_text())))
 }
 
 async fn list(State(shared): AppState) -> Response {
-    json(shared.app.lab().map(|lab| lab.list()))
+    json(blocking(&shared, |lab| Ok(lab.list())).await)
 }
 
 async fn start(
     State(shared): AppState,
     body: Result<Json<StartRequest>, JsonRejection>,
 ) -> Response {
-    let result = body
-        .map_err(|e| ApiError::new(e.status().as_u16(), e.body_text()))
-        .and_then(|Json(request)| shared.app.lab()?.start(request));
+    let result = match body {
+        Ok(Json(request)) => blocking(&shared, move |lab| lab.start(request)).await,
+        Err(e) => Err(ApiError::new(e.status().as_u16(), e.body_text())),
+    };
     match result {
         Ok(runs) => (axum::http::StatusCode::ACCEPTED, Json(runs)).into_response(),
         Err(error) => error.into_response(),
@@ -69,11 +81,18 @@ async fn start(
 }
 
 async fn stop(State(shared): AppState, path: Result<Path<String>, PathRejection>) -> Response {
-    json(id(path).and_then(|id| shared.app.lab()?.stop(&id)))
+    let result = match id(path) {
+        Ok(id) => blocking(&shared, move |lab| lab.stop(&id)).await,
+        Err(e) => Err(e),
+    };
+    json(result)
 }
 
 async fn resume(State(shared): AppState, path: Result<Path<String>, PathRejection>) -> Response {
-    let result = id(path).and_then(|id| shared.app.lab()?.resume(&id));
+    let result = match id(path) {
+        Ok(id) => blocking(&shared, move |lab| lab.resume(&id)).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(run) => (axum::http::StatusCode::ACCEPTED, Json(run)).into_response(),
         Err(error) => error.into_response(),
@@ -81,17 +100,27 @@ async fn resume(State(shared): AppState, path: Result<Path<String>, PathRejectio
 }
 
 async fn delete(State(shared): AppState, path: Result<Path<String>, PathRejection>) -> Response {
-    json(
-        id(path)
-            .and_then(|id| shared.app.lab()?.delete(&id).map(|()| id))
-            .map(|id| serde_json::json!({ "deleted": id })),
-    )
+    let result = match id(path) {
+        Ok(id) => {
+            blocking(&shared, move |lab| {
+                lab.delete(&id)?;
+                Ok(serde_json::json!({ "deleted": id }))
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    json(result)
 }
 
 /// `GET /api/runs/{id}/events`: the run's events so far, then the rest as
 /// they come, as Server-Sent Events; the stream ends with the run.
 async fn events(State(shared): AppState, path: Result<Path<String>, PathRejection>) -> Response {
-    let (kept, live) = match id(path).and_then(|id| shared.app.lab()?.events(&id)) {
+    let streams = match id(path) {
+        Ok(id) => blocking(&shared, move |lab| lab.events(&id)).await,
+        Err(e) => Err(e),
+    };
+    let (kept, live) = match streams {
         Ok(streams) => streams,
         Err(error) => return error.into_response(),
     };
@@ -129,10 +158,16 @@ async fn model_file(
     State(shared): AppState,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let result = id(path).and_then(|id| {
-        let bytes = shared.app.lab()?.model_file(&id)?;
-        Ok((id, bytes))
-    });
+    let result = match id(path) {
+        Ok(id) => {
+            blocking(&shared, move |lab| {
+                let bytes = lab.model_file(&id)?;
+                Ok((id, bytes))
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok((id, bytes)) => (
             [
@@ -153,7 +188,11 @@ async fn pytorch_script(
     State(shared): AppState,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    match id(path).and_then(|id| shared.app.lab()?.pytorch_script(&id)) {
+    let script = match id(path) {
+        Ok(id) => blocking(&shared, move |lab| lab.pytorch_script(&id)).await,
+        Err(e) => Err(e),
+    };
+    match script {
         Ok(script) => (
             [
                 (header::CONTENT_TYPE, "text/x-python; charset=utf-8"),
