@@ -1,9 +1,10 @@
 //! The explore server under load, on loopback: `--clients` clients (16) for
 //! `--seconds` (60), each sending, one after another, good pictures (7 in 10),
 //! bodies that are not pictures (2 in 10) and bodies over the size limit (1 in
-//! 10), then the figures docs/EXPLORE.md gives: requests per second, the
-//! answers by status, the latency of good requests (p50, p99) and the peak
-//! memory of the process (server and clients; the clients hold little).
+//! 10) — and, told `503`, waiting its `Retry-After` as a browser's page would —
+//! then the figures docs/EXPLORE.md gives: requests per second, the answers by
+//! status, the latency of good requests answered (p50, p99) and the peak memory
+//! of the process (server and clients; the clients hold little).
 //!
 //! cargo bench --bench explore_load -- --clients 16 --seconds 60
 //!
@@ -64,6 +65,9 @@ fn main() {
                         let started = Instant::now();
                         let status = send(address, kind, picture);
                         done.push((kind, status, started.elapsed()));
+                        if status == 503 {
+                            std::thread::sleep(Duration::from_secs(1)); // its Retry-After
+                        }
                     }
                     done
                 })

@@ -199,6 +199,17 @@ async fn explain(
                 "the body is empty: send a picture (PNG, JPEG, …)",
             ));
         }
+        // What is no picture at all is told from its first bytes, before it
+        // waits for a turn.
+        if image::guess_format(&body).is_err() {
+            return Err(ApiError::new(
+                415,
+                format!(
+                    "the body cannot be read as a digit: {}",
+                    crate::picture::PictureError::NotAnImage
+                ),
+            ));
+        }
         let decode = shared.limits.decode;
         compute(&shared, move |app, cancel| {
             app.explain_picture(&body, &params, decode, cancel)
