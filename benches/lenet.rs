@@ -132,11 +132,17 @@ fn train_epoch_of_3200_data_on_device(bencher: Bencher, on_device: bool) {
         train: split(3200),
         test: split(1000),
     };
-    let config = Recipe::Tutorial
-        .config(Architecture::LENET5)
-        .with_epochs(1)
-        .with_data_on_device(Some(on_device));
-    bencher.bench_local(|| divan::black_box(lenet::train(&config, &mnist, &device, &mut Silent)));
+    let config = Recipe::Tutorial.config(Architecture::LENET5).with_epochs(1);
+    let options = lenet::RunOptions::new().with_data_on_device(Some(on_device));
+    bencher.bench_local(|| {
+        divan::black_box(lenet::train(
+            &config,
+            &options,
+            &mnist,
+            &device,
+            &mut Silent,
+        ))
+    });
 }
 
 #[divan::bench(sample_count = 30)]

@@ -104,7 +104,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
         recipe = recipe.with_epochs(epochs);
     }
     let architectures = if cli.grid {
-        lenet::compare::Grid::default().architectures()?
+        lenet::compare::Sweep::default().architectures()?
     } else {
         cli.models.clone()
     };

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use lenet::data::Split;
 use lenet::explore::{App, Lab, LabLimits, LabOptions, NamedModel, ServeOptions};
-use lenet::train::{Recipe, StepReport, TrainObserver};
+use lenet::train::{Recipe, RunOptions, StepReport, TrainObserver};
 use lenet::{Architecture, DeviceChoice, SavedModel};
 
 mod common;
@@ -88,13 +88,15 @@ fn run(cli: Cli) -> lenet::Result<()> {
             .find_map(|p| common::recorded_data_dir(p));
         match (&cli.data.data_dir, recorded) {
             (Some(_), recorded) => Some(cli.data.load_split(Split::Test, recorded.as_deref())?),
-            (None, Some(recorded)) => match cli.data.load_split(Split::Test, Some(&recorded)) {
-                Ok(test) => Some(test),
-                Err(e) => {
-                    eprintln!("note: no test images to browse: {}", common::with_hint(&e));
-                    None
+            (None, Some(recorded)) => {
+                match cli.data.load_split(Split::Test, Some(recorded.as_path())) {
+                    Ok(test) => Some(test),
+                    Err(e) => {
+                        eprintln!("note: no test images to browse: {}", common::with_hint(&e));
+                        None
+                    }
                 }
-            },
+            }
             (None, None) => None,
         }
     };
@@ -181,7 +183,7 @@ fn quick_model(
     );
     let mut config = Recipe::Improved.config(Architecture::LENET5).with_seed(0);
     config.epochs = 1;
-    let trained = lenet::train(&config, mnist, device, &mut Lines)?;
+    let trained = lenet::train(&config, &RunOptions::new(), mnist, device, &mut Lines)?;
     eprintln!("test accuracy {:.2}%", 100.0 * trained.evaluation.accuracy);
     trained.save(&dir, device_name)?;
     SavedModel::load(&weights, None, device)

@@ -86,7 +86,8 @@ fn run(cli: Cli) -> lenet::Result<()> {
 
     common::create_out_dir(&cli.out)?;
     let fit_plot = lenet::viz::line_fit_plot(
-        &data,
+        &data.x,
+        &data.y,
         &[
             ("gradient descent (by hand)", by_hand.w, by_hand.b),
             ("true line", cli.true_w, cli.true_b),
@@ -100,7 +101,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
         &[("by hand", &costs), ("autodiff", &auto_costs)],
     )?;
     let path: Vec<(f64, f64)> = by_hand.steps.iter().map(|s| (s.w, s.b)).collect();
-    let landscape = lenet::viz::cost_landscape(&data, &path, (ls_w, ls_b))?;
+    let landscape = lenet::viz::cost_landscape(|w, b| data.cost(w, b), &path, (ls_w, ls_b))?;
     for (name, picture) in [
         ("fit.png", fit_plot),
         ("cost.png", cost_plot),

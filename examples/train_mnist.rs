@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use lenet::train::{EpochRecord, Recipe, StepReport, TrainObserver};
+use lenet::train::{EpochRecord, Recipe, RunOptions, StepReport, TrainObserver};
 use lenet::{Architecture, DeviceChoice};
 
 mod common;
@@ -78,7 +78,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let device = cli.device.device()?;
     let mnist = match &cli.resume {
         Some(dir) => {
-            let recorded = lenet::train::checkpoint_config(dir)?.data_dir;
+            let recorded = lenet::train::Checkpoint::find(dir)?.options.data_dir;
             cli.data.load_recorded(recorded.as_deref())?
         }
         None => cli.data.load()?,
@@ -100,9 +100,10 @@ fn run(cli: Cli) -> lenet::Result<()> {
                 .recipe
                 .config(cli.model.clone())
                 .with_seed(cli.seed)
-                .with_limit_train(cli.limit)
+                .with_limit_train(cli.limit);
+            let options = RunOptions::new()
                 .with_checkpoint_every(cli.checkpoint_every)
-                .with_output_dir(Some(cli.out.to_string_lossy().into_owned()))
+                .with_output_dir(Some(cli.out.clone()))
                 .with_data_dir(Some(absolute(&cli.data.dir())));
             if let Some(epochs) = cli.epochs {
                 config = config.with_epochs(epochs);
@@ -124,7 +125,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
                 config.seed
             );
             (
-                lenet::train(&config, &mnist, &device, &mut progress)?,
+                lenet::train(&config, &options, &mnist, &device, &mut progress)?,
                 cli.out.clone(),
             )
         }
@@ -168,11 +169,8 @@ fn run(cli: Cli) -> lenet::Result<()> {
 }
 
 /// `path` made absolute, so that a run resumed from elsewhere finds it.
-fn absolute(path: &Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A progress bar on a terminal; the tutorial's lines (every 100 steps) elsewhere.

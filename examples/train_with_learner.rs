@@ -13,12 +13,11 @@ use std::time::Instant;
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
-use burn::optim::AdamConfig;
 use burn_train::metric::{AccuracyMetric, LossMetric};
 use burn_train::{Learner, SupervisedTraining};
 use clap::Parser;
 use lenet::data::MnistBatcher;
-use lenet::train::{Recipe, RunMetrics};
+use lenet::train::{Recipe, RunMetrics, RunOptions};
 use lenet::{Architecture, DeviceChoice};
 
 mod common;
@@ -55,11 +54,11 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let mnist = cli.data.load()?;
     common::create_out_dir(&cli.out)?;
     // The tutorial's recipe: Adam 1e-3, batch 64, inputs in [0, 1].
-    let mut config = Recipe::Tutorial
+    let config = Recipe::Tutorial
         .config(cli.model.clone())
         .with_seed(cli.seed)
         .with_epochs(cli.epochs);
-    config.data_dir = Some(cli.data.dir().display().to_string());
+    let options = RunOptions::new().with_data_dir(Some(cli.data.dir()));
     let batcher = || MnistBatcher::new(config.normalization);
     let train = DataLoaderBuilder::new(batcher())
         .batch_size(config.batch_size)
@@ -74,7 +73,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let model = config
         .model
         .init_seeded(&device.clone().autodiff(), cli.seed);
-    let optimizer = AdamConfig::new().with_epsilon(config.adam_epsilon).init();
+    let optimizer = config.optimizer.init();
 
     let started = Instant::now();
     let result = SupervisedTraining::new(&cli.out, train, valid)
@@ -119,5 +118,6 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let json = serde_json::to_string_pretty(&metrics).expect("plain data serialises");
     lenet::write_atomic(&cli.out.join("metrics.json"), json.as_bytes())?;
     lenet::write_atomic(&cli.out.join("config.json"), config.to_string().as_bytes())?;
+    lenet::write_atomic(&cli.out.join("run.json"), options.to_string().as_bytes())?;
     model.save(&cli.out.join("model.bpk"))
 }

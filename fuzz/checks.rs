@@ -105,14 +105,39 @@ pub fn weights(data: &[u8]) {
     }
 }
 
-/// Reading a training checkpoint as `--resume` does. First byte: which of its
-/// files (`config.json`, `position.json`, `model.bpk`, `optimizer.bpk`) holds the
-/// rest; the others are valid, so every file is reached.
+/// The files of a checkpoint, in the order the checkpoint reader opens them.
+const CHECKPOINT_FILES: [&str; 4] = ["config.json", "position.json", "model.bpk", "optimizer.bpk"];
+
+/// A valid position at the start of a run (`position.json`).
+const START: &str = r#"{"epoch":0,"next_batch":0,"global_step":0,"epoch_loss_sum":0.0,
+"epoch_correct":0,"epoch_seen":0,"epoch_seconds":0.0,"history":{"epochs":[]}}"#;
+
+/// Reading a training checkpoint as `--resume` does (`train::Checkpoint`, all
+/// four files). First byte: which of its files (`config.json`, `position.json`,
+/// `model.bpk`, `optimizer.bpk`) holds the rest; the others are valid (the
+/// optimizer state is absent unless fuzzed), so every file is reached.
 pub fn checkpoint(data: &[u8]) {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    let _ = lenet::train::fuzzing::read_checkpoint(which, bytes);
+    let dir = scratch("checkpoint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let device = lenet::device("flex").unwrap();
+    // The smaller network: its weights and optimizer state are the smaller seeds.
+    let config = lenet::train::Recipe::Tutorial.config(Architecture::EXTRA_CONV);
+    for name in CHECKPOINT_FILES {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    std::fs::write(dir.join("position.json"), START).unwrap();
+    config
+        .model
+        .init(&device)
+        .save(&dir.join("model.bpk"))
+        .unwrap();
+    let target = dir.join(CHECKPOINT_FILES[usize::from(which) % CHECKPOINT_FILES.len()]);
+    std::fs::write(&target, bytes).unwrap();
+    let _ = lenet::train::Checkpoint::find(&dir).and_then(|c| c.load_model(&device));
 }
 
 /// Every error says which file it is about.

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::data::{MnistBatch, MnistBatcher, MnistSplit, NUM_CLASSES, Normalization};
 use crate::model::LeNet;
+use crate::prediction::Softmax;
 
 /// Precision, recall and F1 of one digit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -150,20 +151,16 @@ impl EvalAccumulator {
         for (row, &label) in logits.chunks_exact(self.classes).zip(labels) {
             let label = label as usize;
             self.cover(label + 1);
-            let (predicted, &max) =
+            let (predicted, _) =
                 row.iter()
                     .enumerate()
                     .fold((0, &f32::NEG_INFINITY), |best, (i, v)| {
                         if *v > *best.1 { (i, v) } else { best }
                     });
-            let exp: Vec<f64> = row.iter().map(|&v| ((v - max) as f64).exp()).collect();
-            let sum: f64 = exp.iter().sum();
-            self.loss_sum += match row.get(label) {
-                Some(&logit) => sum.ln() - (logit - max) as f64,
-                None => f64::INFINITY,
-            };
+            let softmax = Softmax::of(row);
+            self.loss_sum += softmax.cross_entropy(row, label);
             for (class, error) in self.squared_error.iter_mut().enumerate() {
-                let probability = exp.get(class).map_or(0.0, |e| e / sum);
+                let probability = softmax.probability(class);
                 let target = if class == label { 1.0 } else { 0.0 };
                 *error += (probability - target).powi(2);
             }

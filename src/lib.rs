@@ -33,13 +33,14 @@
 //!
 //! ```no_run
 //! use lenet::data::Mnist;
-//! use lenet::train::{Recipe, Silent};
+//! use lenet::train::{Recipe, RunOptions, Silent};
 //! use lenet::Architecture;
 //!
 //! let device = lenet::device("auto")?;
 //! let mnist = Mnist::load_or_download(None)?; // or Mnist::load(dir)
-//! let config = Recipe::Tutorial.config(Architecture::LENET5).with_seed(0);
-//! let trained = lenet::train(&config, &mnist, &device, &mut Silent)?;
+//! let config = Recipe::Tutorial.config(Architecture::LENET5).with_seed(0); // the recipe
+//! let options = RunOptions::new(); // where checkpoints go (none here), how often it reports
+//! let trained = lenet::train(&config, &options, &mnist, &device, &mut Silent)?;
 //! println!("{}", trained.evaluation); // accuracy, per-class F1, confusion matrix
 //!
 //! let maps = lenet::extract_feature_maps(&trained.model, mnist.test.image_tensor(0, &device));
@@ -73,11 +74,13 @@ pub mod explain;
 #[cfg(feature = "explore")]
 pub mod explore;
 pub mod features;
+#[cfg(feature = "tutorial")]
 pub mod lesson;
 pub mod model;
 pub mod picture;
 #[cfg(feature = "predict")]
 pub mod predict;
+pub mod prediction;
 mod raster;
 mod read_limit;
 #[cfg(feature = "report")]
@@ -101,8 +104,9 @@ pub use model::{
     Architecture, Layer, LayerKind, LayerName, LayerSpec, LayerStep, LeNet, LeNetConfig, NoTap,
     PlannedLayer, ReceptiveField, Summary, Tap,
 };
+pub use prediction::Prediction;
 pub use saved_model::{SavedModel, WeightsFormat};
-pub use train::{TrainConfig, Trained, resume, train};
+pub use train::{RunOptions, TrainConfig, Trained, resume, train};
 
 /// The code in README.md and docs/PYTORCH.md, compiled as doctests so it stays true.
 #[cfg(doctest)]

@@ -30,7 +30,7 @@
 //! under flushing (a subnormal where the run would have 0), which Rust's rules
 //! call undefined behaviour. Nothing in this crate's arithmetic depends on such
 //! a value; the crate accepts the trade for its own calls, as PyTorch's
-//! `torch.set_flush_denormal` and other frameworks do. `TrainConfig::flush_subnormals
+//! `torch.set_flush_denormal` and other frameworks do. `RunOptions::flush_subnormals
 //! = false` avoids it.
 
 /// Whether this CPU architecture can flush subnormals (x86-64, AArch64).
@@ -42,7 +42,7 @@ pub const SUPPORTED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarc
 ///
 /// [`train`](crate::train()) and [`resume`](crate::train::resume) hold one
 /// while they run (turn it off for training, its evaluations included, with
-/// `TrainConfig::flush_subnormals`); [`evaluate`](crate::evaluate()) holds none
+/// `RunOptions::flush_subnormals`); [`evaluate`](crate::evaluate()) holds none
 /// unless its caller does. Guards may be nested and
 /// held on several threads at once; a thread's mode comes back when the last
 /// guard on it is dropped. Drop a guard in the rayon pool it was made in (it is

@@ -41,7 +41,7 @@ impl DataArgs {
 
     /// Loads the MNIST a run is resumed on: `--data-dir` where given, else the
     /// directory the run recorded when it started (never a download).
-    pub fn load_recorded(&self, recorded: Option<&str>) -> lenet::Result<Mnist> {
+    pub fn load_recorded(&self, recorded: Option<&Path>) -> lenet::Result<Mnist> {
         match self.recorded(recorded)? {
             Some(dir) => Mnist::load(dir),
             None => self.load(),
@@ -52,7 +52,7 @@ impl DataArgs {
     /// `--data-dir` where given, else the recorded directory (never a
     /// download), else $LENET_DATA_DIR or the cache, downloading only this
     /// split's two files where the user allowed downloads.
-    pub fn load_split(&self, split: Split, recorded: Option<&str>) -> lenet::Result<MnistSplit> {
+    pub fn load_split(&self, split: Split, recorded: Option<&Path>) -> lenet::Result<MnistSplit> {
         if let Some(dir) = self.recorded(recorded)? {
             return MnistSplit::load(dir, split);
         }
@@ -68,15 +68,15 @@ impl DataArgs {
 
     /// The directory a run recorded, when `--data-dir` does not say otherwise;
     /// an error with the way out when it is gone.
-    fn recorded<'a>(&self, recorded: Option<&'a str>) -> lenet::Result<Option<&'a Path>> {
-        let (None, Some(recorded)) = (&self.data_dir, recorded) else {
+    fn recorded<'a>(&self, recorded: Option<&'a Path>) -> lenet::Result<Option<&'a Path>> {
+        let (None, Some(dir)) = (&self.data_dir, recorded) else {
             return Ok(None);
         };
-        let dir = Path::new(recorded);
         if !dir.is_dir() {
             return Err(lenet::Error::InvalidArgument(format!(
-                "this run was trained on MNIST from {recorded}, which is no longer there; \
-                 pass --data-dir DIR to say where it is now"
+                "this run was trained on MNIST from {}, which is no longer there; \
+                 pass --data-dir DIR to say where it is now",
+                dir.display()
             )));
         }
         Ok(Some(dir))
@@ -155,16 +155,17 @@ pub struct ModelArgs {
     pub device: DeviceChoice,
 }
 
-/// The data directory the run of `checkpoint` recorded (in the `config.json`
+/// The data directory the run of `checkpoint` recorded (in the options saved
 /// beside it), if it has one.
-pub fn recorded_data_dir(checkpoint: &Path) -> Option<String> {
-    let config = checkpoint.with_file_name("config.json");
-    lenet::TrainConfig::from_file(&config).ok()?.data_dir
+pub fn recorded_data_dir(checkpoint: &Path) -> Option<PathBuf> {
+    lenet::RunOptions::saved_in(checkpoint.parent()?)
+        .ok()?
+        .data_dir
 }
 
 impl ModelArgs {
     /// The data directory the checkpoint's run recorded, if it has one.
-    pub fn recorded_data_dir(&self) -> Option<String> {
+    pub fn recorded_data_dir(&self) -> Option<PathBuf> {
         recorded_data_dir(&self.checkpoint)
     }
 

@@ -2,7 +2,7 @@
 //! them (the report, `compare_models`' PNG and SVG files), so that they cannot
 //! drift apart.
 
-use super::{Comparison, ComparisonRow};
+use super::{Comparison, ComparisonRow, Disagreement};
 use crate::viz::{AccuracyPoint, AccuracyVsCost, ConfusionHeatmap, RunGroup, TrainingCurves};
 
 impl Comparison {
@@ -115,4 +115,19 @@ impl Comparison {
             })
             .collect()
     }
+}
+
+/// Up to `max` of `items` as a sheet of digits captioned `true:first|second`.
+pub fn disagreement_sheet(
+    test: &crate::data::MnistSplit,
+    items: &[super::Disagreement],
+    max: usize,
+) -> image::RgbImage {
+    let shown: Vec<&Disagreement> = items.iter().take(max).collect();
+    let images: Vec<&[u8]> = shown.iter().map(|d| test.image(d.index)).collect();
+    let captions: Vec<String> = shown
+        .iter()
+        .map(|d| format!("{}:{}|{}", d.label, d.first, d.second))
+        .collect();
+    crate::viz::digit_grid(&images, &captions, 10, 4)
 }

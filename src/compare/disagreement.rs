@@ -51,19 +51,3 @@ pub fn disagreements(comparison: &Comparison, first: usize, second: usize) -> Ve
         })
         .collect()
 }
-
-/// Up to `max` of `items` as a sheet of digits captioned `true:first|second`.
-#[cfg(feature = "viz")]
-pub fn disagreement_sheet(
-    test: &crate::data::MnistSplit,
-    items: &[Disagreement],
-    max: usize,
-) -> image::RgbImage {
-    let shown: Vec<&Disagreement> = items.iter().take(max).collect();
-    let images: Vec<&[u8]> = shown.iter().map(|d| test.image(d.index)).collect();
-    let captions: Vec<String> = shown
-        .iter()
-        .map(|d| format!("{}:{}|{}", d.label, d.first, d.second))
-        .collect();
-    crate::viz::digit_grid(&images, &captions, 10, 4)
-}

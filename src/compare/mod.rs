@@ -6,28 +6,26 @@
 #[cfg(feature = "viz")]
 mod charts;
 mod disagreement;
-mod grid;
 #[cfg(feature = "report")]
 mod report;
 mod results;
 mod significance;
+mod sweep;
 
 #[cfg(feature = "viz")]
-pub use disagreement::disagreement_sheet;
+pub use charts::disagreement_sheet;
 pub use disagreement::{Disagreement, disagreements};
-pub use grid::{BASE_CHANNELS, Grid};
 #[cfg(feature = "report")]
 pub use report::{ReportExtras, comparison_report};
-#[cfg(feature = "explore")]
-pub(crate) use results::verdict;
 pub use results::{CompareRun, Comparison, ComparisonRow, MeanSd, ModelResults};
 pub use significance::{PairComparison, SignificanceTest, mcnemar, welch};
+pub use sweep::{BASE_CHANNELS, Sweep};
 
 use burn::tensor::Device;
 
 use crate::data::Mnist;
 use crate::model::{Architecture, Summary};
-use crate::train::{TrainConfig, TrainObserver, train};
+use crate::train::{RunOptions, TrainConfig, TrainObserver, train};
 use crate::{Error, Result};
 
 /// What to compare: architectures × seeds, all trained with one recipe.
@@ -68,7 +66,6 @@ impl CompareConfig {
     pub fn run_config(&self, architecture: &Architecture, seed: u64) -> TrainConfig {
         let mut config = self.train.clone().with_seed(seed);
         config.model.architecture = architecture.clone();
-        config.output_dir = None;
         config
     }
 }
@@ -113,7 +110,13 @@ pub fn compare(
             let run_config = config.run_config(architecture, seed);
             let mut progress = observer(architecture, seed);
             // Its final evaluation already holds every test image's class.
-            let trained = train(&run_config, data, device, progress.as_mut())?;
+            let trained = train(
+                &run_config,
+                &RunOptions::new(),
+                data,
+                device,
+                progress.as_mut(),
+            )?;
             runs.push(CompareRun { trained });
         }
         let summary = Summary::of(&runs[0].trained.model);

@@ -4,10 +4,11 @@
 
 use image::{DynamicImage, RgbImage};
 
+use super::significance::PAIR_COLUMNS;
 use super::{Comparison, disagreement_sheet, disagreements};
 use crate::Result;
 use crate::data::{MnistBatcher, MnistSplit};
-use crate::explain::{Explainer, GradCam, Occlusion};
+use crate::explain::Explainer;
 use crate::predict::{PreparedDigit, predict};
 use crate::report::Report;
 use crate::saved_model::SavedModel;
@@ -34,21 +35,55 @@ pub struct ReportExtras<'a> {
 /// are left out.
 pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> Result<Report> {
     let mut report = Report::new(&extras.title);
-    let rows = comparison.rows();
-    let seeds = comparison.models.first().map_or(0, |m| m.runs.len());
-    let titles: Vec<&str> = comparison
+    summary_section(&mut report, comparison, extras);
+    if comparison.models.len() > 1 {
+        pairs_section(&mut report, comparison)?;
+    }
+    report.section("Training curves").chart(
+        &comparison.training_curves(),
+        "Solid: the 10,000 test images after each epoch; dashed: the epoch's training batches. \
+         Shaded: the range over seeds.",
+    )?;
+    f1_section(&mut report, comparison);
+    confusion_section(&mut report, comparison)?;
+    if let (Some(test), true) = (extras.test, comparison.models.len() > 1) {
+        disagreement_section(&mut report, comparison, test)?;
+    }
+    if let (Some(test), Some(index)) = (extras.test, extras.feature_digit) {
+        layers_section(&mut report, comparison, test, index)?;
+        explanations_section(&mut report, comparison, test, index)?;
+    }
+    if !extras.user_images.is_empty() {
+        pictures_section(&mut report, comparison, &extras.user_images)?;
+    }
+    Ok(report)
+}
+
+/// The models' titles, in the comparison's order.
+fn titles(comparison: &Comparison) -> Vec<&str> {
+    comparison
         .models
         .iter()
         .map(|m| m.architecture.title())
-        .collect();
+        .collect()
+}
 
+/// Seeds per model (of the first: every model has as many).
+fn seeds(comparison: &Comparison) -> usize {
+    comparison.models.first().map_or(0, |m| m.runs.len())
+}
+
+/// The settings, and one line per model: size, cost, time, accuracy.
+fn summary_section(report: &mut Report, comparison: &Comparison, extras: &ReportExtras<'_>) {
+    let rows = comparison.rows();
     let summary = report.section("Summary");
     if !extras.settings.is_empty() {
         summary.paragraph(&extras.settings);
     }
     summary.paragraph(&format!(
         "Test accuracy is measured on the 10,000 MNIST test images after the last epoch; \
-         mean ± sample standard deviation over {seeds} seed(s)."
+         mean ± sample standard deviation over {} seed(s).",
+        seeds(comparison)
     ));
     summary.table(
         &[
@@ -61,7 +96,7 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             "per seed",
         ],
         rows.iter()
-            .zip(&titles)
+            .zip(titles(comparison))
             .map(|(r, title)| {
                 vec![
                     title.to_string(),
@@ -83,52 +118,40 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             })
             .collect(),
     );
-    if comparison.models.len() > 1 {
-        let pairs = report.section("Can the models be told apart?");
-        pairs.paragraph(
-            "For every pair: the difference of mean test accuracy (a − b, in points) with its \
-             95% confidence interval and p-value. Welch's t-test over seeds measures the noise \
-             that retraining one architecture makes; where a model has a single seed, McNemar's \
-             exact test over the test images compares the two trained networks instead. The \
-             verdict follows the p-value (for Welch's test, exactly when the interval \
-             excludes 0).",
-        );
-        pairs.table(
-            &["a", "b", "difference", "95% CI", "p", "test", "verdict"],
-            comparison
-                .pairs()
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.a.clone(),
-                        p.b.clone(),
-                        format!("{:+.2}", 100.0 * p.difference),
-                        format!("[{:+.2}, {:+.2}]", 100.0 * p.ci95[0], 100.0 * p.ci95[1]),
-                        format!("{:.3}", p.p_value),
-                        p.test.name().to_string(),
-                        super::results::verdict(p),
-                    ]
-                })
-                .collect(),
-        );
-        pairs.chart(
-            &comparison.accuracy_vs_params(),
-            "One point per model (more than six are numbered in the table's order); error \
-             bars are ± one standard deviation over seeds; the line joins the Pareto front \
-             (no other model is as accurate with fewer parameters).",
-        )?;
-        pairs.chart(
-            &comparison.accuracy_vs_mult_adds(),
-            "The same against multiply-adds per image: what a prediction costs.",
-        )?;
-    }
+}
 
-    report.section("Training curves").chart(
-        &comparison.training_curves(),
-        "Solid: the 10,000 test images after each epoch; dashed: the epoch's training batches. \
-         Shaded: the range over seeds.",
+/// Every pair's difference with its interval, p-value and verdict, and
+/// accuracy against the two costs.
+fn pairs_section(report: &mut Report, comparison: &Comparison) -> Result<()> {
+    let pairs = report.section("Can the models be told apart?");
+    pairs.paragraph(
+        "For every pair: the difference of mean test accuracy (a − b, in points) with its \
+         95% confidence interval and p-value. Welch's t-test over seeds measures the noise \
+         that retraining one architecture makes; where a model has a single seed, McNemar's \
+         exact test over the test images compares the two trained networks instead. The \
+         verdict follows the p-value (for Welch's test, exactly when the interval \
+         excludes 0).",
+    );
+    pairs.table(
+        &PAIR_COLUMNS.map(|(name, _)| name),
+        comparison.pairs().iter().map(|p| p.row()).collect(),
+    );
+    pairs.chart(
+        &comparison.accuracy_vs_params(),
+        "One point per model (more than six are numbered in the table's order); error \
+         bars are ± one standard deviation over seeds; the line joins the Pareto front \
+         (no other model is as accurate with fewer parameters).",
     )?;
+    pairs.chart(
+        &comparison.accuracy_vs_mult_adds(),
+        "The same against multiply-adds per image: what a prediction costs.",
+    )?;
+    Ok(())
+}
 
+/// F1 of every digit, per model.
+fn f1_section(report: &mut Report, comparison: &Comparison) {
+    let rows = comparison.rows();
     let f1 = report.section("F1 per digit");
     let mut header = vec!["model".to_string()];
     let classes = rows.iter().map(|r| r.per_class_f1.len()).max().unwrap_or(0);
@@ -137,7 +160,7 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
     f1.table(
         &header,
         rows.iter()
-            .zip(&titles)
+            .zip(titles(comparison))
             .map(|(r, title)| {
                 let mut row = vec![title.to_string()];
                 row.extend(r.per_class_f1.iter().map(|v| format!("{v:.4}")));
@@ -145,109 +168,132 @@ pub fn comparison_report(comparison: &Comparison, extras: &ReportExtras<'_>) -> 
             })
             .collect(),
     );
+}
 
+/// Every model's confusion matrix, summed over seeds.
+fn confusion_section(report: &mut Report, comparison: &Comparison) -> Result<()> {
     let confusion = report.section("Confusion matrices");
     confusion.paragraph(&format!(
-        "Rows are the true digits, columns the predictions, summed over {seeds} seed(s). \
-         Off the diagonal, red marks the mistakes each model makes most."
+        "Rows are the true digits, columns the predictions, summed over {} seed(s). \
+         Off the diagonal, red marks the mistakes each model makes most.",
+        seeds(comparison)
     ));
     for chart in comparison.confusion_heatmaps() {
         let caption = format!("{} confusion matrix", chart.title);
         confusion.chart(&chart, &caption)?;
     }
+    Ok(())
+}
 
-    if let (Some(test), true) = (extras.test, comparison.models.len() > 1) {
-        let found = disagreements(comparison, 0, 1);
-        let section = report.section("Where the models disagree");
-        section.paragraph(&format!(
-            "{} and {} (seed {}) predict different classes for {} of the {} test images. \
-             Captions read true:{}|{}.",
-            titles[0],
-            titles[1],
-            comparison.models[0].runs[0].trained.config.seed,
-            found.len(),
-            comparison.test_labels.len(),
-            comparison.models[0].architecture.name(),
-            comparison.models[1].architecture.name(),
-        ));
-        if !found.is_empty() {
-            section.image(
-                "digits the two models read differently",
-                &disagreement_sheet(test, &found, 40),
-                "The first 40 disagreements in test-set order.",
-            )?;
-        }
+/// The test images the first two models read differently.
+fn disagreement_section(
+    report: &mut Report,
+    comparison: &Comparison,
+    test: &MnistSplit,
+) -> Result<()> {
+    let titles = titles(comparison);
+    let found = disagreements(comparison, 0, 1);
+    let section = report.section("Where the models disagree");
+    section.paragraph(&format!(
+        "{} and {} (seed {}) predict different classes for {} of the {} test images. \
+         Captions read true:{}|{}.",
+        titles[0],
+        titles[1],
+        comparison.models[0].runs[0].trained.config.seed,
+        found.len(),
+        comparison.test_labels.len(),
+        comparison.models[0].architecture.name(),
+        comparison.models[1].architecture.name(),
+    ));
+    if !found.is_empty() {
+        section.image(
+            "digits the two models read differently",
+            &disagreement_sheet(test, &found, 40),
+            "The first 40 disagreements in test-set order.",
+        )?;
     }
+    Ok(())
+}
 
-    if let (Some(test), Some(index)) = (extras.test, extras.feature_digit) {
-        let section = report.section("What each layer sees");
-        section.paragraph(&format!(
-            "Test image #{index} (a {}) through every model: the tutorial's view (the mean over \
-             each convolution's channels) first, then every channel of every convolution, ReLU \
-             and pooling layer, each scaled to its own range.",
-            test.label(index)
+/// Test image `index` through every layer of every model.
+fn layers_section(
+    report: &mut Report,
+    comparison: &Comparison,
+    test: &MnistSplit,
+    index: usize,
+) -> Result<()> {
+    let section = report.section("What each layer sees");
+    section.paragraph(&format!(
+        "Test image #{index} (a {}) through every model: the tutorial's view (the mean over \
+         each convolution's channels) first, then every channel of every convolution, ReLU \
+         and pooling layer, each scaled to its own range.",
+        test.label(index)
+    ));
+    let mut sheets = Vec::new();
+    for model in &comparison.models {
+        let run = &model.runs[0];
+        let device = run.trained.model.device();
+        let batch = MnistBatcher::new(run.trained.config.normalization).batch_from_split(
+            test,
+            &[index],
+            &device,
+        );
+        let maps = crate::extract_feature_maps(&run.trained.model, batch.images);
+        sheets.push((
+            model.architecture.title(),
+            overview_sheet(&maps, 0, model.architecture.title()),
         ));
-        let mut sheets = Vec::new();
+    }
+    let items: Vec<(&str, &RgbImage, &str)> = sheets.iter().map(|(t, s)| (*t, s, *t)).collect();
+    section.images_side_by_side(&items)?;
+    Ok(())
+}
+
+/// The user's own pictures, as the models see them and read them.
+fn pictures_section(
+    report: &mut Report,
+    comparison: &Comparison,
+    user_images: &[(String, PreparedDigit)],
+) -> Result<()> {
+    let section = report.section("Your pictures");
+    section.paragraph(
+        "Each picture as the models see it (after preprocessing), and what every model reads.",
+    );
+    let mut header = vec!["picture".to_string()];
+    header.extend(titles(comparison).iter().map(|t| t.to_string()));
+    let mut rows = Vec::new();
+    let mut pictures = Vec::new();
+    for (name, digit) in user_images {
+        let mut row = vec![name.clone()];
         for model in &comparison.models {
             let run = &model.runs[0];
-            let device = run.trained.model.device();
-            let batch = MnistBatcher::new(run.trained.config.normalization).batch_from_split(
-                test,
-                &[index],
-                &device,
-            );
-            let maps = crate::extract_feature_maps(&run.trained.model, batch.images);
-            sheets.push((
-                model.architecture.title(),
-                overview_sheet(&maps, 0, model.architecture.title()),
+            let saved =
+                SavedModel::new(run.trained.model.clone(), run.trained.config.normalization);
+            let p = predict(&saved, digit);
+            let flag = if p.is_ambiguous() { " (unsure)" } else { "" };
+            row.push(format!(
+                "{} — {:.1}%{flag}",
+                p.class,
+                100.0 * p.confidence()
             ));
         }
-        let items: Vec<(&str, &RgbImage, &str)> = sheets.iter().map(|(t, s)| (*t, s, *t)).collect();
-        section.images_side_by_side(&items)?;
-        explanations_section(&mut report, comparison, test, index)?;
-    }
-
-    if !extras.user_images.is_empty() {
-        let section = report.section("Your pictures");
-        section.paragraph(
-            "Each picture as the models see it (after preprocessing), and what every model reads.",
+        rows.push(row);
+        let big = image::imageops::resize(
+            &DynamicImage::ImageLuma8(digit.to_image()).to_rgb8(),
+            112,
+            112,
+            image::imageops::FilterType::Nearest,
         );
-        let mut header = vec!["picture".to_string()];
-        header.extend(titles.iter().map(|t| t.to_string()));
-        let mut rows = Vec::new();
-        let mut pictures = Vec::new();
-        for (name, digit) in &extras.user_images {
-            let mut row = vec![name.clone()];
-            for model in &comparison.models {
-                let run = &model.runs[0];
-                let saved =
-                    SavedModel::new(run.trained.model.clone(), run.trained.config.normalization);
-                let p = predict(&saved, digit);
-                let flag = if p.is_ambiguous() { " (unsure)" } else { "" };
-                row.push(format!(
-                    "{} — {:.1}%{flag}",
-                    p.class,
-                    100.0 * p.confidence()
-                ));
-            }
-            rows.push(row);
-            let big = image::imageops::resize(
-                &DynamicImage::ImageLuma8(digit.to_image()).to_rgb8(),
-                112,
-                112,
-                image::imageops::FilterType::Nearest,
-            );
-            pictures.push((name.clone(), big));
-        }
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
-        section.table(&header, rows);
-        let items: Vec<(&str, &RgbImage, &str)> = pictures
-            .iter()
-            .map(|(n, p)| (n.as_str(), p, n.as_str()))
-            .collect();
-        section.images_side_by_side(&items)?;
+        pictures.push((name.clone(), big));
     }
-    Ok(report)
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    section.table(&header, rows);
+    let items: Vec<(&str, &RgbImage, &str)> = pictures
+        .iter()
+        .map(|(n, p)| (n.as_str(), p, n.as_str()))
+        .collect();
+    section.images_side_by_side(&items)?;
+    Ok(())
 }
 
 /// Why each model reads test image `index` as it does: saliency, integrated
@@ -283,22 +329,16 @@ fn explanations_section(
             .map(|&p| normalization.apply(p))
             .collect();
         let class = trained.evaluation.predictions[index] as usize;
-        let mut saliency = explainer.saliency(&input, class)?;
-        saliency.values.iter_mut().for_each(|v| *v = v.abs());
-        let integrated = explainer.integrated_gradients(&input, class, 16)?;
-        let occlusion = explainer.occlusion(&input, class, Occlusion::default())?;
-        let cam = match GradCam::default_layer(trained.model.architecture()) {
-            Some(layer) => Some(explainer.grad_cam(&input, &layer, class)?),
-            None => None,
-        };
+        let mut all = explainer.every_explanation(&input, class, None)?;
+        all.saliency.values.iter_mut().for_each(|v| *v = v.abs());
         let mut panels = vec![
-            ("saliency", &saliency),
-            ("integrated gradients", &integrated),
+            ("saliency", &all.saliency),
+            ("integrated gradients", &all.integrated_gradients),
         ];
-        if let Some(cam) = &cam {
+        if let Some(cam) = &all.grad_cam {
             panels.push(("Grad-CAM", &cam.on_input));
         }
-        panels.push(("occlusion", &occlusion));
+        panels.push(("occlusion", &all.occlusion));
         let title = format!("{}: reads {class}", model.architecture.title());
         sheets.push((
             model.architecture.title(),

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::significance::{PairComparison, SignificanceTest, mcnemar, mean_and_variance, welch};
+use super::significance::{
+    PAIR_COLUMNS, PairComparison, SignificanceTest, mcnemar, mean_and_variance, welch,
+};
 use crate::data::MnistSplit;
 use crate::model::{Architecture, Summary};
 use crate::table::{Align, Table, thousands};
@@ -254,25 +256,11 @@ impl Comparison {
                 "\nPairs: difference of mean test accuracy (a − b, points), Welch's t-test over \
                  seeds (McNemar's exact test over the test images where a model has one seed):\n"
             );
-            let mut table = Table::new(&[
-                ("a", Align::Left),
-                ("b", Align::Left),
-                ("difference", Align::Right),
-                ("95% CI", Align::Left),
-                ("p", Align::Right),
-                ("test", Align::Left),
-                ("verdict", Align::Left),
-            ]);
+            let columns = PAIR_COLUMNS
+                .map(|(name, number)| (name, if number { Align::Right } else { Align::Left }));
+            let mut table = Table::new(&columns);
             for p in &pairs {
-                table.row(vec![
-                    p.a.clone(),
-                    p.b.clone(),
-                    format!("{:+.2}", 100.0 * p.difference),
-                    format!("[{:+.2}, {:+.2}]", 100.0 * p.ci95[0], 100.0 * p.ci95[1]),
-                    format!("{:.3}", p.p_value),
-                    p.test.name().to_string(),
-                    verdict(p),
-                ]);
+                table.row(p.row());
             }
             out.push_str(&table.markdown());
             let front: Vec<&str> = rows
@@ -332,16 +320,5 @@ impl Comparison {
             }],
             test_labels: test.labels().to_vec(),
         })
-    }
-}
-
-/// "a better than b", "b better than a", or "not distinguishable at 5%".
-pub(crate) fn verdict(pair: &PairComparison) -> String {
-    if !pair.distinguishable() {
-        "not distinguishable at 5%".to_string()
-    } else if pair.difference > 0.0 {
-        format!("{} better", pair.a)
-    } else {
-        format!("{} better", pair.b)
     }
 }

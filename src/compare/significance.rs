@@ -56,7 +56,63 @@ impl PairComparison {
     pub fn distinguishable(&self) -> bool {
         self.p_value < 0.05
     }
+
+    /// The difference in words: "a better", "b better", or "not
+    /// distinguishable at 5%" (see [`distinguishable`](Self::distinguishable)).
+    ///
+    /// ```
+    /// use lenet::compare::{PairComparison, SignificanceTest};
+    ///
+    /// let pair = PairComparison {
+    ///     a: "lenet5".into(),
+    ///     b: "extra-conv".into(),
+    ///     difference: 0.004,
+    ///     ci95: [0.001, 0.007],
+    ///     p_value: 0.01,
+    ///     test: SignificanceTest::Welch,
+    /// };
+    /// assert_eq!(pair.verdict(), "lenet5 better");
+    /// ```
+    pub fn verdict(&self) -> String {
+        if !self.distinguishable() {
+            "not distinguishable at 5%".to_string()
+        } else if self.difference > 0.0 {
+            format!("{} better", self.a)
+        } else {
+            format!("{} better", self.b)
+        }
+    }
+
+    /// The pair as a row of [`PAIR_COLUMNS`]: the text report and the HTML one
+    /// show the same figures.
+    pub(crate) fn row(&self) -> Vec<String> {
+        vec![
+            self.a.clone(),
+            self.b.clone(),
+            format!("{:+.2}", 100.0 * self.difference),
+            format!(
+                "[{:+.2}, {:+.2}]",
+                100.0 * self.ci95[0],
+                100.0 * self.ci95[1]
+            ),
+            format!("{:.3}", self.p_value),
+            self.test.name().to_string(),
+            self.verdict(),
+        ]
+    }
 }
+
+/// The columns of [`PairComparison::row`], and whether each is a number
+/// (aligned right).
+pub(crate) const PAIR_COLUMNS: [(&str, bool); 7] = [
+    ("a", false),
+    ("b", false),
+    ("difference", true),
+    ("95% CI", false),
+    ("p", true),
+    ("test", false),
+    ("verdict", false),
+];
 
 /// Welch's t-test of `a`'s mean against `b`'s, each at least two values.
 ///

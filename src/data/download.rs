@@ -8,6 +8,7 @@ use std::time::Duration;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::mnist::{Mnist, MnistSplit, Split, find_file, missing_files};
 use crate::atomic_file::AtomicFile;
 use crate::{Error, Result};
 
@@ -222,4 +223,67 @@ pub fn download_mnist(dir: &Path) -> Result<()> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loading MNIST, downloading what is missing: the `download` feature's part of
+/// [`Mnist`].
+impl Mnist {
+    /// Resolves the data directory (see [`data_dir`](super::data_dir)), downloads
+    /// what is missing (from the public mirrors, silently), then loads.
+    pub fn load_or_download(explicit_dir: Option<&Path>) -> Result<Self> {
+        Self::load_or_download_with(explicit_dir, &Downloader::default())
+    }
+
+    /// [`load_or_download`](Self::load_or_download) with a downloader of the
+    /// caller's (other mirrors, a progress bar).
+    ///
+    /// ```no_run
+    /// use lenet::data::{Downloader, Mnist};
+    ///
+    /// let downloader = Downloader { progress: true, ..Downloader::default() };
+    /// let mnist = Mnist::load_or_download_with(None, &downloader)?;
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn load_or_download_with(
+        explicit_dir: Option<&Path>,
+        downloader: &Downloader,
+    ) -> Result<Self> {
+        let dir = super::data_dir(explicit_dir);
+        if !missing_files(&dir).is_empty() {
+            downloader.fetch_missing(&dir, &mnist_files())?;
+        }
+        Self::load(&dir)
+    }
+}
+
+/// Loading one split, downloading only its own files.
+impl MnistSplit {
+    /// One split from the data directory (`explicit_dir`, else
+    /// `$LENET_DATA_DIR`, else the per-user cache), downloading only its own two
+    /// files where they are missing: an evaluation needs the 10,000 test images,
+    /// not the 47 MB of training images.
+    ///
+    /// ```no_run
+    /// use lenet::data::{Downloader, MnistSplit, Split};
+    ///
+    /// let test = MnistSplit::load_or_download_with(None, Split::Test, &Downloader::default())?;
+    /// assert_eq!(test.len(), 10_000);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn load_or_download_with(
+        explicit_dir: Option<&Path>,
+        split: Split,
+        downloader: &Downloader,
+    ) -> Result<Self> {
+        let dir = super::data_dir(explicit_dir);
+        let stems = [split.images_file(), split.labels_file()];
+        if stems.iter().any(|stem| find_file(&dir, stem).is_none()) {
+            let files: Vec<_> = mnist_files()
+                .into_iter()
+                .filter(|f| stems.iter().any(|stem| f.name.starts_with(stem)))
+                .collect();
+            downloader.fetch_missing(&dir, &files)?;
+        }
+        Self::load(&dir, split)
+    }
 }

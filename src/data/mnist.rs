@@ -165,36 +165,6 @@ impl MnistSplit {
         })
     }
 
-    /// One split from the data directory (`explicit_dir`, else
-    /// `$LENET_DATA_DIR`, else the per-user cache), downloading only its own two
-    /// files where they are missing: an evaluation needs the 10,000 test images,
-    /// not the 47 MB of training images.
-    ///
-    /// ```no_run
-    /// use lenet::data::{Downloader, MnistSplit, Split};
-    ///
-    /// let test = MnistSplit::load_or_download_with(None, Split::Test, &Downloader::default())?;
-    /// assert_eq!(test.len(), 10_000);
-    /// # Ok::<(), lenet::Error>(())
-    /// ```
-    #[cfg(feature = "download")]
-    pub fn load_or_download_with(
-        explicit_dir: Option<&Path>,
-        split: Split,
-        downloader: &super::Downloader,
-    ) -> Result<Self> {
-        let dir = super::data_dir(explicit_dir);
-        let stems = [split.images_file(), split.labels_file()];
-        if stems.iter().any(|stem| find_file(&dir, stem).is_none()) {
-            let files: Vec<_> = super::download::mnist_files()
-                .into_iter()
-                .filter(|f| stems.iter().any(|stem| f.name.starts_with(stem)))
-                .collect();
-            downloader.fetch_missing(&dir, &files)?;
-        }
-        Self::load(&dir, split)
-    }
-
     /// Builds a split from raw pixels (`n × 784` bytes) and labels (`n` bytes).
     ///
     /// ```
@@ -433,34 +403,5 @@ impl Mnist {
     /// How many classes the labels are drawn from (10 for MNIST).
     pub fn classes(&self) -> usize {
         self.train.classes.max(self.test.classes)
-    }
-
-    /// Resolves the data directory (see [`data_dir`](super::data_dir)), downloads
-    /// what is missing (from the public mirrors, silently), then loads.
-    #[cfg(feature = "download")]
-    pub fn load_or_download(explicit_dir: Option<&Path>) -> Result<Self> {
-        Self::load_or_download_with(explicit_dir, &super::Downloader::default())
-    }
-
-    /// [`load_or_download`](Self::load_or_download) with a downloader of the
-    /// caller's (other mirrors, a progress bar).
-    ///
-    /// ```no_run
-    /// use lenet::data::{Downloader, Mnist};
-    ///
-    /// let downloader = Downloader { progress: true, ..Downloader::default() };
-    /// let mnist = Mnist::load_or_download_with(None, &downloader)?;
-    /// # Ok::<(), lenet::Error>(())
-    /// ```
-    #[cfg(feature = "download")]
-    pub fn load_or_download_with(
-        explicit_dir: Option<&Path>,
-        downloader: &super::Downloader,
-    ) -> Result<Self> {
-        let dir = super::data_dir(explicit_dir);
-        if !missing_files(&dir).is_empty() {
-            downloader.fetch_missing(&dir, &super::download::mnist_files())?;
-        }
-        Self::load(&dir)
     }
 }

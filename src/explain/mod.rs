@@ -142,6 +142,62 @@ impl Explainer {
     }
 }
 
+/// The integrated gradients' steps the explorer and the report take: enough
+/// for a picture (the sum is within a few percent of the score's change),
+/// few enough for an answer in milliseconds.
+pub const DEFAULT_STEPS: usize = 16;
+
+/// Every explanation of one input for one class, as the explorer and the
+/// report show them ([`Explainer::every_explanation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanations {
+    /// ∂score/∂pixel, signed.
+    pub saliency: Heatmap,
+    /// From a blank picture, [`DEFAULT_STEPS`] steps.
+    pub integrated_gradients: Heatmap,
+    /// 6×6 patches every 2 pixels ([`Occlusion::default`]).
+    pub occlusion: Heatmap,
+    /// On the layer asked for, else the last convolution's output; `None` for a
+    /// network without maps.
+    pub grad_cam: Option<GradCam>,
+}
+
+impl Explainer {
+    /// Saliency, integrated gradients ([`DEFAULT_STEPS`]), occlusion
+    /// ([`Occlusion::default`]) and Grad-CAM (on `layer`, else
+    /// [`GradCam::default_layer`]) of `input` for `class`.
+    ///
+    /// ```
+    /// use lenet::explain::Explainer;
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?;
+    /// let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 0);
+    /// let all = Explainer::new(&model, 0.0).every_explanation(&vec![0.5; 784], 7, None)?;
+    /// assert_eq!(all.grad_cam.unwrap().layer, "conv2");
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    pub fn every_explanation(
+        &self,
+        input: &[f32],
+        class: usize,
+        layer: Option<&str>,
+    ) -> Result<Explanations> {
+        let layer = layer
+            .map(str::to_string)
+            .or_else(|| GradCam::default_layer(self.model.architecture()));
+        Ok(Explanations {
+            saliency: self.saliency(input, class)?,
+            integrated_gradients: self.integrated_gradients(input, class, DEFAULT_STEPS)?,
+            occlusion: self.occlusion(input, class, Occlusion::default())?,
+            grad_cam: match layer {
+                Some(layer) => Some(self.grad_cam(input, &layer, class)?),
+                None => None,
+            },
+        })
+    }
+}
+
 /// A tensor's values on the host.
 fn host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{App, Served};
 use crate::data::IMAGE_PIXELS;
-use crate::explain::{GradCam, Heatmap, Occlusion};
+use crate::explain::{GradCam, Heatmap};
 use crate::model::{LayerKind, ReceptiveField};
 use std::sync::Arc;
 
@@ -338,23 +338,9 @@ impl Served {
         }
         let input = digit.model_input(saved.normalization);
         let explainer = &self.explainer;
-        let bad = |e: crate::Error| ApiError::bad_request(format!("{}: {e}", self.named.name));
-        let default = || GradCam::default_layer(saved.model.architecture());
-        let grad_cam = match layer.or_else(default) {
-            Some(layer) => Some(
-                explainer
-                    .grad_cam(&input, &layer, explained_class)
-                    .map_err(bad)?,
-            ),
-            None => None,
-        };
-        let saliency = explainer.saliency(&input, explained_class).map_err(bad)?;
-        let integrated_gradients = explainer
-            .integrated_gradients(&input, explained_class, 16)
-            .map_err(bad)?;
-        let occlusion = explainer
-            .occlusion(&input, explained_class, Occlusion::default())
-            .map_err(bad)?;
+        let all = explainer
+            .every_explanation(&input, explained_class, layer.as_deref())
+            .map_err(|e| ApiError::bad_request(format!("{}: {e}", self.named.name)))?;
         Ok(ModelExplanation {
             name: self.named.name.clone(),
             class: prediction.class,
@@ -362,10 +348,10 @@ impl Served {
             valid: prediction.valid,
             explained_class,
             layers: layer_outputs(&saved.model, input),
-            saliency,
-            integrated_gradients,
-            occlusion,
-            grad_cam,
+            saliency: all.saliency,
+            integrated_gradients: all.integrated_gradients,
+            occlusion: all.occlusion,
+            grad_cam: all.grad_cam,
         })
     }
 }

@@ -21,7 +21,7 @@ pub(super) struct Browser {
 
 /// One test image in `GET /api/mnist`.
 #[derive(Debug, Clone, Serialize)]
-pub struct MnistItem {
+pub struct TestImage {
     /// Index in the test split.
     pub index: usize,
     /// The true digit.
@@ -42,7 +42,7 @@ pub struct MnistPage {
     /// Position of the first item in the order.
     pub offset: usize,
     /// The page.
-    pub items: Vec<MnistItem>,
+    pub items: Vec<TestImage>,
 }
 
 /// Most items one page holds.
@@ -124,7 +124,7 @@ impl Browser {
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|&index| MnistItem {
+            .map(|&index| TestImage {
                 index,
                 label: self.split.label(index),
                 predictions: all.iter().map(|p| p[index]).collect(),

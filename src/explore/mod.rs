@@ -44,7 +44,7 @@ mod server;
 pub use api::{
     ExplainQuery, Explanation, LayerInfo, LayerOutput, ModelExplanation, ModelInfo, ModelsInfo,
 };
-pub use browser::{MnistItem, MnistPage};
+pub use browser::{MnistPage, TestImage};
 pub use lab::{
     CompareAnswer, ComparedModel, ComparedPair, Lab, LabLimits, LabOptions, ProbeKernels,
     ProbeLayer, RunEvent, RunInfo, RunList, RunState, SpecAnswer, SpecLayer, StartRequest,

@@ -1,6 +1,7 @@
 //! Reading a user's own picture of a digit: MNIST-like preprocessing and prediction.
 
 mod gray;
+#[cfg(feature = "tutorial")]
 mod lookalike;
 mod prediction;
 mod preprocess;
@@ -9,8 +10,10 @@ mod stroke;
 pub use crate::picture::{
     DecodeLimits, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_PICTURE_FILE_BYTES, PictureError,
 };
+pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, read_rate};
+#[cfg(feature = "tutorial")]
 pub use lookalike::{LookalikeStyle, lookalike};
-pub use prediction::{AMBIGUOUS_BELOW, Prediction, predict, predict_batch, read_rate};
+pub use prediction::{predict, predict_batch};
 pub use preprocess::{
     Polarity, PreparedDigit, Preprocess, decode, decode_with, prepare_image, prepare_image_file,
 };

@@ -1,7 +1,7 @@
 //! Checkpoints that survive a crash at any instant.
 //!
 //! A checkpoint is a directory `step-<N>/` holding `model.bpk`, `optimizer.bpk`,
-//! `config.json` and `position.json`. It is written under a temporary name and
+//! `config.json` (the recipe), `run.json` (the options) and `position.json`. It is written under a temporary name and
 //! renamed when complete; then the one-line file `latest` is replaced
 //! atomically to point at it; only then are older checkpoints removed. Killing
 //! the process at any point leaves `latest` naming a complete checkpoint.
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
 use super::history::History;
+use super::options::{RUN_FILE, RunOptions};
 use crate::atomic_file::write_atomic;
 use crate::model::LeNet;
 use crate::model::read_burnpack;
@@ -39,20 +40,39 @@ pub(crate) struct Position {
     pub next_batch: usize,
     /// Steps trained over the whole run.
     pub global_step: usize,
-    /// Running sums of the epoch in progress.
-    pub epoch_loss_sum: f64,
-    pub epoch_correct: u64,
-    pub epoch_seen: u64,
-    pub epoch_seconds: f64,
-    #[serde(default)]
-    pub epoch_device_reads: u64,
+    /// Running sums of the epoch in progress (their fields sit beside these in
+    /// `position.json`, as they always have).
+    #[serde(flatten)]
+    pub sums: EpochSums,
     /// Completed epochs.
     pub history: History,
+}
+
+/// What an epoch adds up while it runs, from which its record is made; a new
+/// epoch starts from `EpochSums::default()`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EpochSums {
+    /// Training loss times images, over the steps read so far.
+    #[serde(rename = "epoch_loss_sum")]
+    pub loss_sum: f64,
+    /// Training images classified right.
+    #[serde(rename = "epoch_correct")]
+    pub correct: u64,
+    /// Training images seen.
+    #[serde(rename = "epoch_seen")]
+    pub seen: u64,
+    /// Seconds spent in the epoch's steps.
+    #[serde(rename = "epoch_seconds")]
+    pub seconds: f64,
+    /// Reads of the device (absent from checkpoints written before it was counted).
+    #[serde(default, rename = "epoch_device_reads")]
+    pub device_reads: u64,
 }
 
 /// A checkpoint read back from disk.
 pub(crate) struct Restored {
     pub config: TrainConfig,
+    pub options: RunOptions,
     pub model: LeNet,
     pub optimizer: OptimizerRecord,
     pub position: Position,
@@ -94,6 +114,7 @@ pub(crate) fn write(
     model: &LeNet,
     optimizer: &ModuleOptimizer,
     config: &TrainConfig,
+    options: &RunOptions,
     position: &Position,
 ) -> Result<PathBuf> {
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
@@ -112,6 +133,7 @@ pub(crate) fn write(
         .save(&optimizer_path)
         .map_err(|e| not_written(&optimizer_path, e))?;
     write_atomic(&temp.join("config.json"), config.to_string().as_bytes())?;
+    write_atomic(&temp.join(RUN_FILE), options.to_saved_json().as_bytes())?;
     let position_json = serde_json::to_string_pretty(position)
         .map_err(|e| not_written(&temp.join("position.json"), e))?;
     write_atomic(&temp.join("position.json"), position_json.as_bytes())?;
@@ -231,51 +253,97 @@ pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     Err(checkpoint_error(path, CheckpointProblem::NoCheckpoint))
 }
 
-/// The settings of the run whose newest checkpoint `path` names (a run's output
-/// directory, its `checkpoints/`, or one `step-*` directory), without loading
-/// its weights: for example to find the data it was trained on before
-/// [`resume`](crate::train::resume) needs it.
+/// A checkpoint found on disk: where it is, its run's recipe and options, and
+/// how far it had trained — read without its weights, which
+/// [`load_model`](Self::load_model) reads and checks.
 ///
 /// ```no_run
-/// let config = lenet::train::checkpoint_config("runs/lenet5".as_ref())?;
-/// println!("epoch count {}, data from {:?}", config.epochs, config.data_dir);
+/// use lenet::train::Checkpoint;
+///
+/// let checkpoint = Checkpoint::find("runs/lenet5".as_ref())?;
+/// println!("{} of {} epochs, step {}, data from {:?}", checkpoint.epochs_done,
+///     checkpoint.config.epochs, checkpoint.global_step, checkpoint.options.data_dir);
+/// let model = checkpoint.load_model(&lenet::device("flex")?)?;
 /// # Ok::<(), lenet::Error>(())
 /// ```
-pub fn checkpoint_config(path: &Path) -> Result<TrainConfig> {
-    let (_, dir) = locate(path)?;
-    config_in(&dir)
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// Its `step-*` directory.
+    pub dir: PathBuf,
+    /// The recipe of its run.
+    pub config: TrainConfig,
+    /// How its run was carried out (`output_dir` is `None`: the checkpoint's own
+    /// run directory is where a resumed run writes); `data_dir` says where its
+    /// data came from, if the run was told.
+    pub options: RunOptions,
+    /// Epochs finished.
+    pub epochs_done: usize,
+    /// Steps trained over the whole run.
+    pub global_step: usize,
 }
 
-/// The newest checkpoint's directory `path` names, if it has one.
-#[cfg(feature = "explore")]
-pub(crate) fn newest_checkpoint(path: &Path) -> Option<PathBuf> {
-    locate(path).ok().map(|(_, dir)| dir)
-}
+impl Checkpoint {
+    /// The newest checkpoint `path` names: a run's output directory, its
+    /// `checkpoints/`, or one `step-*` directory (see [`resume`](crate::train::resume)).
+    pub fn find(path: &Path) -> Result<Self> {
+        let (_, dir) = locate(path)?;
+        Ok(Self::read(dir)?.0)
+    }
 
-/// Epochs finished at the newest checkpoint `path` names, if it has one.
-#[cfg(feature = "explore")]
-pub(crate) fn completed_epochs(path: &Path) -> Option<usize> {
-    let (_, dir) = locate(path).ok()?;
-    let position = dir.join("position.json");
-    let text = read_text_at_most(&position, MAX_JSON_BYTES, "a checkpoint's position").ok()?;
-    serde_json::from_str::<Position>(&text)
-        .ok()
-        .map(|p| p.epoch)
-}
+    /// Its model on `device`, the weights checked against the run's
+    /// architecture; its optimizer state is read and checked too.
+    pub fn load_model(&self, device: &Device) -> Result<LeNet> {
+        let (model, _) = read_weights(&self.dir, &self.config, device)?;
+        Ok(model)
+    }
 
-fn config_in(dir: &Path) -> Result<TrainConfig> {
-    TrainConfig::from_file(&dir.join("config.json"))
+    /// The checkpoint in `dir`, with its position.
+    fn read(dir: PathBuf) -> Result<(Self, Position)> {
+        let config = TrainConfig::from_file(&dir.join("config.json"))?;
+        let options = RunOptions::saved_in(&dir)?;
+        let position = position_in(&dir)?;
+        let checkpoint = Self {
+            dir,
+            config,
+            options,
+            epochs_done: position.epoch,
+            global_step: position.global_step,
+        };
+        Ok((checkpoint, position))
+    }
 }
 
 /// Reads the checkpoint `path` refers to, with the model on `device`.
 pub(crate) fn read(path: &Path, device: &Device) -> Result<Restored> {
     let (root, dir) = locate(path)?;
-    let config = config_in(&dir)?;
+    let (checkpoint, position) = Checkpoint::read(dir)?;
+    let (model, optimizer) = read_weights(&checkpoint.dir, &checkpoint.config, device)?;
+    Ok(Restored {
+        config: checkpoint.config,
+        options: checkpoint.options,
+        model,
+        optimizer,
+        position,
+        root,
+    })
+}
+
+/// The position recorded in checkpoint directory `dir`.
+fn position_in(dir: &Path) -> Result<Position> {
     let position_path = dir.join("position.json");
     let position_text =
         read_text_at_most(&position_path, MAX_JSON_BYTES, "a checkpoint's position")?;
-    let position: Position = serde_json::from_str(&position_text)
-        .map_err(|e| unreadable(&position_path, "checkpoint position", e))?;
+    serde_json::from_str(&position_text)
+        .map_err(|e| unreadable(&position_path, "checkpoint position", e))
+}
+
+/// The model and optimizer state of checkpoint directory `dir`, each checked
+/// against the run's architecture before it is read.
+fn read_weights(
+    dir: &Path,
+    config: &TrainConfig,
+    device: &Device,
+) -> Result<(LeNet, OptimizerRecord)> {
     let model_path = dir.join("model.bpk");
     let architecture = &config.model.architecture;
     let record = ModuleRecord::from_bytes(read_burnpack(&model_path, architecture, 1)?)
@@ -296,11 +364,5 @@ pub(crate) fn read(path: &Path, device: &Device) -> Result<Restored> {
     let optimizer_path = dir.join("optimizer.bpk");
     let optimizer = OptimizerRecord::from_bytes(read_burnpack(&optimizer_path, architecture, 2)?)
         .map_err(|e| unreadable(&optimizer_path, "optimizer state", e))?;
-    Ok(Restored {
-        config,
-        model,
-        optimizer,
-        position,
-        root,
-    })
+    Ok((model, optimizer))
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::config::Config;
+use burn::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Normalization;
@@ -90,17 +91,15 @@ pub struct Augmentation {
     pub min_ink: f32,
 }
 
-impl Augmentation {
-    /// Fields added after runs were first saved, with the values that give the
-    /// distortions of the runs saved before them (none of these kinds);
-    /// [`TrainConfig::from_file`] fills them in, so such a run resumes exactly.
-    pub const ADDED_FIELDS: [(&str, f32); 4] = [
-        ("max_warp", 0.0),
-        ("max_stroke_change", 0.0),
-        ("max_blur", 0.0),
-        ("min_ink", 1.0),
-    ];
-}
+/// [`Augmentation`]'s fields added after runs were first saved, with the values
+/// that give the distortions of the runs saved before them (none of these kinds);
+/// [`TrainConfig::from_file`] fills them in, so such a run resumes exactly.
+const AUGMENTATION_ADDED: [(&str, f32); 4] = [
+    ("max_warp", 0.0),
+    ("max_stroke_change", 0.0),
+    ("max_blur", 0.0),
+    ("min_ink", 1.0),
+];
 
 /// A named set of training settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -135,7 +134,7 @@ impl Recipe {
     ///
     /// let config = Recipe::Tutorial.config(Architecture::LENET5);
     /// assert_eq!((config.epochs, config.batch_size, config.learning_rate), (10, 64, 1e-3));
-    /// assert_eq!(config.adam_epsilon, 1e-8);
+    /// assert_eq!(config.adam_epsilon(), 1e-8);
     /// ```
     pub fn config(self, architecture: Architecture) -> TrainConfig {
         let base = TrainConfig::new(LeNetConfig::new(architecture));
@@ -177,8 +176,10 @@ impl FromStr for Recipe {
     }
 }
 
-/// Everything a training run needs to be repeated exactly; saved as
-/// `config.json` next to every checkpoint.
+/// The recipe of a training run: the network, the optimizer and every
+/// hyper-parameter — what it needs to be repeated exactly; saved as `config.json`
+/// next to every checkpoint. How the run is carried out (where it writes, how
+/// often it reports) is [`RunOptions`](crate::train::RunOptions).
 ///
 /// ```
 /// use lenet::Architecture;
@@ -207,9 +208,11 @@ pub struct TrainConfig {
     /// Adam's base learning rate.
     #[config(default = 1e-3)]
     pub learning_rate: f64,
-    /// Adam's epsilon: PyTorch's 1e-8 (Burn's own default is 1e-5).
-    #[config(default = 1e-8)]
-    pub adam_epsilon: f32,
+    /// Adam's settings: Burn's, but with PyTorch's epsilon 1e-8 (Burn's own
+    /// default is 1e-5). The learning rate is [`learning_rate`](Self::learning_rate)
+    /// and its [`lr_schedule`](Self::lr_schedule).
+    #[config(default = "AdamConfig::new().with_epsilon(1e-8)")]
+    pub optimizer: AdamConfig,
     /// How the rate changes over the run.
     #[config(default = "LrSchedule::Constant")]
     pub lr_schedule: LrSchedule,
@@ -225,65 +228,20 @@ pub struct TrainConfig {
     /// Random distortions of training images, if any.
     #[config(default = "None")]
     pub augmentation: Option<Augmentation>,
-    /// Write a checkpoint every this many steps (0: only at the end of each epoch).
-    #[config(default = 0)]
-    pub checkpoint_every: usize,
-    /// Where checkpoints go (`<dir>/checkpoints/`); `None` writes none.
-    #[config(default = "None")]
-    pub output_dir: Option<String>,
-    /// Read the loss and accuracy back from the device and report the loss to
-    /// the observer every this many steps (0: at the end of each epoch only).
-    /// Between reads the steps do not wait for the device; see
-    /// [`StepReport::loss`](crate::train::StepReport::loss).
-    #[config(default = 100)]
-    pub log_every: usize,
     /// Train on the first `n` training images only (quick runs, tests).
     #[config(default = "None")]
     pub limit_train: Option<usize>,
     /// Batch size for evaluation (no gradients, so larger is faster).
     #[config(default = 1000)]
     pub eval_batch_size: usize,
-    /// Flush subnormal floats to zero on every thread while training
-    /// ([`FlushSubnormals`](crate::subnormals::FlushSubnormals)): on CPUs where
-    /// each costs a microcode assist, Adam's moments of dead units otherwise slow
-    /// every epoch after the first. Changes no value above 1.2e-38.
-    #[config(default = true)]
-    pub flush_subnormals: bool,
-    /// Where the caller loaded the training data from, if it says (`train` does
-    /// not read it; it is saved with every checkpoint, so that a run resumed
-    /// later can find its data again: see [`checkpoint_config`](crate::train::checkpoint_config)).
-    #[config(default = "None")]
-    pub data_dir: Option<String>,
-    /// Upload the training and test images to the device once and gather each
-    /// batch there ([`DeviceSplit`](crate::data::DeviceSplit)) instead of
-    /// building batches on the host: `None` does so on every backend but Flex
-    /// and NdArray (a GPU, or a software Vulkan driver), where it saves a
-    /// transfer per step, and not on those two CPU backends, where it only costs
-    /// memory (docs/PERFORMANCE.md). A run with augmentation always distorts on
-    /// the host. Both give the same inputs, bit for bit.
-    #[config(default = "None")]
-    pub data_on_device: Option<bool>,
-    /// Run the model's conv stages on Flex as this crate's fused operation
-    /// (`Some(true)`) or as Burn's own layers (`Some(false)`: to measure what the
-    /// fused kernels gain); `None` takes the default for new models
-    /// ([`fused_kernels_by_default`](crate::model::fused_kernels_by_default)).
-    #[config(default = "None")]
-    pub fused_kernels: Option<bool>,
 }
 
 impl TrainConfig {
-    /// Fields added after checkpoints were first written, which
-    /// [`from_file`](Self::from_file) fills in when a file lacks them.
-    pub const ADDED_FIELDS: [&str; 4] = [
-        "flush_subnormals",
-        "data_dir",
-        "data_on_device",
-        "fused_kernels",
-    ];
-
     /// Reads a `config.json` written by [`Config::save`] — also one written by an
-    /// earlier version of this crate, without the fields added since
-    /// ([`ADDED_FIELDS`](Self::ADDED_FIELDS)): those take their defaults. Any other
+    /// earlier version of this crate: its `adam_epsilon` becomes the optimizer's
+    /// epsilon, augmentation fields added since take values that distort as it
+    /// did, and the run's plumbing it held (`output_dir`, `log_every`, …, now
+    /// [`RunOptions`](crate::train::RunOptions)) is left to those. Any other
     /// missing field is an error, so a file that is not a training config is
     /// never read as one. (Burn's `Config::load` refuses a file with any field
     /// missing.)
@@ -301,24 +259,32 @@ impl TrainConfig {
             "a training config",
         )?;
         let mut value: serde_json::Value = serde_json::from_str(&text).map_err(fail)?;
-        let defaults =
-            serde_json::to_value(TrainConfig::new(LeNetConfig::new(Architecture::LENET5)))
-                .expect("plain data serialises");
-        if let (Some(fields), serde_json::Value::Object(mut defaults)) =
-            (value.as_object_mut(), defaults)
-        {
-            for key in Self::ADDED_FIELDS {
-                if let Some(default) = defaults.remove(key) {
-                    fields.entry(key).or_insert(default);
-                }
+        if let Some(fields) = value.as_object_mut() {
+            if !fields.contains_key("optimizer")
+                && let Some(epsilon) = fields.get("adam_epsilon").and_then(|e| e.as_f64())
+            {
+                let optimizer = AdamConfig::new().with_epsilon(epsilon as f32);
+                fields.insert(
+                    "optimizer".into(),
+                    serde_json::to_value(optimizer).expect("plain data serialises"),
+                );
             }
             if let Some(serde_json::Value::Object(augmentation)) = fields.get_mut("augmentation") {
-                for (key, earlier) in Augmentation::ADDED_FIELDS {
+                for (key, earlier) in AUGMENTATION_ADDED {
                     augmentation.entry(key).or_insert(earlier.into());
                 }
             }
         }
         serde_json::from_value(value).map_err(fail)
+    }
+
+    /// Adam's epsilon, as the optimizer's config holds it.
+    pub fn adam_epsilon(&self) -> f32 {
+        // Burn's `AdamConfig` keeps its fields private; its saved form names them.
+        serde_json::to_value(&self.optimizer)
+            .ok()
+            .and_then(|v| v.get("epsilon").and_then(|e| e.as_f64()))
+            .map_or(f32::NAN, |e| e as f32)
     }
 
     /// Checks the settings make sense before anything is computed.
@@ -336,11 +302,9 @@ impl TrainConfig {
                 self.learning_rate
             ));
         }
-        if !(self.adam_epsilon.is_finite() && self.adam_epsilon > 0.0) {
-            return fail(format!(
-                "adam epsilon must be positive, got {}",
-                self.adam_epsilon
-            ));
+        let epsilon = self.adam_epsilon();
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return fail(format!("adam epsilon must be positive, got {epsilon}"));
         }
         if self.limit_train == Some(0) {
             return fail("the training-image limit must be at least 1".into());

@@ -26,6 +26,7 @@ use super::checkpoint::{self, Position};
 use super::config::TrainConfig;
 use super::history::{EpochRecord, History};
 use super::observer::{StepReport, TrainObserver};
+use super::options::{RUN_FILE, RunOptions};
 use super::step::{PendingStep, Stepper, read_steps};
 use crate::atomic_file::write_atomic;
 use crate::data::{DeviceSplit, IMAGE_PIXELS, Mnist, MnistBatch, MnistBatcher, MnistSplit};
@@ -40,8 +41,10 @@ use crate::{Error, Result};
 pub struct Trained {
     /// The trained model (without autodiff), on the training device.
     pub model: LeNet,
-    /// The configuration it was trained with.
+    /// The recipe it was trained with.
     pub config: TrainConfig,
+    /// How the run was carried out.
+    pub options: RunOptions,
     /// One record per epoch.
     pub history: History,
     /// The final evaluation on the test set.
@@ -134,6 +137,7 @@ impl Trained {
     pub fn load(dir: &Path, test: &MnistSplit, device: &Device) -> Result<Self> {
         let saved = crate::SavedModel::load(&dir.join("model.bpk"), None, device)?;
         let config = TrainConfig::from_file(&dir.join("config.json"))?;
+        let options = RunOptions::saved_in(dir)?;
         let history_path = dir.join("history.json");
         let history: History = serde_json::from_slice(&crate::read_limit::read_at_most(
             &history_path,
@@ -158,13 +162,14 @@ impl Trained {
         Ok(Self {
             model: saved.model,
             config,
+            options,
             history,
             evaluation,
         })
     }
 
     /// Writes `model.bpk`, `model.safetensors` (PyTorch's key names), `config.json`,
-    /// `history.json`, `history.csv`, `evaluation.json` and `metrics.json` into
+    /// `run.json` (the options, without `output_dir`), `history.json`, `history.csv`, `evaluation.json` and `metrics.json` into
     /// `dir`, each atomically.
     pub fn save(&self, dir: &Path, device: &str) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -172,6 +177,7 @@ impl Trained {
         self.model
             .save_safetensors_with(&dir.join("model.safetensors"), self.config.normalization)?;
         write_atomic(&dir.join("config.json"), self.config.to_string().as_bytes())?;
+        write_atomic(&dir.join(RUN_FILE), self.options.to_saved_json().as_bytes())?;
         write_atomic(&dir.join("history.json"), to_json(&self.history).as_bytes())?;
         write_atomic(&dir.join("history.csv"), self.history.to_csv().as_bytes())?;
         write_atomic(
@@ -189,7 +195,8 @@ fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises")
 }
 
-/// Trains a new model on `device` as `config` says, evaluating on `data.test`
+/// Trains a new model on `device` as `config` says, carried out as `options`
+/// say (where checkpoints go, how often it reports), evaluating on `data.test`
 /// after every epoch.
 ///
 /// It changes nothing process-wide: call
@@ -198,22 +205,24 @@ fn to_json(value: &impl Serialize) -> String {
 /// runs, subnormal floats are flushed to zero
 /// on the calling thread and rayon's workers, and put back on return
 /// ([`FlushSubnormals`](crate::subnormals::FlushSubnormals); off with
-/// `config.flush_subnormals = false`).
+/// `options.flush_subnormals = false`).
 ///
 /// ```no_run
 /// use lenet::data::Mnist;
-/// use lenet::train::{Recipe, Silent};
+/// use lenet::train::{Recipe, RunOptions, Silent};
 /// use lenet::Architecture;
 ///
 /// let device = lenet::device("auto")?;
 /// let mnist = Mnist::load("data/mnist".as_ref())?;
 /// let config = Recipe::Tutorial.config(Architecture::LENET5);
-/// let trained = lenet::train(&config, &mnist, &device, &mut Silent)?;
+/// let options = RunOptions::new().with_output_dir(Some("runs/lenet5".into()));
+/// let trained = lenet::train(&config, &options, &mnist, &device, &mut Silent)?;
 /// println!("{:.2}%", 100.0 * trained.evaluation.accuracy);
 /// # Ok::<(), lenet::Error>(())
 /// ```
 pub fn train(
     config: &TrainConfig,
+    options: &RunOptions,
     data: &Mnist,
     device: &Device,
     observer: &mut dyn TrainObserver,
@@ -222,12 +231,13 @@ pub fn train(
     let autodiff = device.clone().autodiff();
     let model = config.model.init_seeded(&autodiff, config.seed);
     let optimizer = adam(config);
-    let root = config
+    let root = options
         .output_dir
         .as_ref()
-        .map(|dir| Path::new(dir).join("checkpoints"));
+        .map(|dir| dir.join("checkpoints"));
     Run {
         config: config.clone(),
+        options: options.clone(),
         data,
         device,
         root,
@@ -236,7 +246,8 @@ pub fn train(
 }
 
 /// Continues the run whose checkpoint `path` names (a run's output directory,
-/// its `checkpoints/`, or one `step-*` directory), with its saved settings.
+/// its `checkpoints/`, or one `step-*` directory), with its saved recipe and
+/// options, writing new checkpoints beside it.
 /// The result equals that of the run never interrupted.
 pub fn resume(
     path: &Path,
@@ -250,6 +261,7 @@ pub fn resume(
     let optimizer = adam(&restored.config).load_record(restored.optimizer);
     Run {
         config: restored.config,
+        options: restored.options,
         data,
         device,
         root: Some(restored.root),
@@ -258,13 +270,12 @@ pub fn resume(
 }
 
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
-    burn::optim::AdamConfig::new()
-        .with_epsilon(config.adam_epsilon)
-        .init()
+    config.optimizer.init()
 }
 
 struct Run<'a> {
     config: TrainConfig,
+    options: RunOptions,
     data: &'a Mnist,
     device: &'a Device,
     root: Option<PathBuf>,
@@ -284,7 +295,7 @@ impl Run<'_> {
         // SAFETY: a training step's results do not depend on how a subnormal
         // constant would be folded at compile time (see `subnormals`).
         let _flush = self
-            .config
+            .options
             .flush_subnormals
             .then(|| unsafe { crate::subnormals::FlushSubnormals::enable() });
         let config = &self.config;
@@ -295,7 +306,7 @@ impl Run<'_> {
             .min(self.data.train.len());
         let steps_per_epoch = train_len.div_ceil(config.batch_size);
         let total_steps = steps_per_epoch * config.epochs;
-        let model = match config.fused_kernels {
+        let model = match self.options.fused_kernels {
             Some(on) => model.with_fused_kernels(on),
             None => model,
         };
@@ -372,8 +383,8 @@ impl Run<'_> {
                 );
                 pos.next_batch += 1;
                 pos.global_step += 1;
-                let is_log_step =
-                    config.log_every > 0 && pos.next_batch.is_multiple_of(config.log_every);
+                let is_log_step = self.options.log_every > 0
+                    && pos.next_batch.is_multiple_of(self.options.log_every);
                 let loss = if is_log_step || pos.next_batch == steps_per_epoch {
                     unread.read(&mut pos)?
                 } else {
@@ -397,12 +408,14 @@ impl Run<'_> {
                 }
                 let stop = observer.should_stop();
                 stop_at_epoch_end |= stop;
-                let due = config.checkpoint_every > 0
-                    && pos.global_step.is_multiple_of(config.checkpoint_every)
+                let due = self.options.checkpoint_every > 0
+                    && pos
+                        .global_step
+                        .is_multiple_of(self.options.checkpoint_every)
                     && self.root.is_some();
                 if (due || stop) && pos.next_batch < steps_per_epoch {
                     unread.read(&mut pos)?;
-                    pos.epoch_seconds += started.elapsed().as_secs_f64();
+                    pos.sums.seconds += started.elapsed().as_secs_f64();
                     started = Instant::now();
                     let checkpoint =
                         self.checkpoint(stepper.model(), stepper.optimizer(), &pos, observer)?;
@@ -414,39 +427,10 @@ impl Run<'_> {
                     }
                 }
             }
-            pos.epoch_seconds += started.elapsed().as_secs_f64();
-
+            pos.sums.seconds += started.elapsed().as_secs_f64();
             let valid = stepper.model().valid();
-            let eval_started = Instant::now();
-            let test = self.evaluate(&valid, on_device.as_ref());
-            let eval_seconds = eval_started.elapsed().as_secs_f64();
-            let seen = pos.epoch_seen.max(1) as f64;
-            let record = EpochRecord {
-                epoch: pos.epoch + 1,
-                train_loss: pos.epoch_loss_sum / seen,
-                train_accuracy: pos.epoch_correct as f64 / seen,
-                test_loss: test.loss,
-                test_accuracy: test.accuracy,
-                learning_rate: config.lr_schedule.rate(
-                    config.learning_rate,
-                    pos.global_step.saturating_sub(1),
-                    total_steps,
-                ),
-                train_seconds: pos.epoch_seconds,
-                samples_per_sec: seen / pos.epoch_seconds.max(1e-9),
-                eval_seconds,
-                device_reads: pos.epoch_device_reads,
-            };
-            observer.on_epoch_end(&record);
-            pos.history.epochs.push(record);
-            final_test = Some(test);
-            pos.epoch += 1;
-            pos.next_batch = 0;
-            pos.epoch_loss_sum = 0.0;
-            pos.epoch_correct = 0;
-            pos.epoch_seen = 0;
-            pos.epoch_seconds = 0.0;
-            pos.epoch_device_reads = 0;
+            final_test =
+                Some(self.close_epoch(&valid, &mut pos, total_steps, on_device.as_ref(), observer));
             let checkpoint =
                 self.checkpoint(stepper.model(), stepper.optimizer(), &pos, observer)?;
             if pos.epoch < config.epochs && stop_at_epoch_end {
@@ -463,18 +447,58 @@ impl Run<'_> {
         Ok(Trained {
             model,
             config: self.config.clone(),
+            options: self.options.clone(),
             history: pos.history,
             evaluation,
         })
     }
 
-    /// Whether the splits go to the device once (see `TrainConfig::data_on_device`).
+    /// The epoch that just ended: evaluated on the test images, its record
+    /// (from the epoch's sums) handed to the observer and kept in the history,
+    /// and the position moved to the next epoch's start. The evaluation.
+    fn close_epoch(
+        &self,
+        model: &LeNet,
+        pos: &mut Position,
+        total_steps: usize,
+        on_device: Option<&OnDevice>,
+        observer: &mut dyn TrainObserver,
+    ) -> Evaluation {
+        let config = &self.config;
+        let eval_started = Instant::now();
+        let test = self.evaluate(model, on_device);
+        let sums = std::mem::take(&mut pos.sums);
+        let seen = sums.seen.max(1) as f64;
+        let record = EpochRecord {
+            epoch: pos.epoch + 1,
+            train_loss: sums.loss_sum / seen,
+            train_accuracy: sums.correct as f64 / seen,
+            test_loss: test.loss,
+            test_accuracy: test.accuracy,
+            learning_rate: config.lr_schedule.rate(
+                config.learning_rate,
+                pos.global_step.saturating_sub(1),
+                total_steps,
+            ),
+            train_seconds: sums.seconds,
+            samples_per_sec: seen / sums.seconds.max(1e-9),
+            eval_seconds: eval_started.elapsed().as_secs_f64(),
+            device_reads: sums.device_reads,
+        };
+        observer.on_epoch_end(&record);
+        pos.history.epochs.push(record);
+        pos.epoch += 1;
+        pos.next_batch = 0;
+        test
+    }
+
+    /// Whether the splits go to the device once (see `RunOptions::data_on_device`).
     fn data_on_device(&self) -> bool {
         self.config.augmentation.is_none()
             && !self.data.train.is_empty()
             && !self.data.test.is_empty()
             && self
-                .config
+                .options
                 .data_on_device
                 .unwrap_or_else(|| !crate::device::computes_on_host(self.device))
     }
@@ -486,7 +510,7 @@ impl Run<'_> {
                 model,
                 self.data.test.labels(),
                 config.eval_batch_size,
-                config.flush_subnormals,
+                self.options.flush_subnormals,
                 |range| data.test.range(range),
             ),
             None => evaluate_flushing(
@@ -495,7 +519,7 @@ impl Run<'_> {
                 config.normalization,
                 config.eval_batch_size,
                 self.device,
-                config.flush_subnormals,
+                self.options.flush_subnormals,
             ),
         }
     }
@@ -510,7 +534,7 @@ impl Run<'_> {
         let Some(root) = &self.root else {
             return Ok(None);
         };
-        let dir = checkpoint::write(root, model, optimizer, &self.config, pos)?;
+        let dir = checkpoint::write(root, model, optimizer, &self.config, &self.options, pos)?;
         observer.on_checkpoint(&dir);
         Ok(Some(dir))
     }
@@ -579,7 +603,7 @@ impl Unread {
             Tensor::cat(std::mem::take(&mut self.losses), 0),
             Tensor::cat(std::mem::take(&mut self.correct), 0),
         );
-        pos.epoch_device_reads += 1;
+        pos.sums.device_reads += 1;
         for ((step, &loss), &correct) in self.steps.drain(..).zip(&losses).zip(&correct) {
             if !loss.is_finite() {
                 return Err(Error::Diverged {
@@ -590,9 +614,9 @@ impl Unread {
                     suggested: step.learning_rate / 10.0,
                 });
             }
-            pos.epoch_loss_sum += loss * step.images as f64;
-            pos.epoch_correct += correct as u64;
-            pos.epoch_seen += step.images as u64;
+            pos.sums.loss_sum += loss * step.images as f64;
+            pos.sums.correct += correct as u64;
+            pos.sums.seen += step.images as u64;
         }
         Ok(losses.last().copied())
     }

@@ -7,7 +7,6 @@ use image::RgbImage;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::lesson::LineData;
 use crate::{Error, Result};
 
 pub(crate) const FONT: &str = "sans-serif";
@@ -57,15 +56,15 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
-/// The data as points, with each `(label, w, b)` line drawn across them.
-pub fn line_fit_plot(data: &LineData, lines: &[(&str, f64, f64)]) -> Result<RgbImage> {
+/// The points `(x[i], y[i])`, with each `(label, w, b)` line drawn across them.
+pub fn line_fit_plot(x: &[f64], y: &[f64], lines: &[(&str, f64, f64)]) -> Result<RgbImage> {
     render((800, 560), |root| {
         let fold = |v: &[f64]| {
             v.iter()
                 .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)))
         };
-        let (x0, x1) = fold(&data.x);
-        let (y0, y1) = fold(&data.y);
+        let (x0, x1) = fold(x);
+        let (y0, y1) = fold(y);
         let mut chart = ChartBuilder::on(root)
             .caption("Data and fitted lines", (FONT, 26))
             .margin(16)
@@ -82,9 +81,8 @@ pub fn line_fit_plot(data: &LineData, lines: &[(&str, f64, f64)]) -> Result<RgbI
             .map_err(plot_error)?;
         chart
             .draw_series(
-                data.x
-                    .iter()
-                    .zip(&data.y)
+                x.iter()
+                    .zip(y)
                     .map(|(&x, &y)| Circle::new((x, y), 3, RGBColor(90, 90, 90).filled())),
             )
             .map_err(plot_error)?
@@ -166,9 +164,10 @@ pub fn log_curves(title: &str, y_label: &str, series: &[(&str, &[f64])]) -> Resu
     })
 }
 
-/// J(w, b) as a heat map of log J over the plane, with the descent's path on top.
+/// A cost J(w, b) (`cost`) as a heat map of log J over the plane, with the
+/// descent's path on top.
 pub fn cost_landscape(
-    data: &LineData,
+    cost: impl Fn(f64, f64) -> f64,
     path: &[(f64, f64)],
     optimum: (f64, f64),
 ) -> Result<RgbImage> {
@@ -198,7 +197,7 @@ pub fn cost_landscape(
             (wr.end - wr.start) / cells as f64,
             (br.end - br.start) / cells as f64,
         );
-        let log_cost = |w: f64, b: f64| data.cost(w, b).max(1e-12).ln();
+        let log_cost = |w: f64, b: f64| cost(w, b).max(1e-12).ln();
         let mut grid = Vec::with_capacity(cells * cells);
         for i in 0..cells {
             for j in 0..cells {

@@ -48,7 +48,14 @@ pub fn every_thread_flushes_while_training_and_none_after() {
     pool.install(|| {
         assert!(!subnormals::flushing());
         let mut observer = CheckModes::default();
-        lenet::train(&config, &data, &device, &mut observer).unwrap();
+        lenet::train(
+            &config,
+            &lenet::RunOptions::new(),
+            &data,
+            &device,
+            &mut observer,
+        )
+        .unwrap();
         assert_eq!(observer.steps, 4);
         assert!(observer.all_flushing, "a thread computed without the mode");
         assert!(!subnormals::flushing(), "the caller's mode is back");
@@ -57,8 +64,8 @@ pub fn every_thread_flushes_while_training_and_none_after() {
 
         // And off when the config says so.
         let mut observer = CheckModes::default();
-        let off = config.clone().with_flush_subnormals(false);
-        lenet::train(&off, &data, &device, &mut observer).unwrap();
+        let off = lenet::RunOptions::new().with_flush_subnormals(false);
+        lenet::train(&config, &off, &data, &device, &mut observer).unwrap();
         assert!(
             !observer.any_flushing,
             "a thread flushed with the setting off"

@@ -218,7 +218,7 @@ fn one_epoch_on_every_backend_reaches_flexs_accuracy() {
     let mut reference: Option<f64> = None;
     for (backend, device) in support::every_backend(test_name) {
         let started = std::time::Instant::now();
-        let trained = lenet::train(&config, &data, &device, &mut lenet::train::Silent).unwrap();
+        let trained = support::train(&config, &data, &device).unwrap();
         let accuracy = trained.evaluation.accuracy;
         assert_eq!(trained.history.epochs[0].device_reads, 1, "{backend}");
         eprintln!(

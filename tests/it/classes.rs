@@ -65,7 +65,7 @@ fn heads_of_26_and_47_classes_train_evaluate_save_and_predict() {
 
         // A ten-class network does not fit the data: said before any step.
         let ten = Recipe::Tutorial.config(Architecture::LENET5);
-        let error = lenet::train(&ten, &data, &device, &mut Silent)
+        let error = support::train(&ten, &data, &device)
             .unwrap_err()
             .to_string();
         assert!(error.contains(&format!("fc{classes}")), "{error}");
@@ -74,8 +74,8 @@ fn heads_of_26_and_47_classes_train_evaluate_save_and_predict() {
         let mut config = Recipe::Tutorial.config(spec).with_seed(0).with_epochs(8);
         config.learning_rate = 1e-2;
         let out = tempfile::tempdir().unwrap();
-        config.output_dir = Some(out.path().display().to_string());
-        let trained = lenet::train(&config, &data, &device, &mut Silent).unwrap();
+        let options = lenet::RunOptions::new().with_output_dir(Some(out.path().to_path_buf()));
+        let trained = lenet::train(&config, &options, &data, &device, &mut Silent).unwrap();
         let evaluation = &trained.evaluation;
         assert_eq!(evaluation.per_class.len(), classes);
         assert_eq!(evaluation.confusion.len(), classes);

@@ -9,7 +9,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, TensorData};
 use lenet::data::Mnist;
 use lenet::explain::{Explainer, Heatmap, Occlusion};
-use lenet::train::{Recipe, Silent};
+use lenet::train::Recipe;
 use lenet::{Architecture, LeNet, LeNetConfig, NoTap};
 
 /// A "7"-like stroke in [0, 1].
@@ -198,7 +198,7 @@ fn explanations_are_faithful_on_real_mnist() {
     let mut config = Recipe::Tutorial.config(Architecture::LENET5).with_seed(0);
     config.epochs = 1;
     config.limit_train = Some(12_000);
-    let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
+    let trained = support::train(&config, &mnist, &device).unwrap();
     let normalization = config.normalization;
     let explainer = Explainer::for_normalization(&trained.model, normalization);
     let background = explainer.background();

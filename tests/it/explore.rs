@@ -13,7 +13,7 @@ use std::time::Duration;
 use lenet::data::Mnist;
 use lenet::explore::{App, NamedModel, ServeOptions};
 use lenet::predict::{Preprocess, decode, predict, prepare_image};
-use lenet::train::{Recipe, Silent};
+use lenet::train::Recipe;
 use lenet::{Architecture, SavedModel};
 use serde_json::Value;
 
@@ -36,7 +36,7 @@ fn served() -> Option<&'static Served> {
                 .into_iter()
                 .map(|architecture| {
                     let config = Recipe::Tutorial.config(architecture).with_epochs(1);
-                    let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
+                    let trained = support::train(&config, &mnist, &device).unwrap();
                     SavedModel::new(trained.model, config.normalization)
                 })
                 .collect();

@@ -16,6 +16,7 @@ mod features;
 mod fused_stage;
 mod hostile_files;
 mod idx;
+mod layering;
 mod model;
 mod pytorch_parity;
 mod real_mnist;
@@ -47,7 +48,7 @@ mod fuzz_corpus;
 mod lab;
 #[cfg(all(feature = "download", feature = "learner"))]
 mod learner;
-#[cfg(all(feature = "download", feature = "report"))]
+#[cfg(all(feature = "download", feature = "report", feature = "tutorial"))]
 mod lesson;
 #[cfg(all(feature = "download", feature = "report"))]
 mod predict;

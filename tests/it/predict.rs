@@ -12,7 +12,7 @@ use lenet::data::{Mnist, MnistBatcher, Normalization};
 use lenet::predict::{
     PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file, read_rate,
 };
-use lenet::train::{Recipe, Silent};
+use lenet::train::Recipe;
 use lenet::{Architecture, Error, SavedModel};
 
 /// A LeNet5 trained for one epoch on real MNIST, shared by the tests here.
@@ -24,7 +24,7 @@ fn trained() -> Option<&'static (SavedModel, Mnist)> {
             let mnist = Mnist::load(&dir).unwrap();
             let device = lenet::device("flex").unwrap();
             let config = Recipe::Tutorial.config(Architecture::LENET5).with_epochs(1);
-            let trained = lenet::train(&config, &mnist, &device, &mut Silent).unwrap();
+            let trained = support::train(&config, &mnist, &device).unwrap();
             Some((SavedModel::new(trained.model, Normalization::None), mnist))
         })
         .as_ref()
@@ -305,6 +305,7 @@ fn mnist_stroke_width_is_what_the_preprocessing_aims_for() {
 /// MNIST test digits redrawn with a thin pen and on the canvas read nearly as
 /// well as the originals, and the stroke-width step is what makes the pen
 /// strokes readable.
+#[cfg(feature = "tutorial")]
 #[test]
 fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
     use lenet::predict::{LookalikeStyle, decode, lookalike};

@@ -326,8 +326,8 @@ fn spec_and_names_are_the_same_values() {
 
 #[test]
 fn the_sweep_grid_is_every_depth_width_and_kernel() {
-    use lenet::compare::Grid;
-    let all = Grid::default().architectures().unwrap();
+    use lenet::compare::Sweep;
+    let all = Sweep::default().architectures().unwrap();
     assert_eq!(all.len(), 24);
     let distinct: std::collections::HashSet<&Architecture> = all.iter().collect();
     assert_eq!(distinct.len(), 24, "no two alike");
@@ -344,17 +344,17 @@ fn the_sweep_grid_is_every_depth_width_and_kernel() {
         .unwrap();
     assert_eq!(flatten.input_shape, vec![128, 1, 1]);
     for bad in [
-        Grid {
+        Sweep {
             depths: vec![5],
-            ..Grid::default()
+            ..Sweep::default()
         },
-        Grid {
+        Sweep {
             kernels: vec![4],
-            ..Grid::default()
+            ..Sweep::default()
         },
-        Grid {
+        Sweep {
             widths: vec![0.0],
-            ..Grid::default()
+            ..Sweep::default()
         },
     ] {
         assert!(bad.architectures().is_err(), "{bad:?}");

@@ -13,14 +13,17 @@ use burn::tensor::Device;
 use super::events::{Channel, Observer, RunEvent};
 use super::runs::{LabRecord, RunState, write_record};
 use crate::data::{Mnist, MnistBatcher};
-use crate::train::TrainConfig;
+use crate::train::{RunOptions, TrainConfig};
 use crate::{Error, Result};
 
 /// How a job starts its run.
 #[derive(Debug, Clone)]
 pub(crate) enum Start {
-    /// From the beginning, with these settings.
-    Fresh(Box<TrainConfig>),
+    /// From the beginning, with this recipe and these options.
+    Fresh {
+        config: Box<TrainConfig>,
+        options: RunOptions,
+    },
     /// From the run's newest checkpoint.
     Resume,
 }
@@ -258,15 +261,16 @@ impl Jobs {
                     )
                 }
             };
-            // The record first: a page told `done` finds the run done.
-            if let Err(e) = write_record(&job.dir, &record) {
-                channel.publish(RunEvent::Failed {
-                    error: e.full_message(),
-                });
-            } else {
-                channel.publish(event);
-            }
+            // The record first, and the job no longer running: a page told
+            // `done` or `stopped` finds the run so.
+            let written = write_record(&job.dir, &record);
             self.state().running = None;
+            match written {
+                Ok(()) => channel.publish(event),
+                Err(e) => channel.publish(RunEvent::Failed {
+                    error: e.full_message(),
+                }),
+            }
         }
     }
 }
@@ -281,17 +285,21 @@ fn run(trainer: &Trainer, job: &Job, stop: Arc<AtomicBool>, channel: &Arc<Channe
         },
     )?;
     let config = match &job.start {
-        Start::Fresh(config) => (**config).clone(),
-        Start::Resume => crate::train::checkpoint_config(&job.dir)?,
+        Start::Fresh { config, .. } => (**config).clone(),
+        Start::Resume => crate::train::Checkpoint::find(&job.dir)?.config,
     };
     let probe_input = MnistBatcher::new(config.normalization)
         .batch_from_split(&trainer.data.test, &[0], &trainer.device)
         .images;
     let mut observer = Observer::new(Arc::clone(channel), stop, probe_input, config.batch_size);
     let trained = match &job.start {
-        Start::Fresh(config) => {
-            crate::train(config, &trainer.data, &trainer.device, &mut observer)?
-        }
+        Start::Fresh { config, options } => crate::train(
+            config,
+            options,
+            &trainer.data,
+            &trainer.device,
+            &mut observer,
+        )?,
         Start::Resume => {
             crate::train::resume(&job.dir, &trainer.data, &trainer.device, &mut observer)?
         }

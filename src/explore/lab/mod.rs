@@ -17,7 +17,7 @@ pub(crate) use routes::routes;
 pub use runs::{RunInfo, RunState};
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
@@ -27,7 +27,7 @@ use super::api::ApiError;
 use super::{NamedModel, Served};
 use crate::compare::{CompareRun, Comparison, ModelResults, PairComparison};
 use crate::data::Mnist;
-use crate::train::{History, Recipe, Trained};
+use crate::train::{History, Recipe, RunOptions, Trained};
 use crate::{Architecture, Error, Result, SavedModel, Summary};
 use jobs::{Jobs, Refused, Start, Trainer};
 use runs::{Runs, run_config};
@@ -266,22 +266,21 @@ impl Lab {
         }
         config.epochs = epochs;
         config.limit_train = request.limit;
-        config.checkpoint_every = 250;
-        config.log_every = 10;
-        config.data_dir = Some(self.data_dir.to_string_lossy().into_owned());
         let mut started = Vec::new();
         for &seed in &request.seeds {
             let (id, dir) = self
                 .runs
                 .create(&architecture, seed)
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
-            let run = config
-                .clone()
-                .with_seed(seed)
-                .with_output_dir(Some(dir.to_string_lossy().into_owned()));
+            let run = config.clone().with_seed(seed);
             crate::write_atomic(&dir.join("config.json"), run.to_string().as_bytes())
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
-            self.enqueue(&id, dir, Start::Fresh(Box::new(run)))?;
+            let options = self.run_options(&dir);
+            let start = Start::Fresh {
+                config: Box::new(run),
+                options,
+            };
+            self.enqueue(&id, dir, start)?;
             started.push(self.info(&id)?);
         }
         Ok(RunList { runs: started })
@@ -303,6 +302,17 @@ impl Lab {
         self.info(id)
     }
 
+    /// How the lab carries out a run in `dir`: checkpoints there every 250 steps
+    /// (a stop loses little), the loss read every 10 steps (the live curve), and
+    /// the data's directory recorded.
+    fn run_options(&self, dir: &Path) -> RunOptions {
+        RunOptions::new()
+            .with_output_dir(Some(dir.to_path_buf()))
+            .with_checkpoint_every(250)
+            .with_log_every(10)
+            .with_data_dir(Some(self.data_dir.clone()))
+    }
+
     /// `POST /api/runs/{id}/resume`: from its newest checkpoint (or from the
     /// start, when it stopped before its first).
     pub(crate) fn resume(&self, id: &str) -> Result<RunInfo, ApiError> {
@@ -317,11 +327,14 @@ impl Lab {
                 format!("run `{id}` is {:?}: nothing to resume", info.state).to_lowercase(),
             ));
         }
-        let start = if crate::train::completed_epochs(&dir).is_some() {
+        let start = if crate::train::Checkpoint::find(&dir).is_ok() {
             Start::Resume
         } else {
             let config = run_config(&dir).map_err(|e| ApiError::new(500, e.full_message()))?;
-            Start::Fresh(Box::new(config))
+            Start::Fresh {
+                config: Box::new(config),
+                options: self.run_options(&dir),
+            }
         };
         self.forget(id);
         self.enqueue(id, dir, start)?;
@@ -410,9 +423,9 @@ impl Lab {
         if dir.join("model.bpk").is_file() {
             return Ok(dir.join("model.bpk"));
         }
-        let checkpoint = crate::train::newest_checkpoint(&dir)
-            .ok_or_else(|| ApiError::new(409, format!("run `{id}` has no weights yet")))?;
-        Ok(checkpoint.join("model.bpk"))
+        let checkpoint = crate::train::Checkpoint::find(&dir)
+            .map_err(|_| ApiError::new(409, format!("run `{id}` has no weights yet")))?;
+        Ok(checkpoint.dir.join("model.bpk"))
     }
 
     /// Run `id` as a column of the explorer: loaded once, again when its
@@ -518,7 +531,7 @@ impl Lab {
             .pairs()
             .into_iter()
             .map(|pair| ComparedPair {
-                verdict: crate::compare::verdict(&pair),
+                verdict: pair.verdict(),
                 pair,
             })
             .collect();

@@ -173,9 +173,9 @@ impl Runs {
             },
             (None, None, None) => RunState::Interrupted,
         };
-        let epochs_done = match crate::train::completed_epochs(&dir) {
-            Some(epoch) => epoch,
-            None => history.map_or(0, |h| h.epochs.len()),
+        let epochs_done = match crate::train::Checkpoint::find(&dir) {
+            Ok(checkpoint) => checkpoint.epochs_done,
+            Err(_) => history.map_or(0, |h| h.epochs.len()),
         };
         Ok(RunInfo {
             id: id.to_string(),
@@ -220,7 +220,7 @@ pub(crate) fn run_config(dir: &Path) -> Result<TrainConfig> {
     if config.is_file() {
         TrainConfig::from_file(&config)
     } else {
-        crate::train::checkpoint_config(dir)
+        crate::train::Checkpoint::find(dir).map(|checkpoint| checkpoint.config)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod backends;
 pub mod mnist;
 pub mod numbers;
 pub mod pictures;
+pub mod training;
 
 #[cfg(all(feature = "download", any(feature = "report", feature = "explore")))]
 pub mod chromium;
@@ -23,3 +24,4 @@ pub use examples::*;
 pub use mnist::*;
 pub use numbers::*;
 pub use pictures::*;
+pub use training::*;

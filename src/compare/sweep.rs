@@ -11,10 +11,10 @@ pub const BASE_CHANNELS: [usize; 4] = [6, 16, 32, 64];
 /// What to sweep: every combination of `depths` × `widths` × `kernels`.
 ///
 /// ```
-/// use lenet::compare::Grid;
+/// use lenet::compare::Sweep;
 ///
-/// let grid = Grid::default();
-/// let architectures = grid.architectures()?;
+/// let sweep = Sweep::default();
+/// let architectures = sweep.architectures()?;
 /// assert_eq!(architectures.len(), 4 * 3 * 2);
 /// assert_eq!(
 ///     architectures[0].spec(),
@@ -23,7 +23,7 @@ pub const BASE_CHANNELS: [usize; 4] = [6, 16, 32, 64];
 /// # Ok::<(), lenet::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Grid {
+pub struct Sweep {
     /// Numbers of conv stages (1–4: a 28×28 input halves four times to 1×1).
     pub depths: Vec<usize>,
     /// Channel multipliers of [`BASE_CHANNELS`] (rounded, at least 1).
@@ -32,7 +32,7 @@ pub struct Grid {
     pub kernels: Vec<usize>,
 }
 
-impl Default for Grid {
+impl Default for Sweep {
     /// Depth 1–4 × width ×½, ×1, ×2 × kernel 3, 5.
     fn default() -> Self {
         Self {
@@ -43,7 +43,7 @@ impl Default for Grid {
     }
 }
 
-impl Grid {
+impl Sweep {
     /// The architectures, depth first, then width, then kernel (each once, when
     /// two widths round to the same channel counts).
     pub fn architectures(&self) -> Result<Vec<Architecture>> {
