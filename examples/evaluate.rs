@@ -41,14 +41,14 @@ fn run(cli: Cli) -> lenet::Result<()> {
         let mut value = serde_json::to_value(&evaluation)
             .map_err(|e| lenet::Error::InvalidArgument(e.to_string()))?;
         value["model"] = architecture.name().into();
-        value["checkpoint"] = cli.model.checkpoint.to_string_lossy().into_owned().into();
+        value["checkpoint"] = cli.model.first().to_string_lossy().into_owned().into();
         value["test_accuracy"] = evaluation.accuracy.into();
         println!("{value}");
     } else {
         println!(
             "{} from {} on the MNIST test set\n\n{evaluation}",
             architecture.title(),
-            cli.model.checkpoint.display()
+            cli.model.first().display()
         );
     }
     Ok(())

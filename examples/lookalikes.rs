@@ -3,6 +3,7 @@
 //!
 //! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist
 //! cargo run --release --example lookalikes -- --checkpoint A.bpk --count 200 --save lookalikes/
+//! cargo run --release --example lookalikes -- --checkpoint s0/model.bpk --checkpoint s1/model.bpk --checkpoint s2/model.bpk
 //!
 //! Beside the MNIST writers' digits, the same styles are applied to printed
 //! digits (0–9 in 17 DejaVu faces, laid out like MNIST by the crate's own
@@ -12,13 +13,19 @@
 //! Each style is read three ways: the crate's preprocessing, the same without
 //! its stroke-width step, and the tutorial's. `--save DIR` also writes the
 //! pictures with a `labels.csv` per style, for `predict` and for looking at.
+//!
+//! With several checkpoints (models trained with other seeds, say) each cell is
+//! their mean ± standard deviation, and their ensemble's rate (probabilities
+//! averaged, as `predict` does with several checkpoints).
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use lenet::data::Split;
 use lenet::predict::{
-    LookalikeStyle, PreparedDigit, Preprocess, decode, lookalike, predict_batch, prepare_image,
+    LookalikeStyle, Prediction, PreparedDigit, Preprocess, decode, ensemble, lookalike,
+    predict_batch, prepare_image,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -52,7 +59,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: &Cli) -> lenet::Result<()> {
     common::warn_if_unoptimized();
-    let model = cli.model.load()?;
+    let models = cli.model.load_all()?;
     let recorded = cli.model.recorded_data_dir();
     let test = cli.data.load_split(Split::Test, recorded.as_deref())?;
     let count = cli.count.clamp(1, test.len());
@@ -68,7 +75,15 @@ fn run(cli: &Cli) -> lenet::Result<()> {
         ("tutorial", Preprocess::tutorial()),
     ];
     if !cli.json {
-        println!("{} test digits per style, seed {}", count, cli.seed);
+        println!(
+            "{} test digits per style, seed {}, {}",
+            count,
+            cli.seed,
+            match models.len() {
+                1 => "one model".to_string(),
+                n => format!("{n} models: mean ± sd over them (their ensemble's rate)"),
+            }
+        );
         println!(
             "| style | {} |",
             ways.iter()
@@ -82,6 +97,7 @@ fn run(cli: &Cli) -> lenet::Result<()> {
         .map(|i| (test.image(i).to_vec(), test.label(i)))
         .collect();
     let printed = printed_digits(count)?;
+    let mut clock = Clock::default();
     for (source, digits) in [("", &written), ("printed ", &printed)] {
         for style in LookalikeStyle::ALL {
             let name = format!("{source}{}", style.name());
@@ -93,38 +109,87 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             if let Some(dir) = &cli.save {
                 save(&dir.join(name.replace(' ', "-")), style, &pictures, digits)?;
             }
-            let rates: Vec<f64> = ways
+            let rates: Vec<Rates> = ways
                 .iter()
-                .map(|(_, options)| way_rate(&model, &pictures, digits, options))
+                .map(|(_, options)| read(&models, &pictures, digits, options, &mut clock))
                 .collect();
             if cli.json {
                 let by_way: serde_json::Map<_, _> = ways
                     .iter()
                     .zip(&rates)
-                    .map(|((way, _), rate)| (way.to_string(), json!(rate)))
+                    .map(|((way, _), rates)| (way.to_string(), rates.to_json()))
                     .collect();
                 println!(
                     "{}",
                     json!({"style": name, "count": count, "accuracy": by_way})
                 );
             } else {
-                let cells: Vec<String> =
-                    rates.iter().map(|r| format!("{:.1}%", 100.0 * r)).collect();
+                let cells: Vec<String> = rates.iter().map(Rates::cell).collect();
                 println!("| {name} | {} |", cells.join(" | "));
             }
         }
     }
+    let per_picture = |time: Duration| 1e3 * time.as_secs_f64() / clock.pictures.max(1) as f64;
+    eprintln!(
+        "per picture: preprocessing {:.3} ms, each model {:.3} ms (forward pass in batches)",
+        per_picture(clock.preparing),
+        per_picture(clock.predicting) / models.len() as f64
+    );
     Ok(())
 }
 
-/// The fraction of `pictures` read as their digit's label; a picture the
-/// preprocessing refuses counts as wrong.
-fn way_rate(
-    model: &lenet::SavedModel,
+/// Time spent preparing pictures and running the models, over how many pictures.
+#[derive(Default)]
+struct Clock {
+    preparing: Duration,
+    predicting: Duration,
+    pictures: usize,
+}
+
+/// One set read by each model and by their ensemble: fractions read right.
+struct Rates {
+    models: Vec<f64>,
+    ensemble: f64,
+}
+
+impl Rates {
+    fn mean_and_sd(&self) -> (f64, f64) {
+        let n = self.models.len() as f64;
+        let mean = self.models.iter().sum::<f64>() / n;
+        let variance =
+            self.models.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        (mean, variance.sqrt())
+    }
+
+    fn cell(&self) -> String {
+        if self.models.len() == 1 {
+            return format!("{:.1}%", 100.0 * self.ensemble);
+        }
+        let (mean, sd) = self.mean_and_sd();
+        format!(
+            "{:.1} ± {:.1}% ({:.1}%)",
+            100.0 * mean,
+            100.0 * sd,
+            100.0 * self.ensemble
+        )
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let (mean, sd) = self.mean_and_sd();
+        json!({"models": self.models, "mean": mean, "sd": sd, "ensemble": self.ensemble})
+    }
+}
+
+/// The fraction of `pictures` each model, and their ensemble, reads as their
+/// digit's label; a picture the preprocessing refuses counts as wrong.
+fn read(
+    models: &[lenet::SavedModel],
     pictures: &[Vec<u8>],
     digits: &[(Vec<u8>, u8)],
     options: &Preprocess,
-) -> f64 {
+    clock: &mut Clock,
+) -> Rates {
+    let started = Instant::now();
     let (prepared, labels): (Vec<PreparedDigit>, Vec<usize>) = pictures
         .par_iter()
         .zip(digits)
@@ -133,12 +198,23 @@ fn way_rate(
             Some((prepare_image(&picture, options).ok()?, usize::from(*label)))
         })
         .unzip();
-    let predictions = predict_batch(model, &prepared);
-    let right = predictions
-        .iter()
-        .zip(labels)
-        .filter(|(p, label)| p.reads(*label));
-    right.count() as f64 / pictures.len().max(1) as f64
+    clock.preparing += started.elapsed();
+    let started = Instant::now();
+    let each: Vec<Vec<Prediction>> = models.iter().map(|m| predict_batch(m, &prepared)).collect();
+    clock.predicting += started.elapsed();
+    clock.pictures += pictures.len();
+    let rate = |predictions: &[Prediction]| {
+        let right = predictions
+            .iter()
+            .zip(&labels)
+            .filter(|(p, label)| p.reads(**label));
+        right.count() as f64 / pictures.len().max(1) as f64
+    };
+    let ensemble = ensemble(&each).expect("the models read the same classes");
+    Rates {
+        models: each.iter().map(|p| rate(p)).collect(),
+        ensemble: rate(&ensemble),
+    }
 }
 
 /// `count` printed digits (cycling through 0–9 and the DejaVu faces), each

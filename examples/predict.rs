@@ -1,12 +1,13 @@
 //! Predicts your own pictures of handwritten digits.
 //!
 //! cargo run --release --example predict -- --checkpoint runs/train_mnist/model.bpk photo.jpg more_digits/
+//! cargo run --release --example predict -- --checkpoint A/model.bpk --checkpoint B/model.bpk photo.jpg
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use lenet::predict::{Prediction, PreparedDigit, Preprocess, predict_batch, prepare_image_file};
+use lenet::predict::{Prediction, PreparedDigit, Preprocess, predict_ensemble, prepare_image_file};
 use serde_json::json;
 
 mod common;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
 
 /// Returns the number of pictures that could not be read.
 fn run(cli: &Cli) -> lenet::Result<usize> {
-    let model = cli.model.load()?;
+    let models = cli.model.load_all()?;
     if let Some(dir) = &cli.save_preprocessed {
         common::create_out_dir(dir)?;
     }
@@ -70,7 +71,7 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
         }
     }
     let digits: Vec<PreparedDigit> = prepared.iter().map(|(_, d)| d.clone()).collect();
-    let predictions = predict_batch(&model, &digits);
+    let predictions = predict_ensemble(&models, &digits)?;
     for ((path, digit), prediction) in prepared.iter().zip(&predictions) {
         if let Some(dir) = &cli.save_preprocessed {
             let name = path.file_stem().unwrap_or_default().to_string_lossy();

@@ -27,6 +27,11 @@ struct Cli {
     /// Settings to start from: tutorial (Adam 1e-3, batch 64, 10 epochs) or improved.
     #[arg(long, default_value = "tutorial")]
     recipe: Recipe,
+    /// Start from the recipe in FILE instead (a config.json as runs write it, edited
+    /// at will: augmentation, schedule, optimizer, network); the flags below still
+    /// override it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["recipe", "model"])]
+    config: Option<PathBuf>,
     /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
@@ -39,9 +44,10 @@ struct Cli {
     /// Learning rate (default: the recipe's).
     #[arg(long)]
     lr: Option<f64>,
-    /// Seed for the initial weights, shuffling and augmentation.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed for the initial weights, shuffling and augmentation (default: the
+    /// recipe's, 0).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Train on the first N training images only (quick runs).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
@@ -96,11 +102,16 @@ fn run(cli: Cli) -> lenet::Result<()> {
         }
         None => {
             common::create_out_dir(&cli.out)?;
-            let mut config = cli
-                .recipe
-                .config(cli.model.clone())
-                .with_seed(cli.seed)
-                .with_limit_train(cli.limit);
+            let mut config = match &cli.config {
+                Some(file) => lenet::TrainConfig::from_file(file)?,
+                None => cli.recipe.config(cli.model.clone()),
+            };
+            if let Some(seed) = cli.seed {
+                config = config.with_seed(seed);
+            }
+            if cli.limit.is_some() {
+                config = config.with_limit_train(cli.limit);
+            }
             let options = RunOptions::new()
                 .with_checkpoint_every(cli.checkpoint_every)
                 .with_output_dir(Some(cli.out.clone()))
@@ -116,8 +127,8 @@ fn run(cli: Cli) -> lenet::Result<()> {
             }
             eprintln!(
                 "training {} ({} recipe) on {} for {} epochs, batch {}, lr {}, seed {}",
-                cli.model.title(),
-                cli.recipe,
+                config.model.architecture.title(),
+                config.recipe,
                 cli.device,
                 config.epochs,
                 config.batch_size,

@@ -75,18 +75,20 @@ impl Prediction {
     /// assert!(!broken.valid && broken.is_ambiguous());
     /// ```
     pub fn from_logits(logits: &[f32]) -> Self {
-        let valid = logits.iter().all(|l| l.is_finite());
-        if !valid {
-            return Self {
-                class: 0,
-                probabilities: vec![f32::NAN; logits.len()],
-                valid,
-            };
+        if !logits.iter().all(|l| l.is_finite()) {
+            return Self::from_probabilities(vec![f32::NAN; logits.len()]);
         }
         let softmax = Softmax::of(logits);
         let probabilities: Vec<f32> = (0..logits.len())
             .map(|class| softmax.probability(class) as f32)
             .collect();
+        Self::from_probabilities(probabilities)
+    }
+
+    /// From the probabilities of each class: the most probable one (the first of
+    /// equals); valid where every probability is a finite number.
+    fn from_probabilities(probabilities: Vec<f32>) -> Self {
+        let valid = probabilities.iter().all(|p| p.is_finite());
         let class = probabilities
             .iter()
             .enumerate()
@@ -95,10 +97,50 @@ impl Prediction {
             })
             .0;
         Self {
-            class,
+            class: if valid { class } else { 0 },
             probabilities,
             valid,
         }
+    }
+
+    /// The prediction of an ensemble: the mean of several models' probabilities
+    /// for the same input (their softmax outputs averaged, as ensembles of CNNs
+    /// commonly are). Invalid where any member is; `None` for no predictions or
+    /// predictions over different numbers of classes.
+    ///
+    /// ```
+    /// use lenet::Prediction;
+    ///
+    /// let mut logits = [0.0; 10];
+    /// logits[3] = 2.0;
+    /// let sure_three = Prediction::from_logits(&logits);
+    /// logits[3] = 0.0;
+    /// logits[8] = 1.0;
+    /// let unsure_eight = Prediction::from_logits(&logits);
+    /// let both = Prediction::average(&[sure_three, unsure_eight]).unwrap();
+    /// assert_eq!(both.class, 3);
+    /// assert!((both.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// assert!(Prediction::average(&[]).is_none());
+    /// ```
+    pub fn average(predictions: &[Prediction]) -> Option<Self> {
+        let classes = predictions.first()?.probabilities.len();
+        if predictions.iter().any(|p| p.probabilities.len() != classes) {
+            return None;
+        }
+        if predictions.iter().any(|p| !p.valid) {
+            return Some(Self::from_probabilities(vec![f32::NAN; classes]));
+        }
+        let count = predictions.len() as f64;
+        let probabilities = (0..classes)
+            .map(|class| {
+                let sum: f64 = predictions
+                    .iter()
+                    .map(|p| f64::from(p.probabilities[class]))
+                    .sum();
+                (sum / count) as f32
+            })
+            .collect();
+        Some(Self::from_probabilities(probabilities))
     }
 
     /// Whether this reads `label`: a valid prediction of that class.
@@ -133,6 +175,37 @@ impl Prediction {
     pub fn is_ambiguous(&self) -> bool {
         !self.valid || self.confidence() < AMBIGUOUS_BELOW
     }
+}
+
+/// An ensemble's predictions of several inputs from each model's predictions of
+/// them (`per_model[m][i]`: model `m`, input `i`): for each input, the
+/// [`average`](Prediction::average) of its models'. `None` for no models, models
+/// that predicted different numbers of inputs, or over different classes.
+///
+/// ```
+/// use lenet::prediction::{Prediction, ensemble};
+///
+/// let reading = |class: usize, logit: f32| {
+///     let mut logits = [0.0; 10];
+///     logits[class] = logit;
+///     Prediction::from_logits(&logits)
+/// };
+/// let a = vec![reading(3, 4.0), reading(7, 1.0)];
+/// let b = vec![reading(3, 1.0), reading(1, 3.0)];
+/// let both = ensemble(&[a, b]).unwrap();
+/// assert_eq!((both[0].class, both[1].class), (3, 1));
+/// ```
+pub fn ensemble(per_model: &[Vec<Prediction>]) -> Option<Vec<Prediction>> {
+    let inputs = per_model.first()?.len();
+    if per_model.iter().any(|p| p.len() != inputs) {
+        return None;
+    }
+    (0..inputs)
+        .map(|i| {
+            let members: Vec<Prediction> = per_model.iter().map(|p| p[i].clone()).collect();
+            Prediction::average(&members)
+        })
+        .collect()
 }
 
 /// The fraction of pictures read right: `predictions[i]`

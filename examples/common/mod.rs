@@ -144,9 +144,10 @@ pub fn warn_if_unoptimized() {
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Trained weights: .bpk (with the config.json train_mnist writes beside it),
-    /// or the tutorial's PyTorch .pth, or .safetensors.
-    #[arg(long, value_name = "FILE")]
-    pub checkpoint: PathBuf,
+    /// or the tutorial's PyTorch .pth, or .safetensors. `predict` and `lookalikes`
+    /// take several (`--checkpoint A --checkpoint B`): an ensemble.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub checkpoint: Vec<PathBuf>,
     /// Network, where the file does not say (a .bpk without config.json); must agree otherwise.
     #[arg(long, value_parser = architecture())]
     pub model: Option<Architecture>,
@@ -164,20 +165,47 @@ pub fn recorded_data_dir(checkpoint: &Path) -> Option<PathBuf> {
 }
 
 impl ModelArgs {
-    /// The data directory the checkpoint's run recorded, if it has one.
-    pub fn recorded_data_dir(&self) -> Option<PathBuf> {
-        recorded_data_dir(&self.checkpoint)
+    /// The first checkpoint given (the only one, for commands that take one).
+    pub fn first(&self) -> &Path {
+        &self.checkpoint[0]
     }
 
-    /// Loads the model on the chosen device, noting when the input normalisation
-    /// had to be assumed.
+    /// The data directory the first checkpoint's run recorded, if it has one.
+    pub fn recorded_data_dir(&self) -> Option<PathBuf> {
+        recorded_data_dir(self.first())
+    }
+
+    /// Loads the one model given on the chosen device, noting when the input
+    /// normalisation had to be assumed.
     pub fn load(&self) -> lenet::Result<SavedModel> {
+        if self.checkpoint.len() > 1 {
+            return Err(lenet::Error::InvalidArgument(format!(
+                "this command reads one --checkpoint, not {}",
+                self.checkpoint.len()
+            )));
+        }
+        self.load_one(self.first(), &self.device.device()?)
+    }
+
+    /// Loads every model given (an ensemble), on the chosen device.
+    pub fn load_all(&self) -> lenet::Result<Vec<SavedModel>> {
         let device = self.device.device()?;
-        let saved = SavedModel::load(&self.checkpoint, self.model.clone(), &device)?;
+        self.checkpoint
+            .iter()
+            .map(|path| self.load_one(path, &device))
+            .collect()
+    }
+
+    fn load_one(
+        &self,
+        path: &Path,
+        device: &lenet::burn::tensor::Device,
+    ) -> lenet::Result<SavedModel> {
+        let saved = SavedModel::load(path, self.model.clone(), device)?;
         if !saved.normalization_recorded {
             eprintln!(
                 "note: no config.json beside {}; assuming inputs in [0, 1] (the tutorial's ToTensor)",
-                self.checkpoint.display()
+                path.display()
             );
         }
         Ok(saved)

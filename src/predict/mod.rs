@@ -10,10 +10,10 @@ mod stroke;
 pub use crate::picture::{
     DecodeLimits, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_PICTURE_FILE_BYTES, PictureError,
 };
-pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, read_rate};
+pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, ensemble, read_rate};
 #[cfg(feature = "tutorial")]
 pub use lookalike::{LookalikeStyle, lookalike};
-pub use prediction::{predict, predict_batch};
+pub use prediction::{predict, predict_batch, predict_ensemble};
 pub use preprocess::{
     Polarity, PreparedDigit, Preprocess, decode, decode_with, prepare_image, prepare_image_file,
 };
