@@ -1,5 +1,5 @@
 //! Every backend gives the same numbers: Flex, NdArray and WGPU (a GPU, or Mesa's
-//! software Vulkan driver in CI) run the same weights on the same images and agree
+//! software Vulkan driver; with `--features wgpu`, which CI leaves out) run the same weights on the same images and agree
 //! on the forward pass, every layer's feature map and one Adam step.
 //!
 //! The weights are written once (from Flex) and loaded on every device, so a

@@ -10,13 +10,13 @@ pub fn device() -> Device {
 
 /// Every backend this build compiled, opened, with its name. A GPU backend whose
 /// adapter cannot be opened is skipped with a printed reason, unless
-/// `LENET_REQUIRE_WGPU` is set (CI sets it, with a software Vulkan driver
-/// installed), where it fails the test instead.
+/// `LENET_REQUIRE_WGPU` is set (with `--features wgpu` on a machine with a GPU
+/// or Mesa's software Vulkan driver), where it fails the test instead.
 pub fn every_backend(test: &str) -> Vec<(DeviceChoice, Device)> {
     let mut opened = Vec::new();
     for choice in DeviceChoice::compiled_backends() {
         if choice == DeviceChoice::Vulkan {
-            continue; // the same adapter as `wgpu` on every machine CI has
+            continue; // the same adapter as `wgpu` where Vulkan is what WGPU picks
         }
         match choice.device() {
             Ok(device) => opened.push((choice, device)),
