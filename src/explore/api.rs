@@ -89,8 +89,49 @@ pub struct Explanation {
     pub inverted: bool,
     /// One entry per model, in the app's order.
     pub models: Vec<ModelExplanation>,
+    /// With two models or more over the same classes: their ensemble, the mean of
+    /// their probabilities (what `predict` gives with the same checkpoints).
+    pub ensemble: Option<EnsembleAnswer>,
     /// Time spent computing, in milliseconds.
     pub elapsed_ms: f64,
+}
+
+/// The models of an answer read together ([`crate::Prediction::average`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct EnsembleAnswer {
+    /// The class the averaged probabilities rank first.
+    pub class: usize,
+    /// The mean probability of every class.
+    pub probabilities: Vec<f32>,
+    /// `false` when any model's outputs were not finite numbers.
+    pub valid: bool,
+    /// How many models it averages.
+    pub members: usize,
+}
+
+impl EnsembleAnswer {
+    /// The ensemble of `models`' answers: `None` for fewer than two, or models
+    /// over different classes.
+    fn of(models: &[ModelExplanation]) -> Option<Self> {
+        if models.len() < 2 {
+            return None;
+        }
+        let members: Vec<crate::Prediction> = models
+            .iter()
+            .map(|m| crate::Prediction {
+                class: m.class,
+                probabilities: m.probabilities.clone(),
+                valid: m.valid,
+            })
+            .collect();
+        let together = crate::Prediction::average(&members)?;
+        Some(Self {
+            class: together.class,
+            probabilities: together.probabilities,
+            valid: together.valid,
+            members: members.len(),
+        })
+    }
 }
 
 /// One model's answer for a picture.
@@ -270,6 +311,7 @@ impl App {
         Ok(Explanation {
             input: digit.pixels.clone(),
             inverted: digit.inverted,
+            ensemble: EnsembleAnswer::of(&models),
             models,
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         })

@@ -42,7 +42,8 @@ mod routes;
 mod server;
 
 pub use api::{
-    ExplainQuery, Explanation, LayerInfo, LayerOutput, ModelExplanation, ModelInfo, ModelsInfo,
+    EnsembleAnswer, ExplainQuery, Explanation, LayerInfo, LayerOutput, ModelExplanation, ModelInfo,
+    ModelsInfo,
 };
 pub use browser::{MnistPage, TestImage};
 pub use lab::{

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use lenet::data::Mnist;
 use lenet::explore::{App, NamedModel, ServeOptions};
-use lenet::predict::{Preprocess, decode, predict, prepare_image};
+use lenet::predict::{Preprocess, decode, predict, predict_ensemble, prepare_image};
 use lenet::train::Recipe;
 use lenet::{Architecture, SavedModel};
 use serde_json::Value;
@@ -138,6 +138,18 @@ fn explain_agrees_with_predict_on_photos_of_real_handwriting() {
         let models = answer["models"].as_array().unwrap();
         assert_eq!(models.len(), 2);
         assert_eq!(models[0]["name"], "lenet5");
+        // The two read together: what `predict_ensemble` gives.
+        let together = predict_ensemble(&served.models, std::slice::from_ref(&digit)).unwrap();
+        assert_eq!(answer["ensemble"]["members"], 2);
+        assert_eq!(
+            answer["ensemble"]["class"], together[0].class,
+            "photo {index}"
+        );
+        let mean = answer["ensemble"]["probabilities"].as_array().unwrap();
+        for (class, p) in mean.iter().enumerate() {
+            let expected = together[0].probabilities[class];
+            assert!((p.as_f64().unwrap() - f64::from(expected)).abs() < 1e-6);
+        }
         for (model, saved) in models.iter().zip(&served.models) {
             let expected = predict(saved, &digit).class;
             assert_eq!(model["class"], expected, "photo {index}, {}", model["name"]);

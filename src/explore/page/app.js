@@ -147,7 +147,11 @@ async function request(path, init, about) {
 // ---- drawing the answer --------------------------------------------------
 function show(answer) {
   const classes = answer.models.map((m) => m.class).join(" / ");
-  status(`Predicted ${classes} in ${answer.elapsed_ms.toFixed(1)} ms${answer.inverted ? " (dark ink: inverted)" : ""}.`);
+  const e = answer.ensemble;
+  const together = e && e.valid
+    ? `; the ${e.members} together (probabilities averaged) ${e.class}, ${(100 * Math.max(...e.probabilities)).toFixed(1)}%`
+    : "";
+  status(`Predicted ${classes}${together} in ${answer.elapsed_ms.toFixed(1)} ms${answer.inverted ? " (dark ink: inverted)" : ""}.`);
   answer.models.forEach((m, i) => showModel(i, m, answer.input));
 }
 
