@@ -210,7 +210,7 @@ fn write_chart(chart: &impl Chart, stem: &Path) -> lenet::Result<()> {
 }
 
 fn write_text(path: &Path, text: &str) -> lenet::Result<()> {
-    lenet::write_atomic(path, text.as_bytes())
+    lenet::atomic_file::write_atomic(path, text.as_bytes())
 }
 
 /// One line per epoch, as train_mnist prints without a terminal.

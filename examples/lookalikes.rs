@@ -286,9 +286,9 @@ fn save(
     for (index, bytes) in pictures.iter().enumerate() {
         let name = format!("{index:05}.{}", style.extension());
         let path = dir.join(&name);
-        lenet::write_atomic(&path, bytes)?;
+        lenet::atomic_file::write_atomic(&path, bytes)?;
         labels.push_str(&format!("{name},{}\n", digits[index].1));
     }
     let path = dir.join("labels.csv");
-    lenet::write_atomic(&path, labels.as_bytes())
+    lenet::atomic_file::write_atomic(&path, labels.as_bytes())
 }

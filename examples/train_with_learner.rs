@@ -116,8 +116,8 @@ fn run(cli: Cli) -> lenet::Result<()> {
         test_images_per_sec: 0.0,
     };
     let json = serde_json::to_string_pretty(&metrics).expect("plain data serialises");
-    lenet::write_atomic(&cli.out.join("metrics.json"), json.as_bytes())?;
-    lenet::write_atomic(&cli.out.join("config.json"), config.to_string().as_bytes())?;
-    lenet::write_atomic(&cli.out.join("run.json"), options.to_string().as_bytes())?;
+    lenet::atomic_file::write_atomic(&cli.out.join("metrics.json"), json.as_bytes())?;
+    lenet::atomic_file::write_atomic(&cli.out.join("config.json"), config.to_string().as_bytes())?;
+    lenet::atomic_file::write_atomic(&cli.out.join("run.json"), options.to_string().as_bytes())?;
     model.save(&cli.out.join("model.bpk"))
 }

@@ -111,7 +111,7 @@ fn run(cli: Cli) -> lenet::Result<()> {
     let report = report(&cli, architecture, &input, &maps, &prediction);
     let json_path = cli.out.join("feature_maps.json");
     let text = serde_json::to_string_pretty(&report).expect("plain data");
-    lenet::write_atomic(&json_path, text.as_bytes())?;
+    lenet::atomic_file::write_atomic(&json_path, text.as_bytes())?;
 
     if cli.report {
         let mut page = lenet::report::Report::new(&title);

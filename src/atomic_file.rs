@@ -129,7 +129,7 @@ impl Drop for AtomicFile {
 ///
 /// ```
 /// let path = std::env::temp_dir().join(format!("lenet-doc-{}.json", std::process::id()));
-/// lenet::write_atomic(&path, b"{}")?;
+/// lenet::atomic_file::write_atomic(&path, b"{}")?;
 /// assert_eq!(std::fs::read(&path).unwrap(), b"{}");
 /// # std::fs::remove_file(&path).unwrap();
 /// # Ok::<(), lenet::Error>(())

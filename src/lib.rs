@@ -64,7 +64,7 @@
 
 #![warn(missing_docs)]
 
-mod atomic_file;
+pub mod atomic_file;
 pub mod compare;
 pub mod data;
 pub mod device;
@@ -94,7 +94,6 @@ pub mod train;
 pub mod viz;
 mod worker;
 
-pub use atomic_file::write_atomic;
 pub use burn;
 pub use device::{DeviceChoice, device};
 pub use error::{CheckpointProblem, Error, Result};

@@ -273,7 +273,7 @@ impl Lab {
                 .create(&architecture, seed)
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
             let run = config.clone().with_seed(seed);
-            crate::write_atomic(&dir.join("config.json"), run.to_string().as_bytes())
+            crate::atomic_file::write_atomic(&dir.join("config.json"), run.to_string().as_bytes())
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
             let options = self.run_options(&dir);
             let start = Start::Fresh {

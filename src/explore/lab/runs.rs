@@ -230,7 +230,7 @@ pub(crate) fn read_record(dir: &Path) -> Option<LabRecord> {
 
 pub(crate) fn write_record(dir: &Path, record: &LabRecord) -> Result<()> {
     let json = serde_json::to_vec_pretty(record).expect("plain data serialises");
-    crate::write_atomic(&dir.join(LAB_FILE), &json)
+    crate::atomic_file::write_atomic(&dir.join(LAB_FILE), &json)
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
