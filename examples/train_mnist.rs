@@ -30,7 +30,7 @@ struct Cli {
     /// Start from the recipe in FILE instead (a config.json as runs write it, edited
     /// at will: augmentation, schedule, optimizer, network); the flags below still
     /// override it.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["recipe", "model"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["recipe", "model", "resume"])]
     config: Option<PathBuf>,
     /// Backend: auto, flex, ndarray, wgpu, vulkan.
     #[arg(long, default_value = "auto")]
@@ -45,7 +45,7 @@ struct Cli {
     #[arg(long)]
     lr: Option<f64>,
     /// Seed for the initial weights, shuffling and augmentation (default: the
-    /// recipe's, 0).
+    /// recipe's, 0, or the one in `--config`'s file).
     #[arg(long)]
     seed: Option<u64>,
     /// Train on the first N training images only (quick runs).

@@ -1,6 +1,6 @@
 #![allow(dead_code)] // each fuzz target uses one of these
 //! What each fuzz target asserts about one input. Shared by the fuzz targets
-//! (`fuzz_targets/*.rs`) and by `tests/fuzz_corpus.rs`, which replays the kept
+//! (`fuzz_targets/*.rs`) and by `tests/it/fuzz_corpus.rs`, which replays the kept
 //! corpus (`fuzz/seeds/`) in every `cargo test`, so an input that once crashed
 //! stays fixed. An `Err` is the expected answer to garbage; a panic, a hang or a
 //! runaway allocation is the bug.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/fixtures/pytorch_specs.json: PyTorch's view of several
-architecture specs that are not the tutorial's, for tests/specs.rs.
+architecture specs that are not the tutorial's, for tests/it/specs.rs.
 
 For each spec it builds an nn.Sequential with the Python parser the lab exports
 (src/explore/lab/pytorch_script.py, written from the spec grammar in

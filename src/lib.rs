@@ -114,7 +114,8 @@ pub use train::{RunOptions, TrainConfig, Trained, resume, train};
 pub struct DocumentationExamples;
 
 /// docs/SCALING.md's code (burn-train's Learner, several GPUs), compiled where its
-/// features are built (CI: `--features ndarray,wgpu,learner`).
+/// features are built (`--features ndarray,wgpu,learner`; CI builds its tests without
+/// `wgpu`, so there only clippy and rustdoc see it).
 #[cfg(all(doctest, feature = "learner", feature = "wgpu"))]
 #[doc = include_str!("../docs/SCALING.md")]
 pub struct ScalingExamples;

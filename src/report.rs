@@ -4,7 +4,7 @@
 //!
 //! The page carries one small inline script that checks, once loaded, that every
 //! picture decoded, and says so on `<body data-images-ok>` (and as a console
-//! error otherwise): tests/report_browser.rs reads it from headless Chromium.
+//! error otherwise): tests/it/compare.rs reads it from headless Chromium.
 
 use std::fmt::Write as _;
 use std::io::Cursor;

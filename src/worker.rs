@@ -12,7 +12,7 @@
 //! a chunk never changes what the chunk computes. A GPU device is left on the
 //! caller's thread: there each thread has a stream of commands of its own, and
 //! steps that moved between threads trained other weights on WGPU
-//! (`tests/backend_parity.rs`, 50 steps on lavapipe: 72.41% where Flex reached
+//! (`tests/it/backend_parity.rs`, 50 steps on lavapipe: 72.41% where Flex reached
 //! 74.25%; 74.25% on the caller's thread).
 
 use burn::tensor::Device;

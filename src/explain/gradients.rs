@@ -26,7 +26,7 @@ impl Explainer {
     /// straight path (midpoints, batched): for each pixel, its difference
     /// from the blank picture times the mean gradient along the path. The values
     /// add up to `score(input) − score(blank)` up to the error of the sum over
-    /// `steps` (tests/explain.rs checks 1% at 256 steps; the explore app and the
+    /// `steps` (tests/it/explain.rs checks 1% at 256 steps; the explore app and the
     /// report use 16, for speed).
     pub fn integrated_gradients(
         &self,

@@ -17,7 +17,7 @@ use crate::raster;
 const STROKE_BOX: u32 = 80;
 
 /// The median stroke width of MNIST's 60,000 training digits, in pixels of the
-/// 28×28 field, as [`stroke_width`] measures it (tests/predict.rs checks this
+/// 28×28 field, as [`stroke_width`] measures it (tests/it/predict.rs checks this
 /// against the real data).
 pub const MNIST_STROKE_WIDTH: f32 = 2.5;
 

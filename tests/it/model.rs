@@ -158,7 +158,7 @@ fn observed_forward_equals_forward_and_layers_compute_what_they_say() {
         .try_into_vec_as::<f32>()
         .unwrap();
     // `forward` may run each conv stage fused (on Flex): the same sums in another
-    // order, so equal to rounding; tests/fused_stage.rs checks that path in full.
+    // order, so equal to rounding; tests/it/fused_stage.rs checks that path in full.
     let worst = plain
         .iter()
         .zip(&observed)

@@ -1,6 +1,7 @@
 //! The tutorial's PyTorch checkpoints load into the Rust models and every layer
 //! computes what PyTorch computed (fixtures in ../shared/fixtures/pytorch), on
-//! every backend compiled in (WGPU included, on a software Vulkan driver in CI).
+//! every backend compiled in (WGPU too with `--features wgpu`, on a GPU or Mesa's
+//! software Vulkan driver).
 //! Plus the safetensors round trip.
 
 use crate::support;

@@ -151,7 +151,7 @@ function show(answer) {
   const together = e && e.valid
     ? `; the ${e.members} together (probabilities averaged) ${e.class}, ${(100 * Math.max(...e.probabilities)).toFixed(1)}%`
     : "";
-  status(`Predicted ${classes}${together} in ${answer.elapsed_ms.toFixed(1)} ms${answer.inverted ? " (dark ink: inverted)" : ""}.`);
+  status(`Predicted ${classes} in ${answer.elapsed_ms.toFixed(1)} ms${answer.inverted ? " (dark ink: inverted)" : ""}${together}.`);
   answer.models.forEach((m, i) => showModel(i, m, answer.input));
 }
 

@@ -53,8 +53,8 @@ fn run(dir: &Path) -> lenet::Result<String> {
 #[cfg(test)]
 mod tests {
     /// The real MNIST: `$LENET_DATA_DIR`, else `../shared/data/mnist` beside the
-    /// repository. Without it the test says so and fails where CI requires it
-    /// (`LENET_REQUIRE_MNIST`).
+    /// repository. Without it the test says so, and fails where
+    /// `LENET_REQUIRE_MNIST` is set.
     #[test]
     fn the_lean_core_reads_real_mnist_and_every_layer() {
         let dir = std::env::var_os("LENET_DATA_DIR")
