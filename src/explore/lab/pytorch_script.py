@@ -105,7 +105,7 @@ def picture(path):
     image = Image.open(path).convert("L")
     if image.size != (SIDE, SIDE):
         image = image.resize((SIDE, SIDE), Image.BILINEAR)
-    values = torch.tensor(list(image.getdata()), dtype=torch.float32) / 255.0
+    values = torch.tensor(list(image.tobytes()), dtype=torch.float32) / 255.0
     # The median as `predict` takes it: the upper of the two middle values.
     if values.sort().values[len(values) // 2].item() > 0.5:
         values = 1.0 - values
