@@ -10,8 +10,10 @@
 //! preprocessing): shapes no MNIST writer made — a 1 with a flag and a foot, a 4
 //! with a closed top — so a recipe that generalises beyond MNIST's writers shows.
 //!
-//! Each style is read three ways: the crate's preprocessing, the same without
-//! its stroke-width step, and the tutorial's. `--save DIR` also writes the
+//! The first row is the MNIST test digits themselves (all of them, as 28×28
+//! PNGs). Each style is read four ways: the crate's preprocessing (with its shifted and
+//! slanted views, `lenet::predict::Views`), the same read once (no views), the
+//! same without its stroke-width step, and the tutorial's. `--save DIR` also writes the
 //! pictures with a `labels.csv` per style, for `predict` and for looking at.
 //!
 //! With several checkpoints (models trained with other seeds, say) each cell is
@@ -51,6 +53,11 @@ struct Cli {
     /// One JSON object per style instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also read digits written in the handwriting fonts (.ttf, .otf) found in DIR
+    /// and below — shapes by other hands than MNIST's writers (Debian's
+    /// fonts-bwht, fonts-dkg-handwriting, fonts-klee … install some).
+    #[arg(long, value_name = "DIR")]
+    font_dir: Vec<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -65,6 +72,13 @@ fn run(cli: &Cli) -> lenet::Result<()> {
     let count = cli.count.clamp(1, test.len());
     let ways = [
         ("crate", Preprocess::default()),
+        (
+            "one reading",
+            Preprocess {
+                views: None,
+                ..Preprocess::default()
+            },
+        ),
         (
             "no stroke step",
             Preprocess {
@@ -93,12 +107,36 @@ fn run(cli: &Cli) -> lenet::Result<()> {
         );
         println!("|---|{}", "---:|".repeat(ways.len()));
     }
-    let written: Vec<(Vec<u8>, u8)> = (0..count)
+    // First every test digit as it is, a 28×28 PNG (which the crate's path
+    // keeps as it is): what each way of reading gives on MNIST itself.
+    let all: Vec<(Vec<u8>, u8)> = (0..test.len())
         .map(|i| (test.image(i).to_vec(), test.label(i)))
         .collect();
-    let printed = printed_digits(count)?;
+    let pngs: Vec<Vec<u8>> = all
+        .par_iter()
+        .map(|(digit, _)| png(digit))
+        .collect::<lenet::Result<_>>()?;
+    let rates: Vec<Rates> = ways
+        .iter()
+        .map(|(_, options)| read(&models, &pngs, &all, options, None))
+        .collect::<lenet::Result<_>>()?;
+    print_row(
+        cli.json,
+        &ways,
+        "mnist test, as they are",
+        all.len(),
+        &rates,
+    );
+    let written: Vec<(Vec<u8>, u8)> = all[..count].to_vec();
+    let printed = font_digits("printed", &dejavu_faces(), count)?;
+    let mut sources = vec![("", written), ("printed ", printed)];
+    if !cli.font_dir.is_empty() {
+        let faces = handwriting_faces(&cli.font_dir)?;
+        let digits = font_digits("handwriting-font", &faces, count)?;
+        sources.push(("handwriting-font ", digits));
+    }
     let mut clock = Clock::default();
-    for (source, digits) in [("", &written), ("printed ", &printed)] {
+    for (source, digits) in &sources {
         for style in LookalikeStyle::ALL {
             let name = format!("{source}{}", style.name());
             let pictures: Vec<Vec<u8>> = digits
@@ -115,31 +153,51 @@ fn run(cli: &Cli) -> lenet::Result<()> {
                 let timed = if i == 0 { Some(&mut clock) } else { None };
                 rates.push(read(&models, &pictures, digits, options, timed)?);
             }
-            if cli.json {
-                let by_way: serde_json::Map<_, _> = ways
-                    .iter()
-                    .zip(&rates)
-                    .map(|((way, _), rates)| (way.to_string(), rates.to_json()))
-                    .collect();
-                println!(
-                    "{}",
-                    json!({"style": name, "count": count, "accuracy": by_way})
-                );
-            } else {
-                let cells: Vec<String> = rates.iter().map(Rates::cell).collect();
-                println!("| {name} | {} |", cells.join(" | "));
-            }
+            print_row(cli.json, &ways, &name, count, &rates);
         }
     }
     let per_picture = |time: Duration| 1e3 * time.as_secs_f64() / clock.pictures.max(1) as f64;
     eprintln!(
         "per picture, with the crate's preprocessing: decoding and preparing {:.3} ms \
-         (wall time, on rayon's threads), each model {:.3} ms (a forward pass, in batches \
-         of a whole set)",
+         (wall time, on rayon's threads), each model {:.3} ms (its readings of the picture, in \
+         passes of up to 1,024 readings)",
         per_picture(clock.preparing),
         per_picture(clock.predicting) / models.len() as f64
     );
     Ok(())
+}
+
+/// One line of the table (or one JSON object): a set's rates, way by way.
+fn print_row(json: bool, ways: &[(&str, Preprocess)], name: &str, count: usize, rates: &[Rates]) {
+    if json {
+        let by_way: serde_json::Map<_, _> = ways
+            .iter()
+            .zip(rates)
+            .map(|((way, _), rates)| (way.to_string(), rates.to_json()))
+            .collect();
+        println!(
+            "{}",
+            json!({"style": name, "count": count, "accuracy": by_way})
+        );
+    } else {
+        let cells: Vec<String> = rates.iter().map(|r| r.cell(count)).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+}
+
+/// A 28×28 digit as PNG bytes.
+fn png(digit: &[u8]) -> lenet::Result<Vec<u8>> {
+    let picture = image::GrayImage::from_raw(28, 28, digit.to_vec()).ok_or_else(|| {
+        lenet::Error::InvalidArgument(format!("a digit of {} bytes, not 784", digit.len()))
+    })?;
+    let mut bytes = Vec::new();
+    picture
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| lenet::Error::InvalidArgument(format!("encoding a digit as PNG: {e}")))?;
+    Ok(bytes)
 }
 
 /// Wall time spent preparing pictures the crate's way and running the models on
@@ -166,16 +224,20 @@ impl Rates {
         (mean, variance.sqrt())
     }
 
-    fn cell(&self) -> String {
+    /// The cell of a set of `count` pictures: one decimal, two from 5,000
+    /// pictures on (where a hundredth of a point is a picture or two).
+    fn cell(&self, count: usize) -> String {
+        let decimals = if count >= 5000 { 2 } else { 1 };
+        let percent = |rate: f64| format!("{:.*}", decimals, 100.0 * rate);
         if self.models.len() == 1 {
-            return format!("{:.1}%", 100.0 * self.ensemble);
+            return format!("{}%", percent(self.ensemble));
         }
         let (mean, sd) = self.mean_and_sd();
         format!(
-            "{:.1} ± {:.1}% ({:.1}%)",
-            100.0 * mean,
-            100.0 * sd,
-            100.0 * self.ensemble
+            "{} ± {}% ({}%)",
+            percent(mean),
+            percent(sd),
+            percent(self.ensemble)
         )
     }
 
@@ -229,11 +291,9 @@ fn read(
     })
 }
 
-/// `count` printed digits (cycling through 0–9 and the DejaVu faces), each
-/// 28×28 bytes laid out like MNIST, with its label.
-fn printed_digits(count: usize) -> lenet::Result<Vec<(Vec<u8>, u8)>> {
-    use ab_glyph::{Font, FontRef, PxScale};
-    let faces = [
+/// The DejaVu faces the printed digits are drawn in.
+fn dejavu_faces() -> Vec<Vec<u8>> {
+    [
         dejavu::sans::regular(),
         dejavu::sans::bold(),
         dejavu::sans::oblique(),
@@ -251,19 +311,94 @@ fn printed_digits(count: usize) -> lenet::Result<Vec<(Vec<u8>, u8)>> {
         dejavu::serif_condensed::regular(),
         dejavu::serif_condensed::italic(),
         dejavu::serif_condensed::bold(),
-    ];
+    ]
+    .map(<[u8]>::to_vec)
+    .into()
+}
+
+/// Every .ttf and .otf file under `dirs` that has an outline for each of the
+/// ten digits, read into memory, in a fixed (sorted) order.
+fn handwriting_faces(dirs: &[PathBuf]) -> lenet::Result<Vec<Vec<u8>>> {
+    use ab_glyph::{Font, FontRef};
+    fn font_files(dir: &std::path::Path, found: &mut Vec<PathBuf>) -> lenet::Result<()> {
+        let io = |source| lenet::Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                font_files(&path, found)?;
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("ttf" | "otf")
+            ) {
+                found.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut paths = Vec::new();
+    for dir in dirs {
+        font_files(dir, &mut paths)?;
+    }
+    let mut faces = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(&path).map_err(|source| lenet::Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let has_digits = FontRef::try_from_slice(&bytes).is_ok_and(|font| {
+            // A missing character maps to glyph 0 (usually a box, with an outline).
+            (b'0'..=b'9').all(|d| {
+                let glyph = font.glyph_id(char::from(d));
+                glyph.0 != 0 && font.outline(glyph).is_some()
+            })
+        });
+        if has_digits {
+            faces.push(bytes);
+        }
+    }
+    if faces.is_empty() {
+        return Err(lenet::Error::InvalidArgument(format!(
+            "no font with all ten digits under {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(faces)
+}
+
+/// `count` digits drawn in `faces` (cycling through 0–9 and the faces), each
+/// 28×28 bytes laid out like MNIST, with its label; `source` names them in errors.
+fn font_digits(source: &str, faces: &[Vec<u8>], count: usize) -> lenet::Result<Vec<(Vec<u8>, u8)>> {
+    use ab_glyph::{Font, FontRef, PxScale};
+    let fail = |what: String| lenet::Error::InvalidArgument(format!("{source} digits: {what}"));
     let fonts: Vec<FontRef> = faces
         .iter()
-        .map(|bytes| FontRef::try_from_slice(bytes).expect("DejaVu parses"))
-        .collect();
+        .enumerate()
+        .map(|(i, bytes)| {
+            FontRef::try_from_slice(bytes).map_err(|e| fail(format!("face {i}: {e}")))
+        })
+        .collect::<lenet::Result<_>>()?;
     (0..count)
         .map(|i| {
             let label = (i % 10) as u8;
-            let font = &fonts[(i / 10) % fonts.len()];
+            let face = (i / 10) % fonts.len();
+            let font = &fonts[face];
             let glyph = font
                 .glyph_id(char::from(b'0' + label))
                 .with_scale(PxScale::from(160.0));
-            let outline = font.outline_glyph(glyph).expect("digits have outlines");
+            let outline = font
+                .outline_glyph(glyph)
+                .ok_or_else(|| fail(format!("face {face} has no outline for {label}")))?;
             let bounds = outline.px_bounds();
             let (w, h) = (bounds.width() as u32 + 40, bounds.height() as u32 + 40);
             let mut picture = image::GrayImage::new(w, h);
@@ -274,11 +409,12 @@ fn printed_digits(count: usize) -> lenet::Result<Vec<(Vec<u8>, u8)>> {
                 &image::DynamicImage::ImageLuma8(picture),
                 &Preprocess {
                     stroke_width: None,
+                    views: None,
                     ..Preprocess::default()
                 },
             )
             .map_err(|reason| lenet::Error::Picture {
-                path: format!("printed {label}").into(),
+                path: format!("{source} {label} (face {face})").into(),
                 reason,
             })?;
             let bytes = digit.to_image().into_raw();

@@ -20,8 +20,10 @@ struct Cli {
     /// One JSON object per line instead of tables.
     #[arg(long)]
     json: bool,
-    /// With --json: also give the 28×28 values in [0, 1] the model saw (`input`,
-    /// row-major, before its normalisation), to check them against another framework.
+    /// With --json: also give the 28×28 values in [0, 1] of the prepared digit
+    /// (`input`, row-major, before its normalisation; its first reading, the
+    /// others are its shifted and slanted views), to check them against another
+    /// framework.
     #[arg(long, requires = "json")]
     json_input: bool,
     /// Also write each preprocessed 28×28 digit as a PNG into DIR.
@@ -30,6 +32,10 @@ struct Cli {
     /// Use the tutorial's naive preprocessing (squash, no inversion) to compare.
     #[arg(long)]
     tutorial_preprocessing: bool,
+    /// Read each prepared digit once, not also shifted and slanted (its views,
+    /// averaged): the model's plain answer, as `evaluate` reads the test digits.
+    #[arg(long, conflicts_with = "tutorial_preprocessing")]
+    single_reading: bool,
     /// Pictures, or directories of pictures.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -55,6 +61,11 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
     }
     let options = if cli.tutorial_preprocessing {
         Preprocess::tutorial()
+    } else if cli.single_reading {
+        Preprocess {
+            views: None,
+            ..Preprocess::default()
+        }
     } else {
         Preprocess::default()
     };

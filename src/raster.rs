@@ -25,6 +25,18 @@ pub(crate) fn bilinear<T: Copy + Into<f32>>(pixels: &[T], width: usize, x: f32, 
     top * (1.0 - fy) + bottom * fy
 }
 
+/// Where the ink of a row of values is, along it: its centre of mass (tests
+/// of distortions that move strokes sideways).
+#[cfg(test)]
+pub(crate) fn centre_of_ink(line: &[f32]) -> f32 {
+    let total: f32 = line.iter().sum();
+    line.iter()
+        .enumerate()
+        .map(|(i, v)| i as f32 * v)
+        .sum::<f32>()
+        / total
+}
+
 /// What lies beyond a picture's edge for [`gaussian_blur`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edge {

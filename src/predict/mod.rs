@@ -6,6 +6,7 @@ mod lookalike;
 mod prediction;
 mod preprocess;
 mod stroke;
+mod views;
 
 pub use crate::picture::{
     DecodeLimits, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_PICTURE_FILE_BYTES, PictureError,
@@ -18,3 +19,4 @@ pub use preprocess::{
     Polarity, PreparedDigit, Preprocess, decode, decode_with, prepare_image, prepare_image_file,
 };
 pub use stroke::{MNIST_STROKE_WIDTH, stroke_width};
+pub use views::Views;

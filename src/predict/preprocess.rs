@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::gray::{Gray, crop_to_ink, resize};
 use super::stroke::MNIST_STROKE_WIDTH;
+use super::views::Views;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
 use crate::picture::{DecodeLimits, MAX_PICTURE_FILE_BYTES, PictureError};
 use crate::{Error, Result};
@@ -58,6 +59,11 @@ pub struct Preprocess {
     /// Take a picture that is already 28×28 as laid out like MNIST: decide only
     /// its polarity, so an MNIST digit saved as a PNG gives exactly its dataset tensor.
     pub keep_28x28: bool,
+    /// Also read the digit shifted and slanted a little, and average the
+    /// probabilities (test-time augmentation, [`Views`]; default
+    /// [`Views::SHIFTS_AND_SLANTS`]); `None` reads the prepared digit alone.
+    /// Not with `tutorial_naive`, which reads once.
+    pub views: Option<Views>,
     /// Reproduce the tutorial's naive path instead: grayscale, squash to 28×28,
     /// no inversion, then MNIST mean/std normalisation whatever the model was
     /// trained with. For comparison only.
@@ -74,6 +80,7 @@ impl Default for Preprocess {
             centre_of_mass: true,
             stroke_width: Some(MNIST_STROKE_WIDTH),
             keep_28x28: true,
+            views: Some(Views::SHIFTS_AND_SLANTS),
             tutorial_naive: false,
         }
     }
@@ -89,6 +96,7 @@ impl Preprocess {
             crop_to_ink: false,
             centre_of_mass: false,
             stroke_width: None,
+            views: None,
             tutorial_naive: true,
             ..Self::default()
         }
@@ -110,6 +118,10 @@ pub struct PreparedDigit {
     /// When set, the model input uses this normalisation instead of the model's
     /// own (only the tutorial's naive path does this).
     pub forced_normalization: Option<Normalization>,
+    /// The further ways the digit is read ([`Views`]: shifted and slanted
+    /// copies, made when it is read), averaged with it by
+    /// [`predict_batch`](super::predict_batch); `None`: read once.
+    pub views: Option<Views>,
 }
 
 impl PreparedDigit {
@@ -135,13 +147,57 @@ impl PreparedDigit {
             pixels,
             inverted: false,
             forced_normalization: None,
+            views: None,
         }
     }
 
-    /// The model input: `pixels` with `model_normalization` (or the forced one) applied.
+    /// This digit, also read in `views` (test-time augmentation).
+    ///
+    /// ```
+    /// use lenet::data::Normalization;
+    /// use lenet::predict::{PreparedDigit, Views};
+    ///
+    /// let digit = PreparedDigit::from_pixels(vec![0.0; 784]).with_views(Views::SHIFTS_AND_SLANTS);
+    /// assert_eq!(digit.model_inputs(Normalization::None).len(), 7);
+    /// ```
+    pub fn with_views(mut self, views: Views) -> Self {
+        self.views = Some(views);
+        self
+    }
+
+    /// The model input of the digit as prepared (its first reading): `pixels`
+    /// with `model_normalization` (or the forced one) applied.
     pub fn model_input(&self, model_normalization: Normalization) -> Vec<f32> {
+        self.normalized(&self.pixels, model_normalization)
+    }
+
+    /// How many times [`predict_batch`](super::predict_batch) reads the digit:
+    /// once, and once per view.
+    pub fn readings(&self) -> usize {
+        1 + self.views.map_or(0, |_| Views::COUNT)
+    }
+
+    /// Every reading's model input: the digit as prepared, then its views.
+    ///
+    /// ```
+    /// use lenet::data::Normalization;
+    /// use lenet::predict::PreparedDigit;
+    ///
+    /// let digit = PreparedDigit::from_pixels(vec![0.5; 784]);
+    /// let inputs = digit.model_inputs(Normalization::MNIST);
+    /// assert_eq!(inputs, vec![digit.model_input(Normalization::MNIST)]);
+    /// ```
+    pub fn model_inputs(&self, model_normalization: Normalization) -> Vec<Vec<f32>> {
+        let views = self.views.map(|v| v.of(&self.pixels)).unwrap_or_default();
+        std::iter::once(&self.pixels)
+            .chain(&views)
+            .map(|pixels| self.normalized(pixels, model_normalization))
+            .collect()
+    }
+
+    fn normalized(&self, pixels: &[f32], model_normalization: Normalization) -> Vec<f32> {
         let normalization = self.forced_normalization.unwrap_or(model_normalization);
-        self.pixels
+        pixels
             .iter()
             .map(|&v| normalization.apply_scaled(v))
             .collect()
@@ -241,6 +297,18 @@ pub fn prepare_image(
     image: &DynamicImage,
     options: &Preprocess,
 ) -> std::result::Result<PreparedDigit, PictureError> {
+    let digit = prepare_pixels(image, options)?;
+    Ok(match options.views {
+        Some(views) if !options.tutorial_naive => digit.with_views(views),
+        _ => digit,
+    })
+}
+
+/// [`prepare_image`] up to the 28×28 digit, without its views.
+fn prepare_pixels(
+    image: &DynamicImage,
+    options: &Preprocess,
+) -> std::result::Result<PreparedDigit, PictureError> {
     let (w, h) = (image.width(), image.height());
     if w < 4 || h < 4 {
         return Err(PictureError::TooSmall(w, h));
@@ -259,6 +327,7 @@ pub fn prepare_image(
             ink_fraction: 0.0,
             contrast: 0.0,
             forced_normalization: Some(Normalization::MNIST),
+            views: None,
         });
     }
     let inverted = match options.polarity {
@@ -284,6 +353,7 @@ pub fn prepare_image(
             ink_fraction,
             contrast,
             forced_normalization: None,
+            views: None,
         });
     }
     let (ink, contrast, ink_fraction) = if options.flatten_background {
@@ -313,6 +383,7 @@ pub fn prepare_image(
         ink_fraction,
         contrast,
         forced_normalization: None,
+        views: None,
     })
 }
 

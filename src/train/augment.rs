@@ -1,5 +1,5 @@
 //! Random distortions of training digits: the classic affine ones (rotation,
-//! scale, shift) and a smooth warp, which make a small network generalise to
+//! scale, shift; slant and width on request) and a smooth warp, which make a small network generalise to
 //! other writers; and the differences users' pictures keep after
 //! preprocessing — stroke width, blur, fainter ink — so that it reads them too.
 
@@ -21,9 +21,23 @@ impl Augmentation {
         let scale = 1.0 + rng.uniform(-self.max_scale, self.max_scale);
         let shift_x = rng.uniform(-self.max_shift, self.max_shift);
         let shift_y = rng.uniform(-self.max_shift, self.max_shift);
+        // Drawn only when asked for, so that runs saved before these two
+        // existed draw the same numbers, and resume exactly.
+        let shear = if self.max_shear > 0.0 {
+            rng.uniform(-self.max_shear, self.max_shear)
+        } else {
+            0.0
+        };
+        let aspect = if self.max_aspect > 0.0 {
+            (1.0 + rng.uniform(-self.max_aspect, self.max_aspect)).max(0.1)
+        } else {
+            1.0
+        };
         let warp = (self.max_warp > 0.0).then(|| Warp::random(self.max_warp, rng));
         // Map each output pixel back to where it comes from: undo the warp and
-        // the shift, then the rotation and scale about the image centre.
+        // the shift, then the rotation and scale about the image centre, then
+        // the shear, then the aspect (the forward map is rotation · scale ·
+        // shear · aspect).
         let centre = (IMAGE_SIDE as f32 - 1.0) / 2.0;
         let (sin, cos) = angle.sin_cos();
         for y in 0..IMAGE_SIDE {
@@ -31,8 +45,10 @@ impl Augmentation {
                 let (wx, wy) = warp.as_ref().map_or((0.0, 0.0), |w| w.at(x, y));
                 let dx = x as f32 + wx - centre - shift_x;
                 let dy = y as f32 + wy - centre - shift_y;
-                let sx = (cos * dx + sin * dy) / scale + centre;
-                let sy = (-sin * dx + cos * dy) / scale + centre;
+                let u = (cos * dx + sin * dy) / scale;
+                let v = (-sin * dx + cos * dy) / scale;
+                let sx = (u - shear * v) / aspect + centre;
+                let sy = v * aspect + centre;
                 out[y * IMAGE_SIDE + x] = raster::bilinear(image, IMAGE_SIDE, sx, sy) / 255.0;
             }
         }
@@ -191,5 +207,39 @@ mod tests {
         faint.apply(&image, &mut Rng::derive(5, &[]), &mut out);
         let peak = out.iter().cloned().fold(0.0, f32::max);
         assert!((0.5..1.0).contains(&peak), "{peak}");
+    }
+
+    #[test]
+    fn shear_slants_a_bar_and_aspect_narrows_or_widens_it() {
+        let mut image = [0u8; IMAGE_PIXELS];
+        for y in 6..22 {
+            image[y * IMAGE_SIDE + 13] = 255;
+            image[y * IMAGE_SIDE + 14] = 255;
+        }
+        let column_of_ink = |out: &[f32], row: usize| {
+            raster::centre_of_ink(&out[row * IMAGE_SIDE..(row + 1) * IMAGE_SIDE])
+        };
+        let (mut top_moves, mut widths) = (Vec::new(), Vec::new());
+        let mut rng = Rng::derive(3, &[]);
+        for _ in 0..40 {
+            let mut out = [0f32; IMAGE_PIXELS];
+            let sheared = undistorted().with_max_shear(0.3);
+            sheared.apply(&image, &mut rng, &mut out);
+            top_moves.push(column_of_ink(&out, 7) - column_of_ink(&out, 20));
+            let stretched = undistorted().with_max_aspect(0.3);
+            stretched.apply(&image, &mut rng, &mut out);
+            widths.push(out[14 * IMAGE_SIDE..15 * IMAGE_SIDE].iter().sum::<f32>());
+        }
+        let range = |v: &[f32]| {
+            let lo = v.iter().cloned().fold(f32::INFINITY, f32::min);
+            let hi = v.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            (lo, hi)
+        };
+        // A shear of up to 0.3 px per px over 13 rows: the top up to ~4 px either way.
+        let (lo, hi) = range(&top_moves);
+        assert!(lo < -1.5 && hi > 1.5 && lo > -4.5 && hi < 4.5, "{lo}..{hi}");
+        // The bar is 2 px wide: up to 30% narrower or wider.
+        let (lo, hi) = range(&widths);
+        assert!(lo < 1.8 && hi > 2.2 && lo > 1.3 && hi < 2.7, "{lo}..{hi}");
     }
 }

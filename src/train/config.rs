@@ -58,11 +58,12 @@ impl LrSchedule {
 }
 
 /// Random distortions applied to each training image on the fly: an affine
-/// one (rotation, scale, shift), a smooth warp, and the differences between
-/// MNIST and users' pictures that preprocessing leaves (stroke width, blur,
-/// fainter ink). The last four are off by default, and the `improved` recipe
-/// does not use them: on the lookalike sets (`examples/lookalikes.rs`) they did
-/// not read users' pictures measurably better (docs/PREDICT.md).
+/// one (rotation, scale, shift, and a slant and a change of width), a smooth
+/// warp, and the differences between MNIST and users' pictures that
+/// preprocessing leaves (stroke width, blur, fainter ink). Everything after the
+/// shift is off by default, and the `improved` recipe does not use it: on the
+/// lookalike sets (`examples/lookalikes.rs`) none read users' pictures better
+/// (docs/PREDICT.md).
 #[derive(Config, Debug, Copy, PartialEq)]
 pub struct Augmentation {
     /// Largest rotation, in degrees, either way.
@@ -74,6 +75,15 @@ pub struct Augmentation {
     /// Largest shift, in pixels, along each axis.
     #[config(default = 2.0)]
     pub max_shift: f32,
+    /// Largest horizontal shear (slant), either way, as the horizontal shift per
+    /// pixel of height (0.3 ≈ 17°): writers slant their digits differently.
+    #[config(default = 0.0)]
+    pub max_shear: f32,
+    /// Largest change of width against height, as a fraction (0.15: the width
+    /// × f and the height ÷ f, for an f drawn from 0.85 to 1.15): writers'
+    /// digits are narrower or wider than MNIST's.
+    #[config(default = 0.0)]
+    pub max_aspect: f32,
     /// Largest displacement, in pixels, of the control points of a smooth
     /// random warp (a 4×4 grid of cells, bilinear in between): writers differ
     /// more than by an affine map.
@@ -94,7 +104,9 @@ pub struct Augmentation {
 /// [`Augmentation`]'s fields added after runs were first saved, with the values
 /// that give the distortions of the runs saved before them (none of these kinds);
 /// [`TrainConfig::from_file`] fills them in, so such a run resumes exactly.
-const AUGMENTATION_ADDED: [(&str, f32); 4] = [
+const AUGMENTATION_ADDED: [(&str, f32); 6] = [
+    ("max_shear", 0.0),
+    ("max_aspect", 0.0),
     ("max_warp", 0.0),
     ("max_stroke_change", 0.0),
     ("max_blur", 0.0),

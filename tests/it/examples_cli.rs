@@ -386,17 +386,99 @@ fn train_mnist_refuses_bad_settings_in_one_line() {
     );
 }
 
+/// The tutorial's PyTorch checkpoint `file` from ../shared/fixtures/pytorch, or
+/// `None` (with a SKIPPED line naming `test`) where it is not there.
+fn pytorch_fixture(test: &str, file: &str) -> Option<std::path::PathBuf> {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/pytorch")
+        .join(file);
+    if fixture.is_file() {
+        return Some(fixture);
+    }
+    eprintln!("SKIPPED {test}: no {}", fixture.display());
+    None
+}
+
+/// `lookalikes --font-dir` reads the digits of every font found below the
+/// directory as a further source (files that are not fonts skipped), and
+/// refuses a directory with no font that has the ten digits.
+#[cfg(feature = "tutorial")]
+#[test]
+fn lookalikes_reads_the_fonts_below_a_directory_and_refuses_one_without() {
+    let Some(fixture) = pytorch_fixture(
+        "lookalikes_reads_the_fonts_below_a_directory_and_refuses_one_without",
+        "lenet5_state_dict.pth",
+    ) else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 4, 30);
+    let fonts = tempfile::tempdir().unwrap();
+    std::fs::create_dir(fonts.path().join("mono")).unwrap();
+    std::fs::write(
+        fonts.path().join("mono/DejaVuSansMono.ttf"),
+        dejavu::sans_mono::regular(),
+    )
+    .unwrap();
+    std::fs::write(fonts.path().join("broken.ttf"), b"not a font").unwrap();
+    std::fs::write(fonts.path().join("README"), b"fonts").unwrap();
+    let lookalikes = |font_dir: &std::path::Path| {
+        run(
+            "lookalikes",
+            &[
+                "--checkpoint",
+                fixture.to_str().unwrap(),
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--count",
+                "20",
+                "--json",
+                "--font-dir",
+                font_dir.to_str().unwrap(),
+            ],
+        )
+    };
+    let result = lookalikes(fonts.path());
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let lines: Vec<serde_json::Value> = text(&result.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let from_fonts: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| {
+            l["style"]
+                .as_str()
+                .unwrap()
+                .starts_with("handwriting-font ")
+        })
+        .collect();
+    assert_eq!((lines.len(), from_fonts.len()), (16, 5), "{lines:?}");
+    assert_eq!(lines[0]["style"], "mnist test, as they are");
+    assert_eq!(lines[0]["count"], 30, "every test digit");
+    for line in from_fonts {
+        assert_eq!(line["count"], 20);
+        for way in ["crate", "one reading", "no stroke step", "tutorial"] {
+            let rate = line["accuracy"][way]["mean"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&rate), "{line}");
+        }
+    }
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("broken.otf"), b"not a font").unwrap();
+    let result = lookalikes(empty.path());
+    assert!(!result.status.success());
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("no font with all ten digits"), "{stderr}");
+}
+
 #[test]
 fn evaluate_reads_the_tutorials_pytorch_checkpoint() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/pytorch/lenet5_extra_conv_state_dict.pth");
-    if !fixture.is_file() {
-        eprintln!(
-            "SKIPPED evaluate_reads_the_tutorials_pytorch_checkpoint: no {}",
-            fixture.display()
-        );
+    let Some(fixture) = pytorch_fixture(
+        "evaluate_reads_the_tutorials_pytorch_checkpoint",
+        "lenet5_extra_conv_state_dict.pth",
+    ) else {
         return;
-    }
+    };
     let data = tempfile::tempdir().unwrap();
     support::write_synthetic_mnist(data.path(), 4, 30);
     let result = run(

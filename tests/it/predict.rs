@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use image::{DynamicImage, GrayImage, Luma};
 use lenet::data::{Mnist, MnistBatcher, Normalization};
 use lenet::predict::{
-    PictureError, Preprocess, predict_batch, prepare_image, prepare_image_file, read_rate,
+    PictureError, Prediction, PreparedDigit, Preprocess, Views, predict_batch, prepare_image,
+    prepare_image_file, read_rate,
 };
 use lenet::train::Recipe;
 use lenet::{Architecture, Error, SavedModel};
@@ -50,7 +51,12 @@ fn an_mnist_digit_saved_as_png_reads_exactly_as_the_dataset() {
     for &i in &indices {
         let path = dir.path().join(format!("{i}.png"));
         mnist_image(mnist, i).save(&path).unwrap();
-        let digit = prepare_image_file(&path, &Preprocess::default()).unwrap();
+        // Read once, as the dataset is (the default views are another test's).
+        let once = Preprocess {
+            views: None,
+            ..Preprocess::default()
+        };
+        let digit = prepare_image_file(&path, &once).unwrap();
         assert!(!digit.inverted);
         digits.push(digit);
     }
@@ -78,6 +84,53 @@ fn an_mnist_digit_saved_as_png_reads_exactly_as_the_dataset() {
         let direct = lenet::predict::Prediction::from_logits(&logits[i * 10..i * 10 + 10]);
         assert_eq!(p.class, direct.class, "image {i}");
     }
+}
+
+/// A digit read with its views (the default) gets the average of what the
+/// model says of each reading alone, also when the digits' readings take more
+/// than one forward pass.
+#[test]
+fn a_digit_with_views_is_read_as_the_average_of_its_readings() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let digits: Vec<PreparedDigit> = (0..160)
+        .map(|i| {
+            let picture = DynamicImage::ImageLuma8(mnist_image(mnist, i));
+            prepare_image(&picture, &Preprocess::default()).unwrap()
+        })
+        .collect();
+    assert!(digits.iter().all(|d| d.readings() == 7));
+    let together = predict_batch(model, &digits);
+    assert_eq!(together.len(), digits.len());
+    for (i, (digit, prediction)) in digits.iter().zip(&together).enumerate() {
+        let views = Views::SHIFTS_AND_SLANTS.of(&digit.pixels);
+        let alone: Vec<PreparedDigit> = std::iter::once(&digit.pixels)
+            .chain(&views)
+            .map(|pixels| PreparedDigit::from_pixels(pixels.clone()))
+            .collect();
+        let expected = Prediction::average(&predict_batch(model, &alone)).unwrap();
+        assert_eq!(prediction.class, expected.class, "digit {i}");
+        let worst = prediction
+            .probabilities
+            .iter()
+            .zip(&expected.probabilities)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "digit {i}: apart by {worst}");
+    }
+    let read_once = Preprocess {
+        views: None,
+        ..Preprocess::default()
+    };
+    let picture = DynamicImage::ImageLuma8(mnist_image(mnist, 0));
+    assert!(prepare_image(&picture, &read_once).unwrap().views.is_none());
+    assert!(
+        prepare_image(&picture, &Preprocess::tutorial())
+            .unwrap()
+            .views
+            .is_none()
+    );
 }
 
 fn batch_tensor(values: &[f32], device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
@@ -221,7 +274,7 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
     std::fs::write(pictures.path().join("labels.csv"), "photo0.jpg,0\n").unwrap();
     let notes = pictures.path().join("notes.txt");
     std::fs::write(&notes, "not a picture").unwrap();
-    let predict = |paths: &[&Path]| {
+    let predict_with = |flags: &[&str], paths: &[&Path]| {
         let mut command = std::process::Command::new(support::example_bin("predict"));
         command.args([
             "--checkpoint",
@@ -230,8 +283,9 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
             "lenet5",
             "--json",
         ]);
-        command.args(paths).output().unwrap()
+        command.args(flags).args(paths).output().unwrap()
     };
+    let predict = |paths: &[&Path]| predict_with(&[], paths);
     let json_lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -252,6 +306,34 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
         stderr.contains("skipping") && stderr.contains("labels.csv"),
         "{stderr}"
     );
+
+    // The library's answers: with the views by default, once with --single-reading.
+    let photo = pictures.path().join("photo0.jpg");
+    let once = Preprocess {
+        views: None,
+        ..Preprocess::default()
+    };
+    let mut answers = Vec::new();
+    for (flags, options) in [
+        (&[][..], Preprocess::default()),
+        (&["--single-reading"][..], once),
+    ] {
+        let out = predict_with(flags, &[&photo]);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}");
+        let got: Vec<f32> = json_lines(&out)[0]["probabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap() as f32)
+            .collect();
+        let digit = prepare_image_file(&photo, &options).unwrap();
+        let expected = lenet::predict::predict(model, &digit).probabilities;
+        support::assert_close(&format!("{flags:?}"), &expected, &got, 1e-5);
+        answers.push(got);
+    }
+    assert_ne!(answers[0], answers[1], "the views change the probabilities");
+    let clash = predict_with(&["--single-reading", "--tutorial-preprocessing"], &[&photo]);
+    assert_eq!(clash.status.code(), Some(2), "two ways to read: refused");
 
     // A file named on the command line is read whatever its name: a bad one fails.
     let out = predict(&[pictures.path(), &notes]);

@@ -618,14 +618,21 @@ fn training_can_run_burns_layers_instead_of_the_fused_stages() {
     assert!(worst < 1e-2, "trained apart by {worst}");
 }
 
-/// An improved-recipe config.json from before the warp, stroke, blur and ink
-/// distortions existed reads with them off, so such a run resumes as it began.
+/// An improved-recipe config.json from before the shear, aspect, warp, stroke,
+/// blur and ink distortions existed reads with them off, so such a run resumes as it began.
 #[test]
 fn an_augmentation_from_before_the_newer_distortions_reads_with_them_off() {
     let config = lenet::train::Recipe::Improved.config(Architecture::LENET5);
     let mut json = serde_json::to_value(&config).unwrap();
     let augmentation = json["augmentation"].as_object_mut().unwrap();
-    for field in ["max_warp", "max_stroke_change", "max_blur", "min_ink"] {
+    for field in [
+        "max_shear",
+        "max_aspect",
+        "max_warp",
+        "max_stroke_change",
+        "max_blur",
+        "min_ink",
+    ] {
         assert!(augmentation.remove(field).is_some(), "{field}");
     }
     augmentation.insert("max_rotation_deg".into(), 7.0.into());
@@ -636,11 +643,13 @@ fn an_augmentation_from_before_the_newer_distortions_reads_with_them_off() {
     assert_eq!(read.max_rotation_deg, 7.0);
     assert_eq!(
         (
+            read.max_shear,
+            read.max_aspect,
             read.max_warp,
             read.max_stroke_change,
             read.max_blur,
             read.min_ink
         ),
-        (0.0, 0.0, 0.0, 1.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
     );
 }

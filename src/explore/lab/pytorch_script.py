@@ -4,20 +4,25 @@ nn.Sequential, its weights read from model.safetensors beside this script.
 
     python pytorch.py PICTURE.png            # the ten probabilities, as JSON
     python pytorch.py PICTURE.png --weights other/model.safetensors
+    python pytorch.py PICTURE.png --single-reading
 
 Needs torch, and Pillow to read the picture. Nothing else: the .safetensors
 file (its header names the spec and the training normalisation) is read by hand.
 
 Preprocessing: a 28x28 greyscale picture is taken as `lenet`'s `predict` takes
 one — inverted when its median is light (dark ink on paper), scaled to [0, 1],
-normalised as the run was trained — so the probabilities equal `predict`'s
-within 1e-4. A picture of any other size is only converted to grey and resized
-to 28x28 here: `predict`'s preprocessing of photos (background, crop, stroke
-width, centre of mass) is not repeated, so for a photo use the 28x28 picture
-`predict` prepared (`visualize_features --image PHOTO` writes it as input.png).
+normalised as the run was trained — and read as `predict` reads it: as it is,
+shifted one pixel each way and slanted by 0.2 both ways, the seven readings'
+probabilities averaged (`--single-reading`: once). The probabilities equal
+`predict`'s (or `predict --single-reading`'s) within 1e-4. A picture of any
+other size is only converted to grey and resized to 28x28 here: `predict`'s
+preprocessing of photos (background, crop, stroke width, centre of mass) is not
+repeated, so for a photo use the 28x28 picture `predict` prepared
+(`visualize_features --image PHOTO` writes it as input.png).
 """
 
 import json
+import math
 import re
 import struct
 import sys
@@ -112,12 +117,48 @@ def picture(path):
     return values
 
 
-def probabilities(net, normalization, values):
-    """The softmax of the network's outputs for one 28x28 picture."""
+def views(values):
+    """The six further readings `predict` makes of a digit (lenet's
+    `predict::Views::SHIFTS_AND_SLANTS`): shifted by one pixel right, left,
+    down, up, then slanted by +0.2 and -0.2 pixels per pixel of height about
+    the centre; sampled bilinearly, ink from outside the field is background."""
+    pixels = [float(v) for v in values]
+    centre = (SIDE - 1) / 2
+
+    def at(x, y):
+        inside = 0 <= x < SIDE and 0 <= y < SIDE
+        return pixels[y * SIDE + x] if inside else 0.0
+
+    def sample(x, y):
+        x0, y0 = math.floor(x), math.floor(y)
+        fx, fy = x - x0, y - y0
+        top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
+        bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
+        return top * (1 - fy) + bottom * fy
+
+    def view(dx, dy, slant):
+        out = []
+        for y in range(SIDE):
+            for x in range(SIDE):
+                u, v = x - dx - centre, y - dy - centre
+                out.append(sample(u + slant * v + centre, v + centre))
+        return torch.tensor(out, dtype=torch.float32)
+
+    moves = [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 0.2), (0, 0, -0.2)]
+    return [view(dx, dy, slant) for dx, dy, slant in moves]
+
+
+def probabilities(net, normalization, readings):
+    """The softmax of the network's outputs, averaged over the readings (each
+    28x28 values) of one picture."""
     mean, std = normalization
-    x = ((values - mean) / std).reshape(1, 1, SIDE, SIDE)
-    with torch.no_grad():
-        return torch.softmax(net(x), dim=1)[0]
+    total = None
+    for values in readings:
+        x = ((values - mean) / std).reshape(1, 1, SIDE, SIDE)
+        with torch.no_grad():
+            p = torch.softmax(net(x), dim=1)[0]
+        total = p if total is None else total + p
+    return total / len(readings)
 
 
 def main(args):
@@ -126,11 +167,15 @@ def main(args):
         i = args.index("--weights")
         weights = Path(args[i + 1])
         args = args[:i] + args[i + 2 :]
+    single = "--single-reading" in args
+    args = [a for a in args if a != "--single-reading"]
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     net, normalization = load(weights)
-    p = probabilities(net, normalization, picture(args[0]))
+    values = picture(args[0])
+    readings = [values] if single else [values] + views(values)
+    p = probabilities(net, normalization, readings)
     print(json.dumps({"class": int(p.argmax()), "probabilities": [float(v) for v in p]}))
     return 0
 
