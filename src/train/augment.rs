@@ -242,4 +242,23 @@ mod tests {
         let (lo, hi) = range(&widths);
         assert!(lo < 1.8 && hi > 2.2 && lo > 1.3 && hi < 2.7, "{lo}..{hi}");
     }
+
+    /// The improved recipe's distortions draw four numbers per image (rotation,
+    /// scale, two shifts) and nothing for the ones left at 0, so runs saved
+    /// before a distortion existed resume on the same random stream.
+    #[test]
+    fn distortions_left_at_zero_draw_no_random_numbers() {
+        let image = [128u8; IMAGE_PIXELS];
+        let draws_of = |augmentation: Augmentation| {
+            let mut out = [0f32; IMAGE_PIXELS];
+            let mut used = Rng::derive(9, &[]);
+            augmentation.apply(&image, &mut used, &mut out);
+            let next = used.next_u64();
+            let mut fresh = Rng::derive(9, &[]);
+            (0..16).find(|_| fresh.next_u64() == next)
+        };
+        assert_eq!(draws_of(Augmentation::new()), Some(4));
+        let slanted = Augmentation::new().with_max_shear(0.3).with_max_aspect(0.1);
+        assert_eq!(draws_of(slanted), Some(6));
+    }
 }
