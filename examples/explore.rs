@@ -173,7 +173,13 @@ fn quick_model(
         .unwrap_or_else(std::env::temp_dir)
         .join("lenet/explore/lenet5-improved-1-epoch");
     let weights = dir.join("model.bpk");
-    if weights.is_file() {
+    let config = Recipe::Improved
+        .config(Architecture::LENET5)
+        .with_seed(0)
+        .with_epochs(1);
+    // A model cached by an earlier version, whose recipe differed, is trained again.
+    let cached = lenet::TrainConfig::from_file(&dir.join("config.json")).ok();
+    if weights.is_file() && cached.is_some_and(|c| c.to_string() == config.to_string()) {
         eprintln!("using the quick model in {}", dir.display());
         return SavedModel::load(&weights, None, device);
     }
@@ -181,8 +187,6 @@ fn quick_model(
         "no --checkpoint: training a quick LeNet5 (1 epoch) into {}",
         dir.display()
     );
-    let mut config = Recipe::Improved.config(Architecture::LENET5).with_seed(0);
-    config.epochs = 1;
     let trained = lenet::train(&config, &RunOptions::new(), mnist, device, &mut Lines)?;
     eprintln!("test accuracy {:.2}%", 100.0 * trained.evaluation.accuracy);
     trained.save(&dir, device_name)?;

@@ -44,6 +44,10 @@ struct Cli {
     /// Learning rate (default: the recipe's).
     #[arg(long)]
     lr: Option<f64>,
+    /// Label smoothing of the training loss, 0 to below 1 (default: the recipe's,
+    /// 0 for tutorial and 0.1 for improved, or the one in `--config`'s file).
+    #[arg(long, value_name = "EPSILON", conflicts_with = "resume")]
+    label_smoothing: Option<f32>,
     /// Seed for the initial weights, shuffling and augmentation (default: the
     /// recipe's, 0, or the one in `--config`'s file).
     #[arg(long)]
@@ -125,8 +129,15 @@ fn run(cli: Cli) -> lenet::Result<()> {
             if let Some(lr) = cli.lr {
                 config = config.with_learning_rate(lr);
             }
+            if let Some(smoothing) = cli.label_smoothing {
+                config = config.with_label_smoothing(smoothing);
+            }
+            let smoothing = match config.label_smoothing {
+                epsilon if epsilon > 0.0 => format!(", label smoothing {epsilon}"),
+                _ => String::new(),
+            };
             eprintln!(
-                "training {} ({} recipe) on {} for {} epochs, batch {}, lr {}, seed {}",
+                "training {} ({} recipe) on {} for {} epochs, batch {}, lr {}, seed {}{smoothing}",
                 config.model.architecture.title(),
                 config.recipe,
                 cli.device,

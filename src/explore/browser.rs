@@ -148,12 +148,6 @@ impl Browser {
                 self.split.len()
             )));
         }
-        let pixels: Vec<f32> = self
-            .split
-            .image(index)
-            .iter()
-            .map(|&p| p as f32 / 255.0)
-            .collect();
-        Ok(PreparedDigit::from_pixels(pixels))
+        Ok(PreparedDigit::from_mnist(self.split.image(index)))
     }
 }

@@ -1,5 +1,6 @@
 //! Reading a user's own picture of a digit: MNIST-like preprocessing and prediction.
 
+mod evaluation;
 mod gray;
 #[cfg(feature = "tutorial")]
 mod lookalike;
@@ -12,6 +13,7 @@ pub use crate::picture::{
     DecodeLimits, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_PICTURE_FILE_BYTES, PictureError,
 };
 pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, ensemble, read_rate};
+pub use evaluation::evaluate_with_views;
 #[cfg(feature = "tutorial")]
 pub use lookalike::{LookalikeStyle, lookalike};
 pub use prediction::{predict, predict_batch, predict_ensemble};

@@ -151,6 +151,19 @@ impl PreparedDigit {
         }
     }
 
+    /// An MNIST image (28×28 bytes, white ink on black) as it is: its bytes
+    /// / 255, the values the dataset's batches hold before normalisation.
+    ///
+    /// ```
+    /// use lenet::predict::PreparedDigit;
+    ///
+    /// let digit = PreparedDigit::from_mnist(&[255; 784]);
+    /// assert_eq!((digit.pixels[0], digit.ink_fraction), (1.0, 1.0));
+    /// ```
+    pub fn from_mnist(image: &[u8]) -> Self {
+        Self::from_pixels(image.iter().map(|&p| f32::from(p) / 255.0).collect())
+    }
+
     /// This digit, also read in `views` (test-time augmentation).
     ///
     /// ```

@@ -4,9 +4,12 @@
 //! trains any architecture of this crate. docs/SCALING.md shows it on several
 //! devices.
 //!
-//! The step is the crate's own: mean cross-entropy of the logits (PyTorch's
-//! `CrossEntropyLoss`), on `MnistBatch`es from [`MnistBatcher`](crate::data::MnistBatcher),
-//! which already implements Burn's `Batcher` for the splits' items.
+//! The step is plain mean cross-entropy of the logits (PyTorch's
+//! `CrossEntropyLoss`): a `TrainConfig`'s label smoothing, augmentation and
+//! learning-rate schedule are this crate's own loop's, not applied here (the
+//! `train_with_learner` example trains the tutorial recipe, which has none). It
+//! takes `MnistBatch`es from [`MnistBatcher`](crate::data::MnistBatcher), which
+//! already implements Burn's `Batcher` for the splits' items.
 //!
 //! The whole run, and several GPUs: `examples/train_with_learner.rs`, docs/SCALING.md.
 

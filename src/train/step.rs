@@ -12,7 +12,8 @@ use crate::worker::on_worker;
 /// What one step saw.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepOutcome {
-    /// Mean cross-entropy of the batch, before the update.
+    /// Mean loss of the batch (cross-entropy, smoothed with
+    /// [`Stepper::with_label_smoothing`]), before the update.
     pub loss: f64,
     /// Images of the batch the model classified correctly, before the update.
     pub correct: u64,
@@ -23,7 +24,7 @@ pub struct StepOutcome {
 /// What [`Stepper::step_deferred`] leaves on the device: read it when needed.
 #[derive(Debug, Clone)]
 pub struct PendingStep {
-    /// `[1]`: mean cross-entropy of the batch, before the update.
+    /// `[1]`: mean loss of the batch (as [`StepOutcome::loss`]), before the update.
     pub loss: Tensor<1>,
     /// `[1]`: images of the batch the model classified correctly, before the update.
     pub correct: Tensor<1, Int>,
@@ -83,6 +84,37 @@ impl Stepper {
             optimizer,
             loss,
         }
+    }
+
+    /// This stepper, training on labels smoothed by `smoothing` (ε): each
+    /// image's target is 1 − ε + ε/classes on its class and ε/classes on every
+    /// other (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`); 0 is plain
+    /// cross-entropy, exactly as [`new`](Self::new) makes it. The
+    /// [`StepOutcome::loss`] is then the smoothed loss, the one minimised.
+    ///
+    /// ```
+    /// use lenet::data::MnistBatch;
+    /// use lenet::train::Stepper;
+    /// use lenet::{Architecture, LeNetConfig};
+    ///
+    /// let device = lenet::device("flex")?.autodiff();
+    /// let model = LeNetConfig::new(Architecture::ONE_CONV).init_seeded(&device, 0);
+    /// let batch = MnistBatch::from_values(vec![0.5; 2 * 784], vec![3, 7], &device);
+    /// let plain = Stepper::adam(model.clone(), 1e-8).step(batch.clone(), 0.0);
+    /// let smoothed = Stepper::adam(model, 1e-8).with_label_smoothing(0.1)?.step(batch, 0.0);
+    /// assert_ne!(plain.loss, smoothed.loss);
+    /// # Ok::<(), lenet::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a
+    /// `smoothing` outside `[0, 1)`, as [`TrainConfig::validate`](super::TrainConfig::validate).
+    pub fn with_label_smoothing(mut self, smoothing: f32) -> crate::Result<Self> {
+        super::config::check_label_smoothing(smoothing)?;
+        self.loss = CrossEntropyLossConfig::new()
+            .with_smoothing((smoothing != 0.0).then_some(smoothing))
+            .init(&self.model().device());
+        Ok(self)
     }
 
     /// Adam with PyTorch's betas and the given epsilon (PyTorch: 1e-8).
@@ -164,7 +196,7 @@ impl Stepper {
             .expect("the model is present between steps")
     }
 
-    /// The batch's mean cross-entropy (with its graph) and the count of images
+    /// The batch's mean loss (with its graph) and the count of images
     /// the model classifies correctly (`[1]`, without autodiff).
     fn loss_and_correct(&self, model: &LeNet, batch: MnistBatch) -> (Tensor<1>, Tensor<1, Int>) {
         let logits = model.forward(batch.images);

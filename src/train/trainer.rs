@@ -310,7 +310,8 @@ impl Run<'_> {
             Some(on) => model.with_fused_kernels(on),
             None => model,
         };
-        let mut stepper = Stepper::new(model, optimizer);
+        let mut stepper =
+            Stepper::new(model, optimizer).with_label_smoothing(config.label_smoothing)?;
         let on_device = self.data_on_device().then(|| OnDevice {
             train: DeviceSplit::upload(
                 &self.data.train,

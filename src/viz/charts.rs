@@ -209,7 +209,7 @@ impl Chart for TrainingCurves {
         let (left, right) = root.split_horizontally(600);
         self.panel(
             &left,
-            "Cross-entropy per epoch",
+            "Loss per epoch (train: the loss minimised)",
             "loss",
             (|r| r.train_loss, |r| r.test_loss),
             1.0,

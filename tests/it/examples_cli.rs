@@ -5,18 +5,21 @@ use crate::support::{self, run_example as run};
 
 use std::process::Command;
 
-/// `evaluate --checkpoint FILE --data-dir DIR --json`, which must succeed.
-fn evaluate_json(checkpoint: &std::path::Path, data: &std::path::Path) -> serde_json::Value {
-    let result = run(
-        "evaluate",
-        &[
-            "--checkpoint",
-            checkpoint.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--json",
-        ],
-    );
+/// `evaluate --checkpoint FILE --data-dir DIR --json` and `more`, which must succeed.
+fn evaluate_json(
+    checkpoint: &std::path::Path,
+    data: &std::path::Path,
+    more: &[&str],
+) -> serde_json::Value {
+    let mut args = vec![
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend(more);
+    let result = run("evaluate", &args);
     assert!(result.status.success(), "{}", text(&result.stderr));
     serde_json::from_slice(&result.stdout).unwrap()
 }
@@ -194,11 +197,16 @@ fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
         "flex",
         "--seed",
         "4",
+        "--label-smoothing",
+        "0.05",
     ];
     let result = run("train_mnist", &args);
     assert!(result.status.success(), "{}", text(&result.stderr));
+    let config = lenet::TrainConfig::from_file(&run_dir.join("config.json")).unwrap();
+    assert_eq!(config.label_smoothing, 0.05);
     let stderr = text(&result.stderr);
     assert!(stderr.contains("epoch  2: train loss"), "{stderr}");
+    assert!(stderr.contains("seed 4, label smoothing 0.05"), "{stderr}");
     for file in [
         "model.bpk",
         "model.safetensors",
@@ -233,16 +241,52 @@ fn train_mnist_writes_its_outputs_and_evaluate_reads_them_back() {
     assert_eq!(metrics["params"], 30_378);
     assert_eq!(metrics["epochs"], 2);
     assert_eq!(metrics["seed"], 4);
+    // A smoothing outside [0, 1) is refused before training: no weights, no config.
+    let refused = out.path().join("refused");
+    let result = run(
+        "train_mnist",
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--out",
+            refused.to_str().unwrap(),
+            "--label-smoothing",
+            "1",
+        ],
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("label smoothing must be at least 0 and below 1"),
+        "{stderr}"
+    );
+    assert!(!refused.join("model.bpk").exists() && !refused.join("config.json").exists());
     let csv = std::fs::read_to_string(run_dir.join("history.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 
-    let eval = evaluate_json(&run_dir.join("model.bpk"), data.path());
+    let eval = evaluate_json(&run_dir.join("model.bpk"), data.path(), &[]);
     assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
     assert_eq!(eval["model"], "extra-conv");
     assert_eq!(eval["count"], 40);
+    assert_eq!(eval["read"], "once");
+
+    // Read as `predict` reads a picture: the library's evaluation with the views.
+    let eval = evaluate_json(&run_dir.join("model.bpk"), data.path(), &["--views"]);
+    assert_eq!(eval["read"], "seven views");
+    assert_eq!(eval["count"], 40);
+    let device = lenet::device("flex").unwrap();
+    let saved = lenet::SavedModel::load(&run_dir.join("model.bpk"), None, &device).unwrap();
+    let test = lenet::data::MnistSplit::load(data.path(), lenet::data::Split::Test).unwrap();
+    let library = lenet::predict::evaluate_with_views(
+        &saved,
+        &test,
+        lenet::predict::Views::SHIFTS_AND_SLANTS,
+    );
+    assert_eq!(eval["confusion"], serde_json::json!(library.confusion));
+    assert_eq!(eval["test_accuracy"], serde_json::json!(library.accuracy));
 
     // The safetensors export evaluates the same (its config.json is beside it).
-    let eval = evaluate_json(&run_dir.join("model.safetensors"), data.path());
+    let eval = evaluate_json(&run_dir.join("model.safetensors"), data.path(), &[]);
     assert_eq!(eval["test_accuracy"], metrics["test_accuracy"]);
 
     // The wrong --model for this checkpoint is refused with the reason.
@@ -574,10 +618,10 @@ fn a_spec_trains_and_its_checkpoint_rebuilds_itself() {
     let config = std::fs::read_to_string(run_dir.join("config.json")).unwrap();
     assert!(config.contains(spec), "{config}");
 
-    let from_bpk = evaluate_json(&run_dir.join("model.bpk"), data.path());
+    let from_bpk = evaluate_json(&run_dir.join("model.bpk"), data.path(), &[]);
     let alone = out.path().join("alone.safetensors");
     std::fs::copy(run_dir.join("model.safetensors"), &alone).unwrap();
-    let from_safetensors = evaluate_json(&alone, data.path());
+    let from_safetensors = evaluate_json(&alone, data.path(), &[]);
     assert_eq!(from_bpk["model"], spec);
     assert_eq!(from_safetensors["model"], spec);
     assert_eq!(from_bpk["test_accuracy"], metrics["test_accuracy"]);

@@ -10,11 +10,11 @@ use std::sync::OnceLock;
 use image::{DynamicImage, GrayImage, Luma};
 use lenet::data::{Mnist, MnistBatcher, Normalization};
 use lenet::predict::{
-    PictureError, Prediction, PreparedDigit, Preprocess, Views, predict_batch, prepare_image,
-    prepare_image_file, read_rate,
+    PictureError, Prediction, PreparedDigit, Preprocess, Views, evaluate_with_views, predict_batch,
+    prepare_image, prepare_image_file, read_rate,
 };
 use lenet::train::Recipe;
-use lenet::{Architecture, Error, SavedModel};
+use lenet::{Architecture, Error, LeNetConfig, SavedModel};
 
 /// A LeNet5 trained for one epoch on real MNIST, shared by the tests here.
 fn trained() -> Option<&'static (SavedModel, Mnist)> {
@@ -130,6 +130,80 @@ fn a_digit_with_views_is_read_as_the_average_of_its_readings() {
             .unwrap()
             .views
             .is_none()
+    );
+}
+
+/// `evaluate_with_views` on synthetic digits, in two chunks: `predict_batch`'s
+/// answers over the same digits in views, the loss of their averaged
+/// probabilities; an empty split counts nothing.
+#[test]
+fn evaluate_with_views_counts_what_predict_batch_reads() {
+    let device = lenet::device("flex").unwrap();
+    let mnist = support::learnable_mnist(16, 1_100);
+    let network = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, 1);
+    let model = SavedModel::new(network, Normalization::MNIST);
+    let views = Views::SHIFTS_AND_SLANTS;
+    let evaluation = evaluate_with_views(&model, &mnist.test, views);
+    let digits: Vec<PreparedDigit> = (0..mnist.test.len())
+        .map(|i| PreparedDigit::from_mnist(mnist.test.image(i)).with_views(views))
+        .collect();
+    let predictions = predict_batch(&model, &digits);
+    let labels = mnist.test.labels();
+    let classes: Vec<u8> = predictions.iter().map(|p| p.class as u8).collect();
+    assert_eq!(evaluation.predictions, classes);
+    let correct = classes.iter().zip(labels).filter(|(c, l)| c == l).count();
+    assert_eq!((evaluation.count, evaluation.correct), (1_100, correct));
+    let loss = predictions
+        .iter()
+        .zip(labels)
+        .map(|(p, &label)| -f64::from(p.probabilities[usize::from(label)]).ln())
+        .sum::<f64>()
+        / 1_100.0;
+    assert!(
+        (evaluation.loss - loss).abs() < 1e-4,
+        "{} against {loss}",
+        evaluation.loss
+    );
+    let mut empty = mnist.test.clone();
+    empty.truncate(0);
+    let none = evaluate_with_views(&model, &empty, views);
+    assert_eq!((none.count, none.correct), (0, 0));
+}
+
+/// `evaluate --views`: the test set read as `predict` reads each image saved as
+/// a picture, over more images than one chunk holds.
+#[test]
+fn the_test_set_read_with_views_gives_predict_s_answers() {
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let mut split = mnist.test.clone();
+    split.truncate(1_200);
+    let evaluation = evaluate_with_views(model, &split, Views::SHIFTS_AND_SLANTS);
+    let digits: Vec<PreparedDigit> = (0..split.len())
+        .map(|i| {
+            let picture = DynamicImage::ImageLuma8(mnist_image(mnist, i));
+            prepare_image(&picture, &Preprocess::default()).unwrap()
+        })
+        .collect();
+    let classes: Vec<u8> = predict_batch(model, &digits)
+        .iter()
+        .map(|p| p.class as u8)
+        .collect();
+    assert_eq!(evaluation.predictions, classes);
+    let correct = classes
+        .iter()
+        .zip(split.labels())
+        .filter(|(c, l)| c == l)
+        .count();
+    assert_eq!((evaluation.count, evaluation.correct), (1_200, correct));
+    assert!(evaluation.loss.is_finite() && evaluation.loss > 0.0);
+    let once = lenet::evaluate(&model.model, &split, model.normalization, 1000);
+    assert!(
+        (evaluation.accuracy - once.accuracy).abs() < 0.02,
+        "{} against {} read once",
+        evaluation.accuracy,
+        once.accuracy
     );
 }
 

@@ -355,6 +355,9 @@ fn invalid_settings_are_refused_before_training() {
         quick_config(Architecture::LENET5).with_batch_size(0),
         quick_config(Architecture::LENET5).with_learning_rate(-1.0),
         quick_config(Architecture::LENET5).with_learning_rate(f64::NAN),
+        quick_config(Architecture::LENET5).with_label_smoothing(1.0),
+        quick_config(Architecture::LENET5).with_label_smoothing(-0.1),
+        quick_config(Architecture::LENET5).with_label_smoothing(f32::NAN),
     ] {
         let err = train(&config, &data).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
@@ -378,33 +381,74 @@ fn the_improved_recipe_trains_with_augmentation_and_a_schedule() {
     assert!(a.history.epochs[0].learning_rate < config.learning_rate);
 }
 
+/// Label smoothing reaches the loss that trains: other weights, and a training
+/// loss that cannot fall to 0 (the smoothed targets' own entropy is its floor).
+#[test]
+fn label_smoothing_changes_what_is_minimised() {
+    let data = support::learnable_mnist(160, 40);
+    let plain = quick_config(Architecture::LENET5).with_epochs(4);
+    let smoothed = plain.clone().with_label_smoothing(0.1);
+    let (a, b) = (
+        train(&plain, &data).unwrap(),
+        train(&smoothed, &data).unwrap(),
+    );
+    assert!(weights(&a.model) != weights(&b.model));
+    // The entropy of the target 0.91 / 0.01 × 9 of ten classes.
+    let floor = -(0.91f64 * 0.91f64.ln() + 9.0 * 0.01 * 0.01f64.ln());
+    let last = |t: &lenet::Trained| t.history.epochs.last().unwrap().train_loss;
+    assert!(last(&b) >= floor - 1e-3, "{} under {floor}", last(&b));
+    assert!(last(&a) < last(&b), "{} against {}", last(&a), last(&b));
+    assert_eq!(
+        Recipe::Improved
+            .config(Architecture::LENET5)
+            .label_smoothing,
+        0.1
+    );
+    assert_eq!(
+        Recipe::Tutorial
+            .config(Architecture::LENET5)
+            .label_smoothing,
+        0.0
+    );
+}
+
 /// The same seed gives bit-identical weights on 1 thread and on 32: nothing in a
 /// step (the fused stages' per-chunk gradient sums included) is grouped by the
 /// number of threads.
 #[test]
 fn the_thread_count_does_not_change_a_single_bit() {
     let data = support::learnable_mnist(640, 40);
-    let config = quick_config(Architecture::LENET5)
-        .with_epochs(1)
-        .with_batch_size(64);
-    let on_threads = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let trained = train(&config, &data).unwrap();
-            weights(&trained.model)
-        })
-    };
-    let one = on_threads(1);
-    let many = on_threads(32);
-    let differing = one
-        .iter()
-        .zip(&many)
-        .filter(|(a, b)| a.to_bits() != b.to_bits())
-        .count();
-    assert_eq!(differing, 0, "of {} weights", one.len());
+    // Plain cross-entropy (the tutorial's) and the smoothed one (the improved
+    // recipe's) reduce differently.
+    for smoothing in [0.0, 0.1] {
+        let config = quick_config(Architecture::LENET5)
+            .with_epochs(1)
+            .with_batch_size(64)
+            .with_label_smoothing(smoothing);
+        let on_threads = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let trained = train(&config, &data).unwrap();
+                weights(&trained.model)
+            })
+        };
+        let one = on_threads(1);
+        let many = on_threads(32);
+        let differing = one
+            .iter()
+            .zip(&many)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(
+            differing,
+            0,
+            "of {} weights, smoothing {smoothing}",
+            one.len()
+        );
+    }
 }
 
 /// `latest` is only a hint: one that points outside the run directory, names a
@@ -618,12 +662,19 @@ fn training_can_run_burns_layers_instead_of_the_fused_stages() {
     assert!(worst < 1e-2, "trained apart by {worst}");
 }
 
-/// An improved-recipe config.json from before the shear, aspect, warp, stroke,
-/// blur and ink distortions existed reads with them off, so such a run resumes as it began.
+/// An improved-recipe config.json from before label smoothing and the shear,
+/// aspect, warp, stroke, blur and ink distortions existed reads with them off,
+/// so such a run resumes as it began.
 #[test]
-fn an_augmentation_from_before_the_newer_distortions_reads_with_them_off() {
+fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
     let config = lenet::train::Recipe::Improved.config(Architecture::LENET5);
     let mut json = serde_json::to_value(&config).unwrap();
+    assert!(
+        json.as_object_mut()
+            .unwrap()
+            .remove("label_smoothing")
+            .is_some()
+    );
     let augmentation = json["augmentation"].as_object_mut().unwrap();
     for field in [
         "max_shear",
@@ -639,7 +690,9 @@ fn an_augmentation_from_before_the_newer_distortions_reads_with_them_off() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
     std::fs::write(&path, json.to_string()).unwrap();
-    let read = TrainConfig::from_file(&path).unwrap().augmentation.unwrap();
+    let read = TrainConfig::from_file(&path).unwrap();
+    assert_eq!(read.label_smoothing, 0.0);
+    let read = read.augmentation.unwrap();
     assert_eq!(read.max_rotation_deg, 7.0);
     assert_eq!(
         (
