@@ -252,8 +252,9 @@ pub struct TrainConfig {
     /// instead of 1 and 0 (Szegedy et al. 2016; PyTorch's `label_smoothing`).
     /// It keeps the network from growing ever larger logits to be surer of
     /// digits it already reads; in the `improved` recipe it read the pictures
-    /// by other hands than MNIST's better (docs/PREDICT.md). 0: plain cross-entropy (the tutorial's). The test loss
-    /// is always plain cross-entropy.
+    /// by other hands than MNIST's better (docs/PREDICT.md). 0: plain
+    /// cross-entropy (the tutorial's). The test loss is always plain
+    /// cross-entropy.
     #[config(default = 0.0)]
     pub label_smoothing: f32,
     /// Train on the first `n` training images only (quick runs, tests).
@@ -270,9 +271,8 @@ impl TrainConfig {
     /// epsilon, fields added since (label smoothing, augmentation fields) take
     /// values that train as it did, and the run's plumbing it held
     /// (`output_dir`, `log_every`, …, now [`RunOptions`](crate::train::RunOptions))
-    /// is left to those. Any other
-    /// missing field is an error, so a file that is not a training config is
-    /// never read as one. (Burn's `Config::load` refuses a file with any field
+    /// is left to those. Any other missing field is an error, so a file that is
+    /// not a training config is never read as one. (Burn's `Config::load` refuses a file with any field
     /// missing.)
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let fail = |e: serde_json::Error| Error::Checkpoint {
