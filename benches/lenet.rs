@@ -145,8 +145,10 @@ fn train_epoch_of_3200_data_on_device(bencher: Bencher, on_device: bool) {
     });
 }
 
-#[divan::bench(sample_count = 30)]
-fn preprocess_a_700x730_photo(bencher: Bencher) {
+/// The whole preparation of a photo, with and without its clearing of ruled
+/// lines and desk (`Preprocess::clear_surroundings`), which costs most.
+#[divan::bench(sample_count = 30, args = [true, false])]
+fn preprocess_a_700x730_photo(bencher: Bencher, clear_surroundings: bool) {
     // Dark strokes on unevenly lit paper, the size of the tutorial's photo.
     let photo = GrayImage::from_fn(700, 730, |x, y| {
         let paper = 230.0 - 40.0 * x as f32 / 700.0;
@@ -155,7 +157,10 @@ fn preprocess_a_700x730_photo(bencher: Bencher) {
         Luma([if stroke { 40 } else { paper as u8 }])
     });
     let photo = DynamicImage::ImageLuma8(photo);
-    let options = lenet::predict::Preprocess::default();
+    let options = lenet::predict::Preprocess {
+        clear_surroundings,
+        ..lenet::predict::Preprocess::default()
+    };
     bencher
         .bench_local(|| divan::black_box(lenet::predict::prepare_image(&photo, &options).unwrap()));
 }

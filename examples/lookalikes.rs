@@ -1,5 +1,6 @@
 //! How well a checkpoint reads MNIST test digits redrawn as users' pictures:
-//! photographed pen, pencil and marker, and the explore page's canvas.
+//! photographed pen, pencil and marker (on plain or ruled paper, the desk
+//! sometimes in the picture), and the explore page's canvas.
 //!
 //! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist
 //! cargo run --release --example lookalikes -- --checkpoint A.bpk --count 200 --save lookalikes/
@@ -11,9 +12,10 @@
 //! with a closed top — so a recipe that generalises beyond MNIST's writers shows.
 //!
 //! The first row is the MNIST test digits themselves (all of them, as 28×28
-//! PNGs). Each style is read four ways: the crate's preprocessing (with its shifted and
+//! PNGs). Each style is read five ways: the crate's preprocessing (with its shifted and
 //! slanted views, `lenet::predict::Views`), the same read once (no views), the
-//! same without its stroke-width step, and the tutorial's. `--save DIR` also writes the
+//! same without its stroke-width step, the same without its clearing of ruled
+//! lines and desk (`Preprocess::clear_surroundings`), and the tutorial's. `--save DIR` also writes the
 //! pictures with a `labels.csv` per style, for `predict` and for looking at.
 //!
 //! With several checkpoints (models trained with other seeds, say) each cell is
@@ -83,6 +85,13 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             "no stroke step",
             Preprocess {
                 stroke_width: None,
+                ..Preprocess::default()
+            },
+        ),
+        (
+            "no clearing step",
+            Preprocess {
+                clear_surroundings: false,
                 ..Preprocess::default()
             },
         ),
@@ -407,9 +416,11 @@ fn font_digits(source: &str, faces: &[Vec<u8>], count: usize) -> lenet::Result<V
             });
             let digit = prepare_image(
                 &image::DynamicImage::ImageLuma8(picture),
+                // A clean rendering: nothing around the glyph to clear.
                 &Preprocess {
                     stroke_width: None,
                     views: None,
+                    clear_surroundings: false,
                     ..Preprocess::default()
                 },
             )

@@ -1,5 +1,6 @@
 //! MNIST test digits redrawn the way users' pictures come: pen, pencil and
-//! marker photographed on paper, or drawn on the explore page's canvas.
+//! marker photographed on paper (plain or ruled, the desk sometimes in the
+//! picture), or drawn on the explore page's canvas.
 //!
 //! A model's MNIST accuracy says little about a phone photo: its strokes are
 //! thinner or thicker than MNIST's, fainter, blurred, off-centre, under uneven
@@ -37,16 +38,24 @@ pub enum LookalikeStyle {
     /// The explore page's canvas: black round-brush strokes 6–40 px wide on a
     /// white 280×280 pad, the digit 110–250 px tall anywhere on it; PNG.
     Drawing,
+    /// A pen on ruled notebook paper: the pen's strokes across dark ruled
+    /// lines 1.5–3 px thick, 7–11% of the picture apart, tilted up to 3°.
+    NotebookPhoto,
+    /// The `photo` style with the desk in the picture: beyond the paper's
+    /// edge, along one or two sides, a dark desk (8–35% of white).
+    DeskPhoto,
 }
 
 impl LookalikeStyle {
     /// Every style.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::Photo,
         Self::PenPhoto,
         Self::PencilPhoto,
         Self::MarkerPhoto,
         Self::Drawing,
+        Self::NotebookPhoto,
+        Self::DeskPhoto,
     ];
 
     /// A short name, for tables and file names.
@@ -57,6 +66,8 @@ impl LookalikeStyle {
             Self::PencilPhoto => "pencil-photo",
             Self::MarkerPhoto => "marker-photo",
             Self::Drawing => "drawing",
+            Self::NotebookPhoto => "notebook-photo",
+            Self::DeskPhoto => "desk-photo",
         }
     }
 
@@ -72,8 +83,8 @@ impl LookalikeStyle {
     /// redraw the centre line.
     fn stroke_fraction(self) -> Option<(f32, f32)> {
         match self {
-            Self::Photo | Self::Drawing => None,
-            Self::PenPhoto => Some((0.02, 0.06)),
+            Self::Photo | Self::Drawing | Self::DeskPhoto => None,
+            Self::PenPhoto | Self::NotebookPhoto => Some((0.02, 0.06)),
             Self::PencilPhoto => Some((0.02, 0.05)),
             Self::MarkerPhoto => Some((0.14, 0.24)),
         }
@@ -161,10 +172,74 @@ fn photograph(
             light * (1.0 - darkness * ink[i as usize])
         })
         .collect();
+    match style {
+        LookalikeStyle::NotebookPhoto => rule_lines(&mut values, w, h, rng),
+        LookalikeStyle::DeskPhoto => show_desk(&mut values, &ink, w, h, rng),
+        _ => {}
+    }
     let sigma = rng.uniform(0.6, 2.0);
     let radius = (3.0 * sigma).ceil() as usize;
     raster::gaussian_blur(&mut values, w as usize, sigma, radius, Edge::Clamped);
     GrayImage::from_fn(w, h, |x, y| grey(values[(y * w + x) as usize]))
+}
+
+/// Dark ruled lines across the whole picture, over paper and ink alike.
+fn rule_lines(values: &mut [f32], w: u32, h: u32, rng: &mut Rng) {
+    let spacing = rng.uniform(0.07, 0.11) * h as f32;
+    let (sin, cos) = rng.uniform(-3.0, 3.0).to_radians().sin_cos();
+    let thickness = rng.uniform(1.5, 3.0);
+    let darkness = rng.uniform(0.25, 0.5);
+    let offset = rng.uniform(0.0, spacing);
+    for (i, v) in values.iter_mut().enumerate() {
+        let (x, y) = ((i as u32 % w) as f32, (i as u32 / w) as f32);
+        let across = (y - h as f32 / 2.0) * cos - (x - w as f32 / 2.0) * sin + offset;
+        let from_line = (across - spacing * (across / spacing).round()).abs();
+        let cover = (thickness / 2.0 + 0.5 - from_line).clamp(0.0, 1.0);
+        *v *= 1.0 - darkness * cover;
+    }
+}
+
+/// A dark desk beyond the paper's edge along one side, or two that meet; the
+/// edge, tilted a little, stays clear of the digit's ink.
+fn show_desk(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
+    let (w, h) = (w as usize, h as usize);
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (i, _) in ink.iter().enumerate().filter(|&(_, &v)| v > 0.05) {
+        let (x, y) = (i % w, i / w);
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    // The gap between each side of the picture and the ink: left, top,
+    // right, bottom.
+    let gaps = [x0, y0, w.saturating_sub(x1 + 1), h.saturating_sub(y1 + 1)];
+    let first = rng.below(4);
+    let sides = if rng.next_f32() < 0.5 {
+        vec![first]
+    } else {
+        vec![first, (first + 1) % 4]
+    };
+    let desk = rng.uniform(0.08, 0.35);
+    for side in sides {
+        let gap = gaps[side] as f32;
+        if gap < 12.0 {
+            continue;
+        }
+        let depth = rng.uniform(0.3, 0.8) * gap;
+        let slope = rng.uniform(-0.05, 0.05);
+        for (i, v) in values.iter_mut().enumerate() {
+            let (x, y) = ((i % w) as f32, (i / w) as f32);
+            // Distance from this side, and position along it.
+            let (into, along, length) = match side {
+                0 => (x, y, h as f32),
+                1 => (y, x, w as f32),
+                2 => (w as f32 - 1.0 - x, y, h as f32),
+                _ => (h as f32 - 1.0 - y, x, w as f32),
+            };
+            let edge = (depth + slope * (along - length / 2.0)).min(0.9 * gap);
+            if into < edge {
+                *v = desk + 0.03 * (rng.next_f32() - 0.5);
+            }
+        }
+    }
 }
 
 /// The digit's ink in a `w`×`h` frame: enlarged by `scale` (from the 224-px

@@ -7,6 +7,7 @@ mod lookalike;
 mod prediction;
 mod preprocess;
 mod stroke;
+mod surroundings;
 mod views;
 
 pub use crate::picture::{

@@ -9,11 +9,13 @@
 use std::path::Path;
 
 use image::imageops::{self, FilterType};
-use image::{DynamicImage, Luma};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, Luma};
 use serde::Serialize;
 
 use super::gray::{Gray, crop_to_ink, resize};
 use super::stroke::MNIST_STROKE_WIDTH;
+use super::surroundings::clear_surroundings;
 use super::views::Views;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, Normalization};
 use crate::picture::{DecodeLimits, MAX_PICTURE_FILE_BYTES, PictureError};
@@ -42,6 +44,11 @@ pub struct Preprocess {
     /// Subtract the slowly varying background (shadows, uneven light, paper
     /// texture) and stretch the contrast so the strokes reach full intensity.
     pub flatten_background: bool,
+    /// Clear what a photo shows around the digit that is not the digit: ruled
+    /// lines (thin, parallel, edge to edge) and the desk or shadow beyond the
+    /// paper's edge (ink lying along the picture's edge, or from side to side).
+    /// Kept, they are ink to the crop, and the digit ends up a few pixels wide.
+    pub clear_surroundings: bool,
     /// Crop to the ink and scale it to fit `fit_box`, keeping its aspect ratio;
     /// otherwise squash the whole picture to 28×28.
     pub crop_to_ink: bool,
@@ -75,6 +82,7 @@ impl Default for Preprocess {
         Self {
             polarity: Polarity::Auto,
             flatten_background: true,
+            clear_surroundings: true,
             crop_to_ink: true,
             fit_box: 20,
             centre_of_mass: true,
@@ -93,6 +101,7 @@ impl Preprocess {
         Self {
             polarity: Polarity::LightInk,
             flatten_background: false,
+            clear_surroundings: false,
             crop_to_ink: false,
             centre_of_mass: false,
             stroke_width: None,
@@ -244,12 +253,16 @@ pub fn prepare_image_file(path: &Path, options: &Preprocess) -> Result<PreparedD
     prepare_image(&image, options).map_err(fail)
 }
 
-/// Decodes image bytes within [`DecodeLimits::FILES`].
+/// Decodes image bytes within [`DecodeLimits::FILES`], turned upright as
+/// their Exif orientation says (see [`decode_with`]).
 pub fn decode(bytes: &[u8]) -> std::result::Result<DynamicImage, PictureError> {
     decode_with(bytes, DecodeLimits::FILES)
 }
 
-/// Decodes image bytes within `limits`.
+/// Decodes image bytes within `limits`, turned upright as their Exif
+/// orientation says (a phone's portrait photo is stored sideways with a tag
+/// saying so; JPEG, PNG and WebP carry it). A quarter turn copies the
+/// pixels, so the picture and its copy together must fit `limits.max_bytes`.
 ///
 /// ```
 /// use lenet::predict::{DecodeLimits, PictureError, decode_with};
@@ -279,15 +292,37 @@ pub fn decode_with(
     bounds.max_image_width = Some(limits.max_side);
     bounds.max_image_height = Some(limits.max_side);
     bounds.max_alloc = Some(limits.max_bytes);
-    reader.limits(bounds);
-    reader.decode().map_err(|e| match e {
+    reader.limits(bounds.clone());
+    let refusal = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => PictureError::TooLarge {
             reason: l.to_string(),
             limits,
         },
         image::ImageError::Unsupported(_) => PictureError::NotAnImage,
         other => PictureError::Corrupt(other.to_string()),
-    })
+    };
+    let mut decoder = reader.into_decoder().map_err(refusal)?;
+    // A phone stores a portrait photo sideways and says so in its Exif
+    // orientation; every viewer shows it upright, so the digit is read
+    // upright too. Unreadable Exif is no reason to refuse the pixels.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    // Turning by a quarter makes a copy: both must fit in the budget.
+    let copies = match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => 2,
+        _ => 1,
+    };
+    // As `ImageReader::decode` does: what the pixels take is reserved, and
+    // the decoder's own buffers must fit in the rest.
+    bounds
+        .reserve(decoder.total_bytes().saturating_mul(copies))
+        .map_err(refusal)?;
+    decoder.set_limits(bounds).map_err(refusal)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
 /// Turns a decoded picture into an MNIST-like digit (see [`Preprocess`]).
@@ -379,6 +414,12 @@ fn prepare_pixels(
     if contrast < 0.08 || ink_fraction < 0.0005 {
         return Err(PictureError::NoInk { contrast });
     }
+    let mut ink = ink;
+    let ink_fraction = if options.clear_surroundings {
+        ink_fraction * clear_surroundings(&mut ink)
+    } else {
+        ink_fraction
+    };
     let pixels = if options.crop_to_ink {
         fit_and_centre(&ink, options)
     } else {

@@ -497,12 +497,19 @@ fn lookalikes_reads_the_fonts_below_a_directory_and_refuses_one_without() {
                 .starts_with("handwriting-font ")
         })
         .collect();
-    assert_eq!((lines.len(), from_fonts.len()), (16, 5), "{lines:?}");
+    // The MNIST row, then the seven styles from each of three sources.
+    assert_eq!((lines.len(), from_fonts.len()), (22, 7), "{lines:?}");
     assert_eq!(lines[0]["style"], "mnist test, as they are");
     assert_eq!(lines[0]["count"], 30, "every test digit");
     for line in from_fonts {
         assert_eq!(line["count"], 20);
-        for way in ["crate", "one reading", "no stroke step", "tutorial"] {
+        for way in [
+            "crate",
+            "one reading",
+            "no stroke step",
+            "no clearing step",
+            "tutorial",
+        ] {
             let rate = line["accuracy"][way]["mean"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&rate), "{line}");
         }

@@ -329,6 +329,125 @@ fn bad_pictures_are_clear_errors() {
     assert!(err.to_string().contains("missing.png"), "{err}");
 }
 
+/// A minimal Exif block (little-endian TIFF, one entry): the orientation tag
+/// 0x0112 with `value` (1 upright, 3 upside down, 6 and 8 quarter turns).
+fn exif_orientation(value: u16) -> Vec<u8> {
+    let mut exif = b"II*\0".to_vec();
+    exif.extend_from_slice(&8u32.to_le_bytes()); // the first directory
+    exif.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    exif.extend_from_slice(&0x0112u16.to_le_bytes());
+    exif.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    exif.extend_from_slice(&1u32.to_le_bytes());
+    exif.extend_from_slice(&value.to_le_bytes());
+    exif.extend_from_slice(&[0, 0]);
+    exif.extend_from_slice(&0u32.to_le_bytes()); // no next directory
+    exif
+}
+
+/// `stored` encoded as PNG or JPEG (quality 95) carrying `exif`.
+fn encoded_with_exif(stored: &GrayImage, format: image::ImageFormat, exif: Vec<u8>) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut bytes = Vec::new();
+    let (w, h) = stored.dimensions();
+    let pixels = stored.as_raw();
+    if format == image::ImageFormat::Png {
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(pixels, w, h, image::ExtendedColorType::L8)
+            .unwrap();
+    } else {
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(pixels, w, h, image::ExtendedColorType::L8)
+            .unwrap();
+    }
+    bytes
+}
+
+#[test]
+fn a_phone_photo_stored_sideways_is_read_upright() {
+    use image::imageops::{rotate90, rotate180, rotate270};
+    use lenet::predict::{DecodeLimits, decode, decode_with};
+    // Upright, a 7-like shape: a bar along the top, a stroke down the right.
+    let upright = GrayImage::from_fn(90, 60, |x, y| {
+        let bar = (8..16).contains(&y) && (20..70).contains(&x);
+        let stroke = (62..70).contains(&x) && (8..52).contains(&y);
+        let ink = bar || stroke;
+        Luma([if ink { 30 } else { 225 }])
+    });
+    // What a camera stores for each Exif orientation, so that turning it as
+    // the tag says shows `upright`.
+    let stored_as = [
+        (1, upright.clone()),
+        (3, rotate180(&upright)),
+        (6, rotate270(&upright)),
+        (8, rotate90(&upright)),
+    ];
+    for (tag, stored) in &stored_as {
+        let png = encoded_with_exif(stored, image::ImageFormat::Png, exif_orientation(*tag));
+        let read = decode(&png).unwrap().into_luma8();
+        assert_eq!(
+            read, upright,
+            "PNG with orientation {tag} was not turned upright"
+        );
+        let jpeg = encoded_with_exif(stored, image::ImageFormat::Jpeg, exif_orientation(*tag));
+        let read = decode(&jpeg).unwrap().into_luma8();
+        assert_eq!(
+            read.dimensions(),
+            upright.dimensions(),
+            "JPEG, orientation {tag}"
+        );
+        let worst = read
+            .pixels()
+            .zip(upright.pixels())
+            .map(|(a, b)| a.0[0].abs_diff(b.0[0]))
+            .max()
+            .unwrap();
+        assert!(
+            worst < 60,
+            "JPEG with orientation {tag}: off by {worst} grey levels"
+        );
+    }
+    // The whole preparation sees the digit the user saw: the sideways photo
+    // is prepared as the upright one is.
+    let dir = tempfile::tempdir().unwrap();
+    let sideways = dir.path().join("sideways.png");
+    let (_, stored) = &stored_as[2];
+    std::fs::write(
+        &sideways,
+        encoded_with_exif(stored, image::ImageFormat::Png, exif_orientation(6)),
+    )
+    .unwrap();
+    let once = Preprocess {
+        views: None,
+        ..Preprocess::default()
+    };
+    let expected = prepare_image(&DynamicImage::ImageLuma8(upright.clone()), &once).unwrap();
+    assert_eq!(
+        prepare_image_file(&sideways, &once).unwrap().pixels,
+        expected.pixels
+    );
+    // A quarter turn copies the pixels: the copy counts against the limits,
+    // so a picture that fits only once is refused when it must be turned.
+    let big = GrayImage::from_pixel(1000, 1000, Luma([200]));
+    let limits = DecodeLimits {
+        max_side: 4096,
+        max_bytes: 1_500_000,
+    };
+    let as_stored = encoded_with_exif(&big, image::ImageFormat::Png, exif_orientation(1));
+    assert!(decode_with(&as_stored, limits).is_ok());
+    let turned = encoded_with_exif(&big, image::ImageFormat::Png, exif_orientation(6));
+    assert!(
+        matches!(
+            decode_with(&turned, limits),
+            Err(PictureError::TooLarge { .. })
+        ),
+        "a turn needing twice the budget was decoded"
+    );
+}
+
 #[test]
 fn predict_example_reads_a_directory_and_survives_bad_files() {
     let Some((model, mnist)) = trained() else {
@@ -494,4 +613,52 @@ fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
         "pen {pen}, drawing {drawing}"
     );
     assert!(pen > pen_without, "stroke step: {pen} vs {pen_without}");
+}
+
+#[test]
+fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
+    use lenet::predict::{LookalikeStyle, decode, lookalike};
+    let Some((model, mnist)) = trained() else {
+        return;
+    };
+    let n = 200;
+    let rate = |style: LookalikeStyle, clear_surroundings: bool| {
+        let options = Preprocess {
+            clear_surroundings,
+            ..Preprocess::default()
+        };
+        // A picture refused (too faint once flattened, say) counts as misread.
+        let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
+            .filter_map(|i| {
+                let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
+                let digit = prepare_image(&decode(&bytes).unwrap(), &options).ok()?;
+                Some((digit, mnist.test.label(i) as usize))
+            })
+            .unzip();
+        read_rate(&predict_batch(model, &digits), &labels) * digits.len() as f64 / n as f64
+    };
+    let notebook = rate(LookalikeStyle::NotebookPhoto, true);
+    let notebook_without = rate(LookalikeStyle::NotebookPhoto, false);
+    let desk = rate(LookalikeStyle::DeskPhoto, true);
+    let desk_without = rate(LookalikeStyle::DeskPhoto, false);
+    let plain = rate(LookalikeStyle::Photo, true);
+    let plain_without = rate(LookalikeStyle::Photo, false);
+    eprintln!(
+        "notebook {notebook:.3} ({notebook_without:.3} without clearing), \
+         desk {desk:.3} ({desk_without:.3}), plain photo {plain:.3} ({plain_without:.3})"
+    );
+    assert!(
+        notebook >= 0.6 && desk >= 0.85,
+        "notebook {notebook}, desk {desk}"
+    );
+    assert!(
+        notebook_without < notebook - 0.2 && desk_without < desk - 0.3,
+        "the clearing hardly helps: notebook {notebook_without} → {notebook}, \
+         desk {desk_without} → {desk}"
+    );
+    // A photo with nothing around the digit loses nothing to the clearing.
+    assert!(
+        plain >= plain_without - 0.01,
+        "plain photo {plain_without} → {plain}"
+    );
 }

@@ -1,0 +1,486 @@
+//! What a photo shows around the digit that is not the digit: the ruled lines
+//! of notebook paper and the dark desk or shadow beyond the paper's edge.
+//!
+//! After the background is flattened both are bright "ink" like the strokes;
+//! kept, the crop to the ink takes the whole picture and the digit ends up a
+//! few pixels wide among stripes. They are told from strokes by their shape:
+//! ruled lines are thin, straight, parallel and cross the picture from edge
+//! to edge (a stroke is alone of its kind, thicker, or stops short of the
+//! edges); the desk is ink that lies along the picture's edge for a long way,
+//! or runs from one side to another (a stroke ending at the edge of a tight
+//! crop touches it only across its width). Measured on `lookalike`'s notebook
+//! and desk photos (docs/PREDICT.md).
+
+use super::gray::Gray;
+
+/// Ruled lines are cleared only where at least this many run parallel.
+const MIN_LINES: usize = 2;
+/// Ink, once the background is flattened (strokes ≈ 1, paper ≈ 0): low, so
+/// that a ruled line stays whole where the digit's ink beside it dimmed it.
+const INK: f32 = 0.25;
+/// Ink joined to the desk at this level or above goes with it.
+const FAINT: f32 = 0.02;
+/// Steepest ruled line looked for, in degrees from the horizontal or vertical
+/// (a photo of a page held roughly square).
+const MAX_TILT_DEGREES: f32 = 6.0;
+/// Steps between the tilts tried: along the 256 columns of a 512 px picture
+/// at half resolution, a line drifts by at most ±1 px from the nearest tilt.
+const TILT_STEP_DEGREES: f32 = 0.4;
+/// Lines are counted along every this many columns (rows, for vertical lines)
+/// of the half-resolution picture.
+const SAMPLE_EVERY: usize = 2;
+/// A ruled line's ink covers at least this share of its length in the picture
+/// (not all of it: beside the digit the flattening dims it).
+const LINE_COVERAGE: f32 = 0.6;
+/// ... over at least this share of the picture's side (not a corner's sliver).
+const LINE_MIN_LENGTH: f32 = 0.6;
+/// ... and reaches to within this share of the picture's side from both of
+/// its ends (the paper fills the picture; a stroke of a digit, even a tight
+/// crop's, stops short of the edges).
+const LINE_END_REACH: f32 = 0.12;
+/// A ruled line is at most this thick, as a share of the picture's shorter
+/// side (at least 2 px): 1.2% is 6 px of a 512 px picture; a pen's stroke on
+/// a digit that fills the picture is thicker.
+const LINE_MAX_THICKNESS: f32 = 0.015;
+/// Ink that lies along the picture's edge for this share of its shorter side
+/// is the surroundings, not a stroke (a stroke of a digit drawn big on the
+/// explorer's canvas may touch its edge across the brush's width, 40 px of 280).
+const EDGE_CONTACT: f32 = 0.5;
+/// How far beyond what is cleared its fringe reaches, as a share of the
+/// picture's shorter side (5 px of a 512 px picture).
+const FRINGE: f32 = 0.01;
+/// ... or that runs from one side of the picture to another across this share
+/// of its width or height.
+const EDGE_SPAN: f32 = 0.6;
+/// What the removal leaves must be at least this share of the picture's
+/// pixels, else nothing is removed (the "digit" was all of it).
+const MIN_LEFT: f32 = 0.0005;
+
+/// Clears ruled lines and the surroundings beyond the paper's edge from
+/// `ink`, a flattened picture (light ink on black, in [0, 1]). Returns the
+/// share of its ink pixels kept (1 when nothing was cleared); when the
+/// clearing would leave no digit, `ink` is left as it was.
+pub(super) fn clear_surroundings(ink: &mut Gray) -> f32 {
+    let (w, h) = (ink.width() as usize, ink.height() as usize);
+    if w < 8 || h < 8 {
+        return 1.0;
+    }
+    let mask: Vec<bool> = ink.as_raw().iter().map(|&v| v > INK).collect();
+    // Lines are looked for in all the ink, however faint: beside the digit
+    // the flattening dims them.
+    let any_ink: Vec<bool> = ink.as_raw().iter().map(|&v| v > FAINT).collect();
+    // At half the resolution (a line stays a line; a quarter of the work).
+    let (half, hw, hh) = halved(&any_ink, w, h);
+    let mut half_lines = ruled_lines(&half, hw, hh);
+    let vertical = ruled_lines(&transpose(&half, hw, hh), hh, hw);
+    for (line, vertical) in half_lines.iter_mut().zip(transpose(&vertical, hh, hw)) {
+        *line |= vertical;
+    }
+    let lines: Vec<bool> = (0..w * h)
+        .map(|i| half_lines[(i / w / 2) * hw + (i % w) / 2])
+        .collect();
+    // A line's faint edges and its stretches dimmed beside the digit go with
+    // it, but not the digit's strokes it crosses.
+    let faint_only: Vec<bool> = ink
+        .as_raw()
+        .iter()
+        .map(|&v| v > FAINT && v <= INK)
+        .collect();
+    let mut clear = grown(lines, &faint_only, w, h);
+    // The desk is all the ink joined to it, however faint (flattened, its
+    // inside is faint and only the band along the paper's edge is bright),
+    // and its fringe.
+    let kept: Vec<bool> = any_ink.iter().zip(&clear).map(|(&m, &c)| m && !c).collect();
+    let edges = along_the_edges(&kept, w, h);
+    let fringe = (FRINGE * w.min(h) as f32).ceil() as usize;
+    for (c, edge) in clear.iter_mut().zip(dilate(&edges, w, h, fringe)) {
+        *c |= edge;
+    }
+    let left = mask.iter().zip(&clear).filter(|&(&m, &c)| m && !c).count();
+    if !clear.contains(&true) || (left as f32) < MIN_LEFT * (w * h) as f32 {
+        return 1.0;
+    }
+    let before = mask.iter().filter(|&&m| m).count();
+    for (v, c) in ink.iter_mut().zip(clear) {
+        if c {
+            *v = 0.0;
+        }
+    }
+    left as f32 / before as f32
+}
+
+/// The pixels of near-horizontal ruled lines in `mask` (`w` × `h`, row-major):
+/// for each tilt, the ink is counted along every line of that tilt; a thin
+/// band of lines each mostly ink from edge to edge is a ruled line.
+fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut lines = vec![false; w * h];
+    let max_thickness = ((LINE_MAX_THICKNESS * w.min(h) as f32).round() as usize).max(2);
+    let steps = (MAX_TILT_DEGREES / TILT_STEP_DEGREES).round() as i32;
+    // Offsets run from below the lowest line to above the highest.
+    let slack = (w as f32 * MAX_TILT_DEGREES.to_radians().tan()).ceil() as usize + 1;
+    let bins = h + 2 * slack;
+    let mut ink = vec![0u32; bins];
+    let mut length = vec![0u32; bins];
+    let mut ends = vec![Ends::NONE; bins];
+    let mut paint = vec![false; bins];
+    let mut shift = vec![0usize; w];
+    for step in -steps..=steps {
+        let slope = (step as f32 * TILT_STEP_DEGREES).to_radians().tan();
+        // Pixel (x, y) lies on the line of offset y + shift[x] at this tilt.
+        for (x, s) in shift.iter_mut().enumerate() {
+            *s = (slack as f32 - slope * (x as f32 - w as f32 / 2.0)).round() as usize;
+        }
+        ink.fill(0);
+        length.fill(0);
+        ends.fill(Ends::NONE);
+        // Every few columns tell a line's coverage as well as all of them.
+        for y in 0..h {
+            for (sample, x) in (0..w).step_by(SAMPLE_EVERY).enumerate() {
+                let b = y + shift[x];
+                length[b] += 1;
+                let sample = sample as u32;
+                ends[b].first_seen = ends[b].first_seen.min(sample);
+                ends[b].last_seen = ends[b].last_seen.max(sample);
+                if mask[y * w + x] {
+                    ink[b] += 1;
+                    ends[b].first_ink = ends[b].first_ink.min(sample);
+                    ends[b].last_ink = ends[b].last_ink.max(sample);
+                }
+            }
+        }
+        let samples = w.div_ceil(SAMPLE_EVERY) as f32;
+        let reach = (LINE_END_REACH * samples) as u32;
+        let is_line = |b: usize| {
+            length[b] as f32 >= LINE_MIN_LENGTH * samples
+                && ink[b] as f32 >= LINE_COVERAGE * length[b] as f32
+                && ends[b].first_ink <= ends[b].first_seen + reach
+                && ends[b].last_ink + reach >= ends[b].last_seen
+        };
+        paint.fill(false);
+        let mut found = 0;
+        let mut b = 0;
+        while b < bins {
+            let start = b;
+            while b < bins && is_line(b) {
+                b += 1;
+            }
+            if b == start {
+                b += 1;
+            } else if b - start <= max_thickness {
+                // One line more each side: the line's softer edge.
+                paint[start.saturating_sub(1)..(b + 1).min(bins)].fill(true);
+                found += 1;
+            }
+        }
+        // Ruled paper has lines, parallel; one straight thin stroke across a
+        // tight crop is more likely the digit's.
+        if found >= MIN_LINES {
+            // Where a stroke crosses the line there is ink beyond the line on
+            // both sides, straight across or, for a slanted stroke, a little
+            // to the side: that ink is the digit's and stays.
+            let beyond = max_thickness + 2;
+            let ink_at = |x: usize, y: Option<usize>| {
+                y.is_some_and(|y| {
+                    y < h && {
+                        let row = &mask[y * w..(y + 1) * w];
+                        row[x.saturating_sub(beyond)..(x + beyond + 1).min(w)].contains(&true)
+                    }
+                })
+            };
+            for y in 0..h {
+                for x in 0..w {
+                    if paint[y + shift[x]]
+                        && !(ink_at(x, y.checked_sub(beyond)) && ink_at(x, Some(y + beyond)))
+                    {
+                        lines[y * w + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// Where a line of one tilt enters and leaves the picture, and where its
+/// first and last ink are (in samples along it).
+#[derive(Clone, Copy)]
+struct Ends {
+    first_seen: u32,
+    last_seen: u32,
+    first_ink: u32,
+    last_ink: u32,
+}
+
+impl Ends {
+    const NONE: Self = Self {
+        first_seen: u32::MAX,
+        last_seen: 0,
+        first_ink: u32::MAX,
+        last_ink: 0,
+    };
+}
+
+/// The connected pieces of ink (8-neighbours) that lie along the picture's
+/// edge for at least [`EDGE_CONTACT`] of its shorter side, or run from side to
+/// side across [`EDGE_SPAN`] of it.
+fn along_the_edges(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let min_contact = (EDGE_CONTACT * w.min(h) as f32) as usize;
+    let on_edge = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        x == 0 || y == 0 || x == w - 1 || y == h - 1
+    };
+    let mut piece = vec![usize::MAX; w * h];
+    let mut out = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut members = Vec::new();
+    for seed in 0..w * h {
+        if !mask[seed] || piece[seed] != usize::MAX || !on_edge(seed) {
+            continue;
+        }
+        piece[seed] = seed;
+        stack.push(seed);
+        members.clear();
+        while let Some(i) = stack.pop() {
+            members.push(i);
+            let (x, y) = ((i % w) as isize, (i / w) as isize);
+            for dy in -1..=1 {
+                for dx in -1..=1 {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= w as isize || ny >= h as isize {
+                        continue;
+                    }
+                    let n = ny as usize * w + nx as usize;
+                    if mask[n] && piece[n] == usize::MAX {
+                        piece[n] = seed;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
+        let contact = members.iter().filter(|&&i| on_edge(i)).count();
+        // Which sides it touches (left, top, right, bottom) and how far it
+        // reaches across the picture.
+        let mut sides = [false; 4];
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for &i in &members {
+            let (x, y) = (i % w, i / w);
+            sides[0] |= x == 0;
+            sides[1] |= y == 0;
+            sides[2] |= x == w - 1;
+            sides[3] |= y == h - 1;
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let spans = (x1 - x0 + 1) as f32 >= EDGE_SPAN * w as f32
+            || (y1 - y0 + 1) as f32 >= EDGE_SPAN * h as f32;
+        // Along one side, or from side to side: the paper's edge, where the
+        // desk beyond it is wide enough for the flattening to have taken its
+        // inside as background.
+        if contact >= min_contact || (sides.iter().filter(|&&s| s).count() >= 2 && spans) {
+            for &i in &members {
+                out[i] = true;
+            }
+        }
+    }
+    out
+}
+
+/// `seeds` grown through the 8-neighbours that are `within`.
+fn grown(mut seeds: Vec<bool>, within: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut stack: Vec<usize> = (0..w * h).filter(|&i| seeds[i]).collect();
+    while let Some(i) = stack.pop() {
+        let (x, y) = (i % w, i / w);
+        for ny in y.saturating_sub(1)..(y + 2).min(h) {
+            for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                let n = ny * w + nx;
+                if within[n] && !seeds[n] {
+                    seeds[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+    }
+    seeds
+}
+
+fn transpose(values: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[x * h + y] = values[y * w + x];
+        }
+    }
+    out
+}
+
+/// `mask` grown by `r` pixels (a square brush): a running count along the
+/// rows, then down the columns.
+fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    if !mask.contains(&true) {
+        return mask.to_vec();
+    }
+    let mut rows = vec![false; w * h];
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let mut count: usize = row[..r.min(w)].iter().filter(|&&m| m).count();
+        for x in 0..w {
+            if x + r < w && row[x + r] {
+                count += 1;
+            }
+            if x > r && row[x - r - 1] {
+                count -= 1;
+            }
+            rows[y * w + x] = count > 0;
+        }
+    }
+    let mut out = vec![false; w * h];
+    let mut counts = vec![0usize; w];
+    for y in 0..r.min(h) {
+        for (c, &m) in counts.iter_mut().zip(&rows[y * w..(y + 1) * w]) {
+            *c += usize::from(m);
+        }
+    }
+    for y in 0..h {
+        if y + r < h {
+            for (c, &m) in counts.iter_mut().zip(&rows[(y + r) * w..(y + r + 1) * w]) {
+                *c += usize::from(m);
+            }
+        }
+        if y > r {
+            for (c, &m) in counts.iter_mut().zip(&rows[(y - r - 1) * w..(y - r) * w]) {
+                *c -= usize::from(m);
+            }
+        }
+        for (o, &c) in out[y * w..(y + 1) * w].iter_mut().zip(&counts) {
+            *o = c > 0;
+        }
+    }
+    out
+}
+
+/// `mask` at half the resolution: a pixel is set where any of its four is.
+fn halved(mask: &[bool], w: usize, h: usize) -> (Vec<bool>, usize, usize) {
+    let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
+    let mut half = vec![false; hw * hh];
+    for (i, _) in mask.iter().enumerate().filter(|&(_, &m)| m) {
+        half[(i / w / 2) * hw + (i % w) / 2] = true;
+    }
+    (half, hw, hh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flattened 400×300 picture: a digit-like stroke (a vertical bar and a
+    /// short cross-bar, 12 px thick) away from the edges.
+    fn digit() -> Gray {
+        Gray::from_fn(400, 300, |x, y| {
+            let bar = (190..202).contains(&x) && (80..230).contains(&y);
+            let cross = (150..240).contains(&x) && (80..92).contains(&y);
+            image::Luma([if bar || cross { 1.0 } else { 0.0 }])
+        })
+    }
+
+    fn ink_at(g: &Gray, x: u32, y: u32) -> f32 {
+        g.get_pixel(x, y).0[0]
+    }
+
+    #[test]
+    fn ruled_lines_go_and_the_strokes_they_cross_stay() {
+        let mut page = digit();
+        // Lines 2 px thick every 40 px, a little tilted, over paper and ink.
+        for (x, y, v) in page.enumerate_pixels_mut() {
+            let across = y as f32 + 0.03 * x as f32;
+            if across % 40.0 < 2.0 {
+                v.0[0] = v.0[0].max(0.8);
+            }
+        }
+        let expected = digit();
+        let kept = clear_surroundings(&mut page);
+        assert!(kept < 0.5, "the lines were most of the ink: {kept}");
+        let stray = page
+            .pixels()
+            .zip(expected.pixels())
+            .filter(|(a, b)| a.0[0] > 0.0 && b.0[0] == 0.0)
+            .count();
+        assert!(stray < 200, "{stray} pixels of the lines are left");
+        // The bar, where lines cross it, is whole.
+        for y in 95..225 {
+            assert_eq!(ink_at(&page, 196, y), 1.0, "the stroke was cut at y {y}");
+        }
+    }
+
+    #[test]
+    fn the_desk_beyond_the_paper_goes_and_a_stroke_at_the_edge_stays() {
+        let mut photo = digit();
+        // A desk along the left side, its edge a little tilted, with a soft
+        // fringe; and a stroke of the digit reaching the bottom edge (a tight
+        // crop), touching it only across its width.
+        for (x, y, v) in photo.enumerate_pixels_mut() {
+            let edge = 40.0 + 0.05 * y as f32;
+            let from_edge = x as f32 - edge;
+            if from_edge < 0.0 {
+                v.0[0] = 0.9;
+            } else if from_edge < 6.0 {
+                v.0[0] = 0.1;
+            }
+            if (300..312).contains(&x) && y >= 200 {
+                v.0[0] = 1.0;
+            }
+        }
+        clear_surroundings(&mut photo);
+        for x in 0..60 {
+            for y in 0..300 {
+                assert_eq!(ink_at(&photo, x, y), 0.0, "desk left at {x},{y}");
+            }
+        }
+        assert_eq!(ink_at(&photo, 196, 150), 1.0, "the digit went");
+        assert_eq!(ink_at(&photo, 305, 299), 1.0, "the stroke at the edge went");
+    }
+
+    #[test]
+    fn one_thin_stroke_across_a_tight_crop_stays() {
+        // A tight crop of a thin-penned 7: its bar 2 px thick across 92% of the
+        // width, 4% from each edge, alone of its kind; and a speck, so that
+        // clearing the bar would still leave something.
+        let mut seven = Gray::from_fn(300, 300, |x, y| {
+            let bar = (12..288).contains(&x) && (40..42).contains(&y);
+            let stem = (150..153).contains(&x) && (42..270).contains(&y);
+            let speck = (20..24).contains(&x) && (280..284).contains(&y);
+            image::Luma([if bar || stem || speck { 1.0 } else { 0.0 }])
+        });
+        let before = seven.clone();
+        assert_eq!(clear_surroundings(&mut seven), 1.0);
+        assert_eq!(seven, before);
+    }
+
+    #[test]
+    fn a_picture_that_is_all_line_is_left_as_it_is() {
+        let mut line = Gray::from_fn(200, 100, |_, y| {
+            image::Luma([if (50..52).contains(&y) { 1.0 } else { 0.0 }])
+        });
+        let before = line.clone();
+        assert_eq!(clear_surroundings(&mut line), 1.0);
+        assert_eq!(line, before);
+    }
+
+    #[test]
+    fn dilation_is_a_square_brush() {
+        let (w, h) = (37, 23);
+        let mut mask = vec![false; w * h];
+        for i in [3 * w + 3, 10 * w + 36, 22 * w, 0] {
+            mask[i] = true;
+        }
+        for r in [0, 1, 3, 5, 40] {
+            let grown = dilate(&mask, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let near = (y.saturating_sub(r)..(y + r + 1).min(h)).any(|yy| {
+                        (x.saturating_sub(r)..(x + r + 1).min(w)).any(|xx| mask[yy * w + xx])
+                    });
+                    assert_eq!(grown[y * w + x], near, "r {r} at {x},{y}");
+                }
+            }
+        }
+    }
+}
