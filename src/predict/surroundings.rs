@@ -13,8 +13,9 @@
 
 use super::gray::Gray;
 
-/// Ruled lines are cleared only where at least this many run parallel.
-const MIN_LINES: usize = 2;
+/// Ruled lines are cleared only where at least this many run parallel (a
+/// page shows many; a digit has at most two parallel straight strokes).
+const MIN_LINES: usize = 3;
 /// Ink, once the background is flattened (strokes ≈ 1, paper ≈ 0): low, so
 /// that a ruled line stays whole where the digit's ink beside it dimmed it.
 const INK: f32 = 0.25;
@@ -172,8 +173,9 @@ fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
                 found += 1;
             }
         }
-        // Ruled paper has lines, parallel; one straight thin stroke across a
-        // tight crop is more likely the digit's.
+        // Ruled paper has many parallel lines; one or two straight thin
+        // strokes across a tight crop (a 0 drawn with straight sides on the
+        // explorer's canvas) are the digit's.
         if found >= MIN_LINES {
             // Where a stroke crosses the line there is ink beyond the line on
             // both sides, straight across or, for a slanted stroke, a little
