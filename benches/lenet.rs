@@ -146,7 +146,8 @@ fn train_epoch_of_3200_data_on_device(bencher: Bencher, on_device: bool) {
 }
 
 /// The whole preparation of a photo, with and without its clearing of ruled
-/// lines and desk (`Preprocess::clear_surroundings`), which costs most.
+/// lines, desk and marks away from the digit (`Preprocess::clear_surroundings`),
+/// which costs most.
 #[divan::bench(sample_count = 30, args = [true, false])]
 fn preprocess_a_700x730_photo(bencher: Bencher, clear_surroundings: bool) {
     // Dark strokes on unevenly lit paper, the size of the tutorial's photo.

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lenet::data::Split;
 use lenet::predict::{
-    LookalikeStyle, Prediction, PreparedDigit, Preprocess, decode, ensemble, lookalike,
+    LookalikeStyle, Polarity, Prediction, PreparedDigit, Preprocess, decode, ensemble, lookalike,
     predict_batch, prepare_image,
 };
 use rayon::prelude::*;
@@ -416,8 +416,11 @@ fn font_digits(source: &str, faces: &[Vec<u8>], count: usize) -> lenet::Result<V
             });
             let digit = prepare_image(
                 &image::DynamicImage::ImageLuma8(picture),
-                // A clean rendering: nothing around the glyph to clear.
+                // A clean rendering, light on black: nothing around the glyph
+                // to clear, and no polarity to guess (a bold glyph fills the
+                // middle of its picture).
                 &Preprocess {
+                    polarity: Polarity::LightInk,
                     stroke_width: None,
                     views: None,
                     clear_surroundings: false,

@@ -4,8 +4,10 @@ mod evaluation;
 mod gray;
 #[cfg(feature = "tutorial")]
 mod lookalike;
+mod mask;
 mod prediction;
 mod preprocess;
+mod strays;
 mod stroke;
 mod surroundings;
 mod views;

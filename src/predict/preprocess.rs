@@ -14,6 +14,8 @@ use image::{DynamicImage, ImageDecoder, Luma};
 use serde::Serialize;
 
 use super::gray::{Gray, crop_to_ink, resize};
+use super::mask::dilate;
+use super::strays::clear_strays;
 use super::stroke::MNIST_STROKE_WIDTH;
 use super::surroundings::clear_surroundings;
 use super::views::Views;
@@ -25,10 +27,24 @@ use crate::{Error, Result};
 /// lighting is analysed (a digit needs far fewer than a 12-megapixel photo has).
 const WORKING_SIDE: u32 = 512;
 
+/// Below this contrast (the ink's median over the paper, in [0, 1]) a picture
+/// is taken as blank.
+const MIN_CONTRAST: f32 = 0.08;
+
+/// Paper is broad, strokes are not: a shade is broad where some of it lies
+/// farther than this share of the picture's shorter side from the other
+/// shade ...
+const BROAD: f32 = 0.12;
+/// ... over at least this share of the picture (a fat marker's 1 cropped
+/// tight, its stroke 30% of the picture wide, is not).
+const BROAD_CORE: f32 = 0.05;
+
 /// Which way round the ink is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Polarity {
-    /// Decide from the image: a light background means dark ink, which is inverted.
+    /// Decide from the image: a light background means dark ink, which is
+    /// inverted. The background is the shade of most of the picture, or of
+    /// most of its middle where that shade is broad (a note on a dark desk).
     Auto,
     /// Light ink on a dark background, as MNIST: keep.
     LightInk,
@@ -45,9 +61,13 @@ pub struct Preprocess {
     /// texture) and stretch the contrast so the strokes reach full intensity.
     pub flatten_background: bool,
     /// Clear what a photo shows around the digit that is not the digit: ruled
-    /// lines (thin, parallel, edge to edge) and the desk or shadow beyond the
-    /// paper's edge (ink lying along the picture's edge, or from side to side).
-    /// Kept, they are ink to the crop, and the digit ends up a few pixels wide.
+    /// lines (thin, parallel, edge to edge), the desk or shadow beyond the
+    /// paper's edge (ink lying along the picture's edge, or from side to side)
+    /// and marks away from the digit (the pieces of ink not near its own, where
+    /// lighter than it or cut by the picture's edge). Kept, they are ink to the
+    /// crop, and the digit ends up a few pixels wide. With `flatten_background`,
+    /// the ink left is then stretched on its own: the contrast that decides
+    /// whether a picture is blank is the digit's, not its ruled lines'.
     pub clear_surroundings: bool,
     /// Crop to the ink and scale it to fit `fit_box`, keeping its aspect ratio;
     /// otherwise squash the whole picture to 28×28.
@@ -379,7 +399,7 @@ fn prepare_pixels(
         });
     }
     let inverted = match options.polarity {
-        Polarity::Auto => median(gray.as_raw()) > 0.5,
+        Polarity::Auto => light_background(&gray),
         Polarity::DarkInk => true,
         Polarity::LightInk => false,
     };
@@ -390,7 +410,7 @@ fn prepare_pixels(
     let already_mnist = options.keep_28x28 && (w, h) == (IMAGE_SIDE as u32, IMAGE_SIDE as u32);
     if already_mnist {
         let contrast = contrast_of(ink.as_raw());
-        if contrast < 0.08 {
+        if contrast < MIN_CONTRAST {
             return Err(PictureError::NoInk { contrast });
         }
         let ink_fraction =
@@ -405,21 +425,15 @@ fn prepare_pixels(
         });
     }
     let (ink, contrast, ink_fraction) = if options.flatten_background {
-        flatten_background(ink)
+        flattened(ink, options.clear_surroundings)
     } else {
         let c = contrast_of(ink.as_raw());
         let f = ink.as_raw().iter().filter(|&&v| v > 0.5).count() as f32 / ink.len() as f32;
         (ink, c, f)
     };
-    if contrast < 0.08 || ink_fraction < 0.0005 {
+    if contrast < MIN_CONTRAST || ink_fraction < 0.0005 {
         return Err(PictureError::NoInk { contrast });
     }
-    let mut ink = ink;
-    let ink_fraction = if options.clear_surroundings {
-        ink_fraction * clear_surroundings(&mut ink)
-    } else {
-        ink_fraction
-    };
     let pixels = if options.crop_to_ink {
         fit_and_centre(&ink, options)
     } else {
@@ -492,6 +506,41 @@ fn working_gray(image: &DynamicImage) -> Gray {
     imageops::resize(&gray, w, h, FilterType::Triangle)
 }
 
+/// Whether the picture's background is light (dark ink, to invert).
+///
+/// Mostly the picture's median says; but a photo of a small note on a dark
+/// desk is mostly desk. Where the middle half of the picture shows mostly
+/// the other shade, that shade is the paper if it is broad — a core of it
+/// survives eroding it by [`BROAD`] of the shorter side — and the ink if not
+/// (a digit drawn in broad strokes fills the middle too, but its strokes are
+/// narrower than twice that).
+fn light_background(gray: &Gray) -> bool {
+    let (w, h) = gray.dimensions();
+    let whole = median(gray.as_raw());
+    let (x0, y0) = (w / 4, h / 4);
+    let (mw, mh) = (w - 2 * x0, h - 2 * y0);
+    let middle = median(
+        &imageops::crop_imm(gray, x0, y0, mw, mh)
+            .to_image()
+            .into_raw(),
+    );
+    if (whole > 0.5) == (middle > 0.5) {
+        return whole > 0.5;
+    }
+    let between = (whole + middle) / 2.0;
+    let not_middle_shade: Vec<bool> = gray
+        .as_raw()
+        .iter()
+        .map(|&v| (v > between) != (middle > between))
+        .collect();
+    let (w, h) = (w as usize, h as usize);
+    let radius = (BROAD * w.min(h) as f32).ceil() as usize;
+    let reach = dilate(&not_middle_shade, w, h, radius);
+    let core = reach.iter().filter(|&&r| !r).count();
+    let broad = core as f32 >= BROAD_CORE * (w * h) as f32;
+    if broad { middle > 0.5 } else { whole > 0.5 }
+}
+
 fn median(values: &[f32]) -> f32 {
     percentile(values, 0.5)
 }
@@ -516,18 +565,24 @@ fn contrast_of(values: &[f32]) -> f32 {
     percentile(values, 0.995) - median(values)
 }
 
-/// Removes the background estimated by a wide blur, then stretches the ink to
-/// full intensity; returns the flattened picture, its contrast and ink fraction.
-fn flatten_background(ink: Gray) -> (Gray, f32, f32) {
+/// The ink above the background, which a wide blur estimates (shadows,
+/// uneven light and paper texture vary slowly; strokes do not).
+fn background_removed(ink: &Gray) -> Vec<f32> {
     let (w, h) = ink.dimensions();
     let radius = (w.min(h) / 6).max(2);
-    let background = box_blur(&ink, radius);
-    let mut residual: Vec<f32> = ink
-        .as_raw()
+    let background = box_blur(ink, radius);
+    ink.as_raw()
         .iter()
         .zip(background.iter())
         .map(|(&v, &b)| (v - b).max(0.0))
-        .collect();
+        .collect()
+}
+
+/// Stretches ink above the background (`w` × `h`) to full intensity: the
+/// median of the ink above Otsu's threshold becomes 1, half the threshold 0.
+/// Returns the stretched picture, that median (the contrast) and the share of
+/// pixels above the threshold (the ink fraction).
+fn stretched(mut residual: Vec<f32>, w: u32, h: u32) -> (Gray, f32, f32) {
     let threshold = otsu(&residual);
     let strong: Vec<f32> = residual
         .iter()
@@ -547,6 +602,36 @@ fn flatten_background(ink: Gray) -> (Gray, f32, f32) {
     }
     let flattened = Gray::from_raw(w, h, residual).expect("same size");
     (flattened, contrast, ink_fraction)
+}
+
+/// Flattens the background and, where asked, clears what surrounds the
+/// digit; returns the picture, its contrast and ink fraction.
+///
+/// What the clearing leaves is stretched again on its own: ruled lines or a
+/// desk can be most of the ink, and then the contrast and the stretch were
+/// theirs — a dark digit on grey paper ruled with many light lines was read
+/// as blank (contrast under [`MIN_CONTRAST`]).
+fn flattened(ink: Gray, clear: bool) -> (Gray, f32, f32) {
+    let (w, h) = ink.dimensions();
+    let residual = background_removed(&ink);
+    let (mut flat, contrast, ink_fraction) = stretched(residual.clone(), w, h);
+    if !clear {
+        return (flat, contrast, ink_fraction);
+    }
+    let before: Vec<bool> = flat.iter().map(|&v| v > 0.0).collect();
+    clear_surroundings(&mut flat);
+    clear_strays(&mut flat);
+    let cleared = flat.iter().zip(&before).any(|(&v, &b)| b && v == 0.0);
+    if !cleared {
+        return (flat, contrast, ink_fraction);
+    }
+    // Only what is left of the ink, at its strength before the stretch.
+    let left = residual
+        .into_iter()
+        .zip(flat.iter())
+        .map(|(r, &v)| if v > 0.0 { r } else { 0.0 })
+        .collect();
+    stretched(left, w, h)
 }
 
 /// Mean over a (2r+1)² window, clamped at the borders, via an integral image.
@@ -653,4 +738,88 @@ fn centre_of(image: &Gray) -> (f32, f32) {
         );
     }
     ((sx / total) as f32, (sy / total) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `w` × `h` grey picture: `paper` everywhere, `ink` where `stroke` says.
+    fn picture(w: u32, h: u32, paper: f32, ink: f32, stroke: impl Fn(u32, u32) -> bool) -> Gray {
+        Gray::from_fn(w, h, |x, y| {
+            image::Luma([if stroke(x, y) { ink } else { paper }])
+        })
+    }
+
+    #[test]
+    fn a_note_on_a_dark_desk_is_dark_ink_on_light_paper() {
+        // A white note over the middle and right of a dark desk that is most
+        // of the picture, with a dark 1 on it.
+        let mut with_digit = picture(300, 300, 0.15, 0.85, |x, y| {
+            x >= 140 && (60..250).contains(&y)
+        });
+        for y in 110..200 {
+            for x in 195..203 {
+                with_digit.put_pixel(x, y, image::Luma([0.2]));
+            }
+        }
+        assert!(median(with_digit.as_raw()) < 0.5, "the desk is most of it");
+        assert!(light_background(&with_digit));
+    }
+
+    #[test]
+    fn a_digit_drawn_in_broad_strokes_is_light_ink_on_black() {
+        // An 8 drawn big with a 40 px brush on a 280 px black canvas: its
+        // crossing fills the middle.
+        let eight = picture(280, 280, 0.0, 1.0, |x, y| {
+            let (dx, dy) = (x as f32 - 140.0, y as f32 - 140.0);
+            let ring = |cy: f32, r: f32| {
+                let d = (dx * dx + (dy - cy) * (dy - cy)).sqrt();
+                (d - r).abs() < 20.0
+            };
+            ring(-55.0, 55.0) || ring(55.0, 55.0)
+        });
+        let middle = imageops::crop_imm(&eight, 70, 70, 140, 140).to_image();
+        assert!(median(middle.as_raw()) > 0.5, "the ink fills the middle");
+        assert!(!light_background(&eight));
+    }
+
+    #[test]
+    fn a_fat_stroke_cropped_tight_is_still_ink() {
+        // A 1 drawn with a fat marker and cropped to it: its stroke is 30%
+        // of the picture wide and fills the middle, but the paper is most of
+        // the picture.
+        let one = picture(200, 200, 0.9, 0.1, |x, y| {
+            (70..130).contains(&x) && (10..190).contains(&y)
+        });
+        let middle = imageops::crop_imm(&one, 50, 50, 100, 100).to_image();
+        assert!(median(middle.as_raw()) < 0.5, "the ink fills the middle");
+        assert!(light_background(&one));
+    }
+
+    #[test]
+    fn a_dark_digit_among_many_light_ruled_lines_is_not_blank() {
+        // Grey paper ruled every 20 px with light lines 4 px thick, and a
+        // thin dark 7: the lines are most of the ink, and their contrast was
+        // taken for the picture's.
+        let page = picture(400, 400, 0.3, 0.36, |x, y| (y + x / 50) % 20 < 4);
+        let seven = |x, y| {
+            let bar = (150..260).contains(&x) && (100..103).contains(&y);
+            let stem = (230..233).contains(&x) && (103..300).contains(&y);
+            bar || stem
+        };
+        let ink = Gray::from_fn(400, 400, |x, y| {
+            image::Luma([if seven(x, y) {
+                0.6
+            } else {
+                page.get_pixel(x, y).0[0]
+            }])
+        });
+        let (_, contrast, _) = flattened(ink.clone(), false);
+        assert!(contrast < MIN_CONTRAST, "the lines' contrast {contrast}");
+        let (cleared, contrast, _) = flattened(ink, true);
+        assert!(contrast >= MIN_CONTRAST, "the 7's contrast {contrast}");
+        assert_eq!(cleared.get_pixel(20, 1).0[0], 0.0, "a line is left");
+        assert!(cleared.get_pixel(231, 200).0[0] > 0.5, "the 7 went");
+    }
 }

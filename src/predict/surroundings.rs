@@ -12,13 +12,14 @@
 //! and desk photos (docs/PREDICT.md).
 
 use super::gray::Gray;
+use super::mask::{dilate, grown, halved, pieces, transpose};
 
 /// Ruled lines are cleared only where at least this many run parallel (a
 /// page shows many; a digit has at most two parallel straight strokes).
 const MIN_LINES: usize = 3;
 /// Ink, once the background is flattened (strokes ≈ 1, paper ≈ 0): low, so
 /// that a ruled line stays whole where the digit's ink beside it dimmed it.
-const INK: f32 = 0.25;
+pub(super) const INK: f32 = 0.25;
 /// Ink joined to the desk at this level or above goes with it.
 const FAINT: f32 = 0.02;
 /// Steepest ruled line looked for, in degrees from the horizontal or vertical
@@ -58,13 +59,12 @@ const EDGE_SPAN: f32 = 0.6;
 const MIN_LEFT: f32 = 0.0005;
 
 /// Clears ruled lines and the surroundings beyond the paper's edge from
-/// `ink`, a flattened picture (light ink on black, in [0, 1]). Returns the
-/// share of its ink pixels kept (1 when nothing was cleared); when the
+/// `ink`, a flattened picture (light ink on black, in [0, 1]); where the
 /// clearing would leave no digit, `ink` is left as it was.
-pub(super) fn clear_surroundings(ink: &mut Gray) -> f32 {
+pub(super) fn clear_surroundings(ink: &mut Gray) {
     let (w, h) = (ink.width() as usize, ink.height() as usize);
     if w < 8 || h < 8 {
-        return 1.0;
+        return;
     }
     let mask: Vec<bool> = ink.as_raw().iter().map(|&v| v > INK).collect();
     // Lines are looked for in all the ink, however faint: beside the digit
@@ -82,11 +82,7 @@ pub(super) fn clear_surroundings(ink: &mut Gray) -> f32 {
         .collect();
     // A line's faint edges and its stretches dimmed beside the digit go with
     // it, but not the digit's strokes it crosses.
-    let faint_only: Vec<bool> = ink
-        .as_raw()
-        .iter()
-        .map(|&v| v > FAINT && v <= INK)
-        .collect();
+    let faint_only: Vec<bool> = any_ink.iter().zip(&mask).map(|(&a, &m)| a && !m).collect();
     let mut clear = grown(lines, &faint_only, w, h);
     // The desk is all the ink joined to it, however faint (flattened, its
     // inside is faint and only the band along the paper's edge is bright),
@@ -99,15 +95,13 @@ pub(super) fn clear_surroundings(ink: &mut Gray) -> f32 {
     }
     let left = mask.iter().zip(&clear).filter(|&(&m, &c)| m && !c).count();
     if !clear.contains(&true) || (left as f32) < MIN_LEFT * (w * h) as f32 {
-        return 1.0;
+        return;
     }
-    let before = mask.iter().filter(|&&m| m).count();
     for (v, c) in ink.iter_mut().zip(clear) {
         if c {
             *v = 0.0;
         }
     }
-    left as f32 / before as f32
 }
 
 /// The pixels of near-horizontal ruled lines in `mask` (`w` × `h`, row-major):
@@ -178,22 +172,14 @@ fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         // explorer's canvas) are the digit's.
         if found >= MIN_LINES {
             // Where a stroke crosses the line there is ink beyond the line on
-            // both sides, straight across or, for a slanted stroke, a little
-            // to the side: that ink is the digit's and stays.
-            let beyond = max_thickness + 2;
-            let ink_at = |x: usize, y: Option<usize>| {
-                y.is_some_and(|y| {
-                    y < h && {
-                        let row = &mask[y * w..(y + 1) * w];
-                        row[x.saturating_sub(beyond)..(x + beyond + 1).min(w)].contains(&true)
-                    }
-                })
-            };
+            // both sides, and the stroke runs from the one to the other
+            // through the line: that ink is the digit's and stays. Beside the
+            // stroke the line goes (kept for the whole window, it left a tick
+            // across every stroke).
+            let beyond = (max_thickness + 2).min(MAX_BEYOND);
             for y in 0..h {
                 for x in 0..w {
-                    if paint[y + shift[x]]
-                        && !(ink_at(x, y.checked_sub(beyond)) && ink_at(x, Some(y + beyond)))
-                    {
+                    if paint[y + shift[x]] && !crossed(mask, w, h, x, y, beyond) {
                         lines[y * w + x] = true;
                     }
                 }
@@ -201,6 +187,48 @@ fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         }
     }
     lines
+}
+
+/// Farthest a crossing stroke's ink is looked for above and below a line,
+/// and to either side (its offsets fit in a `u64`).
+const MAX_BEYOND: usize = 31;
+/// How far (in pixels of the half-resolution picture) the straight path
+/// between a stroke's ink above a line and below it may pass beside a pixel
+/// of the line that it keeps (the stroke's soft edge).
+const CROSSING_SLACK: u32 = 1;
+
+/// Whether a stroke crosses the line at (`x`, `y`) of `mask`: there is ink
+/// `beyond` rows above and below, within `beyond` to either side, such that
+/// the path from the one to the other passes within [`CROSSING_SLACK`] of `x`.
+fn crossed(mask: &[bool], w: usize, h: usize, x: usize, y: usize, beyond: usize) -> bool {
+    // The ink's offsets from `x` in a row, as bits (bit `beyond + dx`).
+    let offsets = |row: usize| -> u64 {
+        let mut bits = 0;
+        for dx in x.saturating_sub(beyond)..(x + beyond + 1).min(w) {
+            if mask[row * w + dx] {
+                bits |= 1 << (dx + beyond - x);
+            }
+        }
+        bits
+    };
+    let (Some(above), below) = (y.checked_sub(beyond), y + beyond) else {
+        return false;
+    };
+    if below >= h {
+        return false;
+    }
+    let (above, below) = (offsets(above), offsets(below));
+    // The path from offset a above to offset c below crosses the line at
+    // (a + c) / 2: within the slack of x where a is within twice the slack
+    // of -c, that is where a's bit meets c's bit mirrored about the window's
+    // middle, widened.
+    let width = 2 * beyond + 1;
+    let mirrored = below.reverse_bits() >> (64 - width);
+    let mut near = mirrored;
+    for shift in 1..=2 * CROSSING_SLACK {
+        near |= mirrored << shift | mirrored >> shift;
+    }
+    above & near != 0
 }
 
 /// Where a line of one tilt enters and leaves the picture, and where its
@@ -231,142 +259,33 @@ fn along_the_edges(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         let (x, y) = (i % w, i / w);
         x == 0 || y == 0 || x == w - 1 || y == h - 1
     };
-    let mut piece = vec![usize::MAX; w * h];
     let mut out = vec![false; w * h];
-    let mut stack = Vec::new();
-    let mut members = Vec::new();
-    for seed in 0..w * h {
-        if !mask[seed] || piece[seed] != usize::MAX || !on_edge(seed) {
-            continue;
-        }
-        piece[seed] = seed;
-        stack.push(seed);
-        members.clear();
-        while let Some(i) = stack.pop() {
-            members.push(i);
-            let (x, y) = ((i % w) as isize, (i / w) as isize);
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (nx, ny) = (x + dx, y + dy);
-                    if nx < 0 || ny < 0 || nx >= w as isize || ny >= h as isize {
-                        continue;
-                    }
-                    let n = ny as usize * w + nx as usize;
-                    if mask[n] && piece[n] == usize::MAX {
-                        piece[n] = seed;
-                        stack.push(n);
-                    }
-                }
-            }
-        }
-        let contact = members.iter().filter(|&&i| on_edge(i)).count();
+    for piece in pieces(mask, w, h) {
         // Which sides it touches (left, top, right, bottom) and how far it
         // reaches across the picture.
-        let mut sides = [false; 4];
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-        for &i in &members {
-            let (x, y) = (i % w, i / w);
-            sides[0] |= x == 0;
-            sides[1] |= y == 0;
-            sides[2] |= x == w - 1;
-            sides[3] |= y == h - 1;
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        let sides = [
+            piece.left == 0,
+            piece.top == 0,
+            piece.right == w - 1,
+            piece.bottom == h - 1,
+        ];
+        let touches = sides.iter().filter(|&&s| s).count();
+        if touches == 0 {
+            continue;
         }
-        let spans = (x1 - x0 + 1) as f32 >= EDGE_SPAN * w as f32
-            || (y1 - y0 + 1) as f32 >= EDGE_SPAN * h as f32;
+        let contact = piece.members.iter().filter(|&&i| on_edge(i)).count();
+        let (width, height) = piece.size();
+        let spans = width as f32 >= EDGE_SPAN * w as f32 || height as f32 >= EDGE_SPAN * h as f32;
         // Along one side, or from side to side: the paper's edge, where the
         // desk beyond it is wide enough for the flattening to have taken its
         // inside as background.
-        if contact >= min_contact || (sides.iter().filter(|&&s| s).count() >= 2 && spans) {
-            for &i in &members {
+        if contact >= min_contact || (touches >= 2 && spans) {
+            for &i in &piece.members {
                 out[i] = true;
             }
         }
     }
     out
-}
-
-/// `seeds` grown through the 8-neighbours that are `within`.
-fn grown(mut seeds: Vec<bool>, within: &[bool], w: usize, h: usize) -> Vec<bool> {
-    let mut stack: Vec<usize> = (0..w * h).filter(|&i| seeds[i]).collect();
-    while let Some(i) = stack.pop() {
-        let (x, y) = (i % w, i / w);
-        for ny in y.saturating_sub(1)..(y + 2).min(h) {
-            for nx in x.saturating_sub(1)..(x + 2).min(w) {
-                let n = ny * w + nx;
-                if within[n] && !seeds[n] {
-                    seeds[n] = true;
-                    stack.push(n);
-                }
-            }
-        }
-    }
-    seeds
-}
-
-fn transpose(values: &[bool], w: usize, h: usize) -> Vec<bool> {
-    let mut out = vec![false; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            out[x * h + y] = values[y * w + x];
-        }
-    }
-    out
-}
-
-/// `mask` grown by `r` pixels (a square brush): a running count along the
-/// rows, then down the columns.
-fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
-    if !mask.contains(&true) {
-        return mask.to_vec();
-    }
-    let mut rows = vec![false; w * h];
-    for y in 0..h {
-        let row = &mask[y * w..(y + 1) * w];
-        let mut count: usize = row[..r.min(w)].iter().filter(|&&m| m).count();
-        for x in 0..w {
-            if x + r < w && row[x + r] {
-                count += 1;
-            }
-            if x > r && row[x - r - 1] {
-                count -= 1;
-            }
-            rows[y * w + x] = count > 0;
-        }
-    }
-    let mut out = vec![false; w * h];
-    let mut counts = vec![0usize; w];
-    for y in 0..r.min(h) {
-        for (c, &m) in counts.iter_mut().zip(&rows[y * w..(y + 1) * w]) {
-            *c += usize::from(m);
-        }
-    }
-    for y in 0..h {
-        if y + r < h {
-            for (c, &m) in counts.iter_mut().zip(&rows[(y + r) * w..(y + r + 1) * w]) {
-                *c += usize::from(m);
-            }
-        }
-        if y > r {
-            for (c, &m) in counts.iter_mut().zip(&rows[(y - r - 1) * w..(y - r) * w]) {
-                *c -= usize::from(m);
-            }
-        }
-        for (o, &c) in out[y * w..(y + 1) * w].iter_mut().zip(&counts) {
-            *o = c > 0;
-        }
-    }
-    out
-}
-
-/// `mask` at half the resolution: a pixel is set where any of its four is.
-fn halved(mask: &[bool], w: usize, h: usize) -> (Vec<bool>, usize, usize) {
-    let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
-    let mut half = vec![false; hw * hh];
-    for (i, _) in mask.iter().enumerate().filter(|&(_, &m)| m) {
-        half[(i / w / 2) * hw + (i % w) / 2] = true;
-    }
-    (half, hw, hh)
 }
 
 #[cfg(test)]
@@ -398,17 +317,20 @@ mod tests {
             }
         }
         let expected = digit();
-        let kept = clear_surroundings(&mut page);
-        assert!(kept < 0.5, "the lines were most of the ink: {kept}");
+        clear_surroundings(&mut page);
         let stray = page
             .pixels()
             .zip(expected.pixels())
             .filter(|(a, b)| a.0[0] > 0.0 && b.0[0] == 0.0)
             .count();
         assert!(stray < 200, "{stray} pixels of the lines are left");
-        // The bar, where lines cross it, is whole.
+        // The bar, where lines cross it, is whole, and the lines go from
+        // beside it: no tick across it.
         for y in 95..225 {
             assert_eq!(ink_at(&page, 196, y), 1.0, "the stroke was cut at y {y}");
+            for x in (180..186).chain(206..212) {
+                assert_eq!(ink_at(&page, x, y), 0.0, "a tick is left at {x},{y}");
+            }
         }
     }
 
@@ -452,7 +374,7 @@ mod tests {
             image::Luma([if bar || stem || speck { 1.0 } else { 0.0 }])
         });
         let before = seven.clone();
-        assert_eq!(clear_surroundings(&mut seven), 1.0);
+        clear_surroundings(&mut seven);
         assert_eq!(seven, before);
     }
 
@@ -462,27 +384,7 @@ mod tests {
             image::Luma([if (50..52).contains(&y) { 1.0 } else { 0.0 }])
         });
         let before = line.clone();
-        assert_eq!(clear_surroundings(&mut line), 1.0);
+        clear_surroundings(&mut line);
         assert_eq!(line, before);
-    }
-
-    #[test]
-    fn dilation_is_a_square_brush() {
-        let (w, h) = (37, 23);
-        let mut mask = vec![false; w * h];
-        for i in [3 * w + 3, 10 * w + 36, 22 * w, 0] {
-            mask[i] = true;
-        }
-        for r in [0, 1, 3, 5, 40] {
-            let grown = dilate(&mask, w, h, r);
-            for y in 0..h {
-                for x in 0..w {
-                    let near = (y.saturating_sub(r)..(y + r + 1).min(h)).any(|yy| {
-                        (x.saturating_sub(r)..(x + r + 1).min(w)).any(|xx| mask[yy * w + xx])
-                    });
-                    assert_eq!(grown[y * w + x], near, "r {r} at {x},{y}");
-                }
-            }
-        }
     }
 }

@@ -583,20 +583,14 @@ fn mnist_stroke_width_is_what_the_preprocessing_aims_for() {
 #[cfg(feature = "tutorial")]
 #[test]
 fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
-    use lenet::predict::{LookalikeStyle, decode, lookalike};
+    use lenet::predict::LookalikeStyle;
     let Some((model, mnist)) = trained() else {
         return;
     };
-    let n = 300;
-    let rate = |style: LookalikeStyle, options: &Preprocess| {
-        let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
-            .map(|i| {
-                let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
-                let digit = prepare_image(&decode(&bytes).unwrap(), options).unwrap();
-                (digit, mnist.test.label(i) as usize)
-            })
-            .unzip();
-        read_rate(&predict_batch(model, &digits), &labels)
+    let rate = |style, options: &Preprocess| {
+        let (rate, refused) = lookalike_rate(model, mnist, style, options, 300);
+        assert_eq!(refused, 0, "{style:?}: {refused} pictures refused");
+        rate
     };
     let without = Preprocess {
         stroke_width: None,
@@ -615,27 +609,45 @@ fn pen_photos_and_drawings_read_well_and_the_stroke_step_helps() {
     assert!(pen > pen_without, "stroke step: {pen} vs {pen_without}");
 }
 
+/// The share of the first `n` MNIST test digits redrawn in `style` that
+/// `model` reads right with `options`, a refused picture counting as misread;
+/// and how many were refused.
+#[cfg(feature = "tutorial")]
+fn lookalike_rate(
+    model: &SavedModel,
+    mnist: &Mnist,
+    style: lenet::predict::LookalikeStyle,
+    options: &Preprocess,
+    n: usize,
+) -> (f64, usize) {
+    use lenet::predict::{decode, lookalike};
+    let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
+        .filter_map(|i| {
+            let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
+            let digit = prepare_image(&decode(&bytes).unwrap(), options).ok()?;
+            Some((digit, mnist.test.label(i) as usize))
+        })
+        .unzip();
+    let read = read_rate(&predict_batch(model, &digits), &labels) * digits.len() as f64;
+    (read / n as f64, n - digits.len())
+}
+
+/// Ruled lines, the desk beyond a note's edge and marks away from the digit
+/// are cleared before the crop; a note on a desk is read dark ink on light
+/// paper although the desk is most of the picture.
+#[cfg(feature = "tutorial")]
 #[test]
 fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
-    use lenet::predict::{LookalikeStyle, decode, lookalike};
+    use lenet::predict::LookalikeStyle;
     let Some((model, mnist)) = trained() else {
         return;
     };
-    let n = 200;
-    let rate = |style: LookalikeStyle, clear_surroundings: bool| {
+    let rate = |style, clear_surroundings| {
         let options = Preprocess {
             clear_surroundings,
             ..Preprocess::default()
         };
-        // A picture refused (too faint once flattened, say) counts as misread.
-        let (digits, labels): (Vec<_>, Vec<_>) = (0..n)
-            .filter_map(|i| {
-                let bytes = lookalike(mnist.test.image(i), style, i as u64).unwrap();
-                let digit = prepare_image(&decode(&bytes).unwrap(), &options).ok()?;
-                Some((digit, mnist.test.label(i) as usize))
-            })
-            .unzip();
-        read_rate(&predict_batch(model, &digits), &labels) * digits.len() as f64 / n as f64
+        lookalike_rate(model, mnist, style, &options, 200).0
     };
     let notebook = rate(LookalikeStyle::NotebookPhoto, true);
     let notebook_without = rate(LookalikeStyle::NotebookPhoto, false);
@@ -648,11 +660,11 @@ fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
          desk {desk:.3} ({desk_without:.3}), plain photo {plain:.3} ({plain_without:.3})"
     );
     assert!(
-        notebook >= 0.6 && desk >= 0.85,
+        notebook >= 0.9 && desk >= 0.9,
         "notebook {notebook}, desk {desk}"
     );
     assert!(
-        notebook_without < notebook - 0.2 && desk_without < desk - 0.3,
+        notebook_without < notebook - 0.4 && desk_without < desk - 0.6,
         "the clearing hardly helps: notebook {notebook_without} → {notebook}, \
          desk {desk_without} → {desk}"
     );
