@@ -15,7 +15,8 @@
 //! PNGs). Each style is read five ways: the crate's preprocessing (with its shifted and
 //! slanted views, `lenet::predict::Views`), the same read once (no views), the
 //! same without its stroke-width step, the same without its clearing of ruled
-//! lines and desk (`Preprocess::clear_surroundings`), and the tutorial's. `--save DIR` also writes the
+//! lines, desk and marks away from the digit (`Preprocess::clear_surroundings`),
+//! and the tutorial's. `--save DIR` also writes the
 //! pictures with a `labels.csv` per style, for `predict` and for looking at.
 //!
 //! With several checkpoints (models trained with other seeds, say) each cell is

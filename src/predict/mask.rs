@@ -1,5 +1,6 @@
 //! Masks of a picture (one `bool` per pixel, row-major): the operations
-//! the clearing steps share — connected pieces, growing, dilation, halving.
+//! the clearing steps share — connected pieces, growing, dilation, halving,
+//! transposing.
 
 /// A connected piece of a mask (8-neighbours): its pixels' indices and the
 /// box holding them (inclusive).
@@ -15,6 +16,16 @@ impl Piece {
     /// Width and height of its box.
     pub fn size(&self) -> (usize, usize) {
         (self.right - self.left + 1, self.bottom - self.top + 1)
+    }
+
+    /// Which sides of a `w` × `h` picture it touches: left, top, right, bottom.
+    pub fn sides(&self, w: usize, h: usize) -> [bool; 4] {
+        [
+            self.left == 0,
+            self.top == 0,
+            self.right == w - 1,
+            self.bottom == h - 1,
+        ]
     }
 }
 

@@ -6,18 +6,19 @@
 //! and the digit is fitted into a box twice its size, a blob the model has
 //! never seen. A digit is one piece of ink, or a few pieces close together (a
 //! 5 whose bar is lifted off, a stroke broken where the pen skipped): the
-//! pieces are gathered from the heaviest outwards, each one near those
+//! pieces are gathered starting from the heaviest, each one near those
 //! already gathered joining them, and the ink away from all of them is
 //! cleared. Pieces the picture's edge cuts are where the photo's frame fell,
-//! not where the writer put the digit: they are gathered last. Measured on
-//! `lookalike`'s notebook and desk photos (docs/PREDICT.md).
+//! not where the writer put the digit: the gathering starts from one only
+//! where no whole piece is nearly as heavy, and they join only where near.
+//! Measured on `lookalike`'s notebook and desk photos (docs/PREDICT.md).
 
 use super::gray::Gray;
 use super::mask::{Piece, dilate, pieces};
 use super::surroundings::INK;
 
 /// A piece within this share of the gathered digit's larger side from its
-/// box (along either axis) belongs to it.
+/// box (along both axes) belongs to it.
 const NEAR: f32 = 0.3;
 /// A piece farther away still belongs to the digit if it holds at least this
 /// share of the ink gathered so far (a second stroke as heavy as the first is
@@ -25,7 +26,7 @@ const NEAR: f32 = 0.3;
 /// the picture's edge cuts it.
 const HEAVY: f32 = 0.25;
 /// The ink kept around the gathered pieces, as a share of the picture's
-/// shorter side (the strokes' soft edges; 10 px of a 512 px picture).
+/// shorter side (the strokes' soft edges; about 10 px of a 512 px picture).
 const FRINGE: f32 = 0.02;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
@@ -34,9 +35,12 @@ const FRINGE: f32 = 0.02;
 /// beyond a small fringe around them is set to 0.
 pub(super) fn clear_strays(ink: &mut Gray) {
     let (w, h) = (ink.width() as usize, ink.height() as usize);
+    if w < 8 || h < 8 {
+        return;
+    }
     let mask: Vec<bool> = ink.as_raw().iter().map(|&v| v > INK).collect();
     let found = pieces(&mask, w, h);
-    if found.is_empty() || w < 8 || h < 8 {
+    if found.is_empty() {
         return;
     }
     let weight = |piece: &Piece| -> f32 { piece.members.iter().map(|&i| ink.as_raw()[i]).sum() };
@@ -45,9 +49,7 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     // A piece the picture's edge cuts is the end of a ruled line or the next
     // word, rather than the digit, where another piece not much lighter is
     // whole; and it joins the digit only where near it.
-    let cut = |piece: &Piece| {
-        piece.left == 0 || piece.top == 0 || piece.right == w - 1 || piece.bottom == h - 1
-    };
+    let cut = |piece: &Piece| piece.sides(w, h).contains(&true);
     let heaviest = weighed[0].0;
     let first = (weighed.iter())
         .position(|(weight, piece)| !cut(piece) && *weight >= HEAVY * heaviest)
@@ -163,6 +165,20 @@ mod tests {
         clear_strays(&mut picture);
         assert_eq!(picture.get_pixel(100, 199).0[0], 1.0, "the 1 went");
         assert_eq!(picture.get_pixel(181, 6).0[0], 0.0, "the speck is left");
+    }
+
+    #[test]
+    fn a_heavy_mark_the_edge_cuts_goes_though_it_outweighs_the_digit() {
+        // A thin 1, and the end of a dark ruled line along the top edge, twice
+        // as heavy and far from it.
+        let mut picture = Gray::from_fn(300, 300, |x, y| {
+            let one = (148..151).contains(&x) && (100..220).contains(&y);
+            let line_end = x < 150 && y < 5;
+            image::Luma([if one || line_end { 1.0 } else { 0.0 }])
+        });
+        clear_strays(&mut picture);
+        assert_eq!(picture.get_pixel(149, 160).0[0], 1.0, "the 1 went");
+        assert_eq!(picture.get_pixel(50, 2).0[0], 0.0, "the line's end is left");
     }
 
     #[test]

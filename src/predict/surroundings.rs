@@ -18,7 +18,8 @@ use super::mask::{dilate, grown, halved, pieces, transpose};
 /// page shows many; a digit has at most two parallel straight strokes).
 const MIN_LINES: usize = 3;
 /// Ink, once the background is flattened (strokes ≈ 1, paper ≈ 0): low, so
-/// that a ruled line stays whole where the digit's ink beside it dimmed it.
+/// that a ruled line stays whole where the digit's ink beside it dimmed it
+/// (and a faint piece of the digit counts as one, in `strays.rs`).
 pub(super) const INK: f32 = 0.25;
 /// Ink joined to the desk at this level or above goes with it.
 const FAINT: f32 = 0.02;
@@ -203,7 +204,7 @@ const CROSSING_SLACK: u32 = 1;
 fn crossed(mask: &[bool], w: usize, h: usize, x: usize, y: usize, beyond: usize) -> bool {
     // The ink's offsets from `x` in a row, as bits (bit `beyond + dx`).
     let offsets = |row: usize| -> u64 {
-        let mut bits = 0;
+        let mut bits = 0u64;
         for dx in x.saturating_sub(beyond)..(x + beyond + 1).min(w) {
             if mask[row * w + dx] {
                 bits |= 1 << (dx + beyond - x);
@@ -263,13 +264,7 @@ fn along_the_edges(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
     for piece in pieces(mask, w, h) {
         // Which sides it touches (left, top, right, bottom) and how far it
         // reaches across the picture.
-        let sides = [
-            piece.left == 0,
-            piece.top == 0,
-            piece.right == w - 1,
-            piece.bottom == h - 1,
-        ];
-        let touches = sides.iter().filter(|&&s| s).count();
+        let touches = piece.sides(w, h).iter().filter(|&&s| s).count();
         if touches == 0 {
             continue;
         }
