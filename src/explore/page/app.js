@@ -85,11 +85,18 @@ $("clear").addEventListener("click", () => {
   if (source && source.kind === "pad") source = null; // a blank pad: nothing to ask again
   status("Cleared: draw a digit.");
 });
+// Encodings of the pad can finish out of order (a busy machine): a picture
+// older than one already sent is dropped, or a half-drawn digit's answer
+// would be the last shown.
+let padTaken = 0, padSent = 0;
 function sendPad() {
   const about = { kind: "pad", drawing: drawingNumber };
+  const taken = ++padTaken;
   encoding++;
   pad.toBlob((blob) => {
     encoding--;
+    if (taken < padSent) return;
+    padSent = taken;
     request("/api/explain", { method: "POST", body: blob, headers: { "Content-Type": "image/png" } }, about);
   });
 }
