@@ -31,8 +31,9 @@ const FRINGE: f32 = 0.02;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
 /// [0, 1]) that lies away from the digit: the pieces of ink above [`INK`]
-/// are gathered from the heaviest outwards while they are near, and all ink
-/// beyond a small fringe around them is set to 0.
+/// are gathered starting from the heaviest (see [`HEAVY`] and the module's
+/// note on pieces the picture's edge cuts), each joining while near, and all
+/// ink beyond a small fringe around them is set to 0.
 pub(super) fn clear_strays(ink: &mut Gray) {
     let (w, h) = (ink.width() as usize, ink.height() as usize);
     if w < 8 || h < 8 {
