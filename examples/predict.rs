@@ -6,8 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
-use lenet::predict::{Prediction, PreparedDigit, Preprocess, predict_ensemble, prepare_image_file};
+use clap::{Parser, ValueEnum};
+use lenet::predict::{
+    Polarity, Prediction, PreparedDigit, Preprocess, predict_ensemble, prepare_image_file,
+};
 use serde_json::json;
 
 mod common;
@@ -36,9 +38,25 @@ struct Cli {
     /// averaged): the model's plain answer, as `evaluate` reads the test digits.
     #[arg(long, conflicts_with = "tutorial_preprocessing")]
     single_reading: bool,
+    /// Which way round the ink is: decided from each picture (auto), dark ink
+    /// on light paper (dark), or light ink on a dark background (light).
+    #[arg(long, value_enum, default_value_t = Ink::Auto, conflicts_with = "tutorial_preprocessing")]
+    ink: Ink,
+    /// Keep what lies around the digit: ruled lines, the desk beyond the
+    /// paper's edge, marks away from the digit (cleared by default).
+    #[arg(long, conflicts_with = "tutorial_preprocessing")]
+    keep_surroundings: bool,
     /// Pictures, or directories of pictures.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+/// `--ink`: the library's [`Polarity`].
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Ink {
+    Auto,
+    Dark,
+    Light,
 }
 
 fn main() -> ExitCode {
@@ -61,13 +79,18 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
     }
     let options = if cli.tutorial_preprocessing {
         Preprocess::tutorial()
-    } else if cli.single_reading {
-        Preprocess {
-            views: None,
-            ..Preprocess::default()
-        }
     } else {
-        Preprocess::default()
+        let default = Preprocess::default();
+        Preprocess {
+            polarity: match cli.ink {
+                Ink::Auto => Polarity::Auto,
+                Ink::Dark => Polarity::DarkInk,
+                Ink::Light => Polarity::LightInk,
+            },
+            clear_surroundings: !cli.keep_surroundings,
+            views: default.views.filter(|_| !cli.single_reading),
+            ..default
+        }
     };
     let files = expand(&cli.paths)?;
     let mut failures = 0;

@@ -22,10 +22,10 @@ mod common;
 struct Cli {
     /// Network: lenet5, extra-conv, one-conv, or a spec such as
     /// conv8k3p1-relu-pool-conv16k3-relu-pool-fc10 (see docs/SPECS.md).
-    #[arg(long, default_value = "lenet5", value_parser = common::architecture())]
+    #[arg(long, default_value = "lenet5", value_parser = common::architecture(), conflicts_with = "resume")]
     model: Architecture,
     /// Settings to start from: tutorial (Adam 1e-3, batch 64, 10 epochs) or improved.
-    #[arg(long, default_value = "tutorial")]
+    #[arg(long, default_value = "tutorial", conflicts_with = "resume")]
     recipe: Recipe,
     /// Start from the recipe in FILE instead (a config.json as runs write it, edited
     /// at will: augmentation, schedule, optimizer, network); the flags below still
@@ -36,13 +36,13 @@ struct Cli {
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
     /// Passes over the training set (default: the recipe's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     epochs: Option<usize>,
     /// Images per step (default: the recipe's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     batch_size: Option<usize>,
     /// Learning rate (default: the recipe's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     lr: Option<f64>,
     /// Label smoothing of the training loss, 0 to below 1 (default: the recipe's,
     /// 0 for tutorial and 0.1 for improved, or the one in `--config`'s file).
@@ -50,13 +50,13 @@ struct Cli {
     label_smoothing: Option<f32>,
     /// Seed for the initial weights, shuffling and augmentation (default: the
     /// recipe's, 0, or the one in `--config`'s file).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     seed: Option<u64>,
     /// Train on the first N training images only (quick runs).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "resume")]
     limit: Option<usize>,
     /// Also checkpoint every N steps (checkpoints are always written at epoch ends).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "resume")]
     checkpoint_every: usize,
     /// Output directory: model.bpk, config.json, history.json/.csv, metrics.json, checkpoints/.
     #[arg(long, value_name = "DIR", default_value = "runs/train_mnist")]
@@ -64,8 +64,9 @@ struct Cli {
     /// Also write report.html (curves, confusion matrix, feature maps) into the output directory.
     #[arg(long)]
     report: bool,
-    /// Continue the run in DIR (its settings and, unless --data-dir says otherwise,
-    /// its data; --out defaults to DIR).
+    /// Continue the run in DIR exactly as it was started: its settings (the
+    /// flags that would change them are refused with it) and, unless --data-dir
+    /// says otherwise, its data; --out defaults to DIR.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     #[command(flatten)]

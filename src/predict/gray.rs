@@ -67,3 +67,39 @@ fn mass_span(mass: &[f64]) -> (usize, usize) {
     }
     (first, last.max(first))
 }
+
+/// The median of values in [0, 1], to 1/255.
+pub(super) fn median(values: &[f32]) -> f32 {
+    percentile(values, 0.5)
+}
+
+/// The `q` quantile of values in [0, 1], to 1/255 (a histogram: no sorting).
+pub(super) fn percentile(values: &[f32], q: f32) -> f32 {
+    let mut histogram = [0u32; 256];
+    for &v in values {
+        histogram[(v.clamp(0.0, 1.0) * 255.0) as usize] += 1;
+    }
+    let target = (q * values.len() as f32) as u32;
+    let mut seen = 0;
+    for (bin, &count) in histogram.iter().enumerate() {
+        seen += count;
+        if seen > target {
+            return bin as f32 / 255.0;
+        }
+    }
+    1.0
+}
+
+/// A `w` × `h` grey picture: `paper` everywhere, `ink` where `stroke` says.
+#[cfg(test)]
+pub(super) fn picture(
+    w: u32,
+    h: u32,
+    paper: f32,
+    ink: f32,
+    stroke: impl Fn(u32, u32) -> bool,
+) -> Gray {
+    Gray::from_fn(w, h, |x, y| {
+        image::Luma([if stroke(x, y) { ink } else { paper }])
+    })
+}

@@ -39,7 +39,8 @@ pub enum LookalikeStyle {
     /// white 280×280 pad, the digit 110–250 px tall anywhere on it; PNG.
     Drawing,
     /// A pen on ruled notebook paper: the pen's strokes across dark ruled
-    /// lines 1.5–3 px thick, 7–11% of the picture apart, tilted up to 3°.
+    /// lines 1.5–3 px thick, 7–11% of the picture apart, tilted up to 3°;
+    /// half the time written on a line (its lowest ink on the line).
     NotebookPhoto,
     /// The `photo` style with the desk in the picture: beyond the paper's
     /// edge, along one or two sides, a dark desk (8–35% of white).
@@ -173,7 +174,7 @@ fn photograph(
         })
         .collect();
     match style {
-        LookalikeStyle::NotebookPhoto => rule_lines(&mut values, w, h, rng),
+        LookalikeStyle::NotebookPhoto => rule_lines(&mut values, &ink, w, h, rng),
         LookalikeStyle::DeskPhoto => show_desk(&mut values, &ink, w, h, rng),
         _ => {}
     }
@@ -183,20 +184,40 @@ fn photograph(
     GrayImage::from_fn(w, h, |x, y| grey(values[(y * w + x) as usize]))
 }
 
-/// Dark ruled lines across the whole picture, over paper and ink alike.
-fn rule_lines(values: &mut [f32], w: u32, h: u32, rng: &mut Rng) {
+/// Dark ruled lines across the whole picture, over paper and ink alike; half
+/// the time the digit is written on a line, as people write: its lowest ink
+/// sits on it, and a bottom stroke (a 2's) runs along it.
+fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
     let spacing = rng.uniform(0.07, 0.11) * h as f32;
     let (sin, cos) = rng.uniform(-3.0, 3.0).to_radians().sin_cos();
     let thickness = rng.uniform(1.5, 3.0);
     let darkness = rng.uniform(0.25, 0.5);
-    let offset = rng.uniform(0.0, spacing);
+    // How far across the lines (x, y) lies; the lines are where it is a
+    // multiple of the spacing.
+    let across = |x: f32, y: f32| (y - h as f32 / 2.0) * cos - (x - w as f32 / 2.0) * sin;
+    let on_a_line = rng.next_f32() < 0.5;
+    let offset = match lowest_ink(ink, w) {
+        Some((x, y)) if on_a_line => rng.uniform(-1.0, 1.0) * thickness - across(x, y),
+        _ => rng.uniform(0.0, spacing),
+    };
     for (i, v) in values.iter_mut().enumerate() {
         let (x, y) = ((i as u32 % w) as f32, (i as u32 / w) as f32);
-        let across = (y - h as f32 / 2.0) * cos - (x - w as f32 / 2.0) * sin + offset;
+        let across = across(x, y) + offset;
         let from_line = (across - spacing * (across / spacing).round()).abs();
         let cover = (thickness / 2.0 + 0.5 - from_line).clamp(0.0, 1.0);
         *v *= 1.0 - darkness * cover;
     }
+}
+
+/// The middle of the lowest row of the ink in a `w`-wide frame (where a
+/// digit written on a line touches it).
+fn lowest_ink(ink: &[f32], w: u32) -> Option<(f32, f32)> {
+    let w = w as usize;
+    let last = ink.iter().rposition(|&v| v > 0.5)?;
+    let row = &ink[last / w * w..][..w];
+    let xs: Vec<usize> = (0..w).filter(|&x| row[x] > 0.5).collect();
+    let middle = xs.iter().sum::<usize>() as f32 / xs.len() as f32;
+    Some((middle, (last / w) as f32))
 }
 
 /// A dark desk beyond the paper's edge along one side, or two that meet; the

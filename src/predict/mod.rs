@@ -5,6 +5,7 @@ mod gray;
 #[cfg(feature = "tutorial")]
 mod lookalike;
 mod mask;
+mod polarity;
 mod prediction;
 mod preprocess;
 mod strays;
@@ -19,9 +20,10 @@ pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, ensemble, read_rate};
 pub use evaluation::evaluate_with_views;
 #[cfg(feature = "tutorial")]
 pub use lookalike::{LookalikeStyle, lookalike};
+pub use polarity::Polarity;
 pub use prediction::{predict, predict_batch, predict_ensemble};
 pub use preprocess::{
-    Polarity, PreparedDigit, Preprocess, decode, decode_with, prepare_image, prepare_image_file,
+    PreparedDigit, Preprocess, decode, decode_with, prepare_image, prepare_image_file,
 };
 pub use stroke::{MNIST_STROKE_WIDTH, stroke_width};
 pub use views::Views;

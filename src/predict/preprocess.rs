@@ -13,8 +13,8 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, Luma};
 use serde::Serialize;
 
-use super::gray::{Gray, crop_to_ink, resize};
-use super::mask::dilate;
+use super::gray::{Gray, crop_to_ink, median, percentile, resize};
+use super::polarity::Polarity;
 use super::strays::clear_strays;
 use super::stroke::MNIST_STROKE_WIDTH;
 use super::surroundings::clear_surroundings;
@@ -31,26 +31,9 @@ const WORKING_SIDE: u32 = 512;
 /// is taken as blank.
 const MIN_CONTRAST: f32 = 0.08;
 
-/// Paper is broad, strokes are not: a shade is broad where some of it lies
-/// farther than this share of the picture's shorter side from the other
-/// shade ...
-const BROAD: f32 = 0.12;
-/// ... over at least this share of the picture (a fat marker's 1 cropped
-/// tight, its stroke a quarter of the picture wide from edge to edge, is not).
-const BROAD_CORE: f32 = 0.05;
-
-/// Which way round the ink is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Polarity {
-    /// Decide from the image: a light background means dark ink, which is
-    /// inverted. The background is the shade of most of the picture, or of
-    /// most of its middle where that shade is broad (a note on a dark desk).
-    Auto,
-    /// Light ink on a dark background, as MNIST: keep.
-    LightInk,
-    /// Dark ink on a light background, as on paper: invert.
-    DarkInk,
-}
+/// The dimmest paper (its light in [0, 1]) the ink's darkness is taken as a
+/// share of: below it, a share of the noise would be taken for dark ink.
+const DIM_PAPER: f32 = 0.1;
 
 /// The steps of [`prepare_image`], each switchable.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -398,11 +381,7 @@ fn prepare_pixels(
             views: None,
         });
     }
-    let inverted = match options.polarity {
-        Polarity::Auto => light_background(&gray),
-        Polarity::DarkInk => true,
-        Polarity::LightInk => false,
-    };
+    let inverted = options.polarity.inverts(&gray);
     let mut ink = gray;
     if inverted {
         ink.pixels_mut().for_each(|p| p.0[0] = 1.0 - p.0[0]);
@@ -429,7 +408,8 @@ fn prepare_pixels(
     } else {
         let mut ink = ink;
         if options.clear_surroundings {
-            clear_surroundings(&mut ink);
+            let darkness = ink.as_raw().clone();
+            clear_surroundings(&mut ink, &darkness);
             clear_strays(&mut ink);
         }
         let c = contrast_of(ink.as_raw());
@@ -511,79 +491,27 @@ fn working_gray(image: &DynamicImage) -> Gray {
     imageops::resize(&gray, w, h, FilterType::Triangle)
 }
 
-/// Whether the picture's background is light (dark ink, to invert).
-///
-/// Mostly the picture's median says; but a photo of a small note on a dark
-/// desk is mostly desk. Where the middle of the picture (the middle half of
-/// each side) shows mostly the other shade, that shade is the paper if it is
-/// broad — a core of it, over [`BROAD_CORE`] of the picture, lies farther
-/// than [`BROAD`] of the shorter side from the first shade — and the ink if
-/// not (a digit drawn in broad strokes fills the middle too, but leaves no
-/// such core). The picture's edge does not count as the first shade: a note
-/// running off the picture is the commonest desk photo; the price is that a
-/// stroke from edge to edge wider than 29% of the picture is taken as paper.
-fn light_background(gray: &Gray) -> bool {
-    let (w, h) = gray.dimensions();
-    let whole = median(gray.as_raw());
-    let (x0, y0) = (w / 4, h / 4);
-    let (mw, mh) = (w - 2 * x0, h - 2 * y0);
-    let middle = median(
-        &imageops::crop_imm(gray, x0, y0, mw, mh)
-            .to_image()
-            .into_raw(),
-    );
-    if (whole > 0.5) == (middle > 0.5) {
-        return whole > 0.5;
-    }
-    let between = (whole + middle) / 2.0;
-    let not_middle_shade: Vec<bool> = gray
-        .as_raw()
-        .iter()
-        .map(|&v| (v > between) != (middle > between))
-        .collect();
-    let (w, h) = (w as usize, h as usize);
-    let radius = (BROAD * w.min(h) as f32).ceil() as usize;
-    let reach = dilate(&not_middle_shade, w, h, radius);
-    let core = reach.iter().filter(|&&r| !r).count();
-    let broad = core as f32 >= BROAD_CORE * (w * h) as f32;
-    if broad { middle > 0.5 } else { whole > 0.5 }
-}
-
-fn median(values: &[f32]) -> f32 {
-    percentile(values, 0.5)
-}
-
-fn percentile(values: &[f32], q: f32) -> f32 {
-    let mut histogram = [0u32; 256];
-    for &v in values {
-        histogram[(v.clamp(0.0, 1.0) * 255.0) as usize] += 1;
-    }
-    let target = (q * values.len() as f32) as u32;
-    let mut seen = 0;
-    for (bin, &count) in histogram.iter().enumerate() {
-        seen += count;
-        if seen > target {
-            return bin as f32 / 255.0;
-        }
-    }
-    1.0
-}
-
 fn contrast_of(values: &[f32]) -> f32 {
     percentile(values, 0.995) - median(values)
 }
 
 /// The ink above the background, which a wide blur estimates (shadows,
-/// uneven light and paper texture vary slowly; strokes do not).
-fn background_removed(ink: &Gray) -> Vec<f32> {
+/// uneven light and paper texture vary slowly; strokes do not); and the same
+/// as a share of the paper's light there, `darkness`, which the light does
+/// not change (ink takes a share of the light that falls on the paper).
+fn background_removed(ink: &Gray) -> (Vec<f32>, Vec<f32>) {
     let (w, h) = ink.dimensions();
     let radius = (w.min(h) / 6).max(2);
     let background = box_blur(ink, radius);
     ink.as_raw()
         .iter()
         .zip(background.iter())
-        .map(|(&v, &b)| (v - b).max(0.0))
-        .collect()
+        .map(|(&v, &b)| {
+            let residual = (v - b).max(0.0);
+            // Ink inverted from dark on light: the paper's light is 1 - b.
+            (residual, (residual / (1.0 - b).max(DIM_PAPER)).min(1.0))
+        })
+        .unzip()
 }
 
 /// Stretches ink above the background (`w` × `h`) to full intensity: the
@@ -621,13 +549,13 @@ fn stretched(mut residual: Vec<f32>, w: u32, h: u32) -> (Gray, f32, f32) {
 /// as blank (contrast under [`MIN_CONTRAST`]).
 fn flattened(ink: Gray, clear: bool) -> (Gray, f32, f32) {
     let (w, h) = ink.dimensions();
-    let residual = background_removed(&ink);
+    let (residual, darkness) = background_removed(&ink);
     let (mut flat, contrast, ink_fraction) = stretched(residual.clone(), w, h);
     if !clear {
         return (flat, contrast, ink_fraction);
     }
     let before: Vec<bool> = flat.iter().map(|&v| v > 0.0).collect();
-    clear_surroundings(&mut flat);
+    clear_surroundings(&mut flat, &darkness);
     clear_strays(&mut flat);
     let cleared = flat.iter().zip(&before).any(|(&v, &b)| b && v == 0.0);
     if !cleared {
@@ -751,57 +679,7 @@ fn centre_of(image: &Gray) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A `w` × `h` grey picture: `paper` everywhere, `ink` where `stroke` says.
-    fn picture(w: u32, h: u32, paper: f32, ink: f32, stroke: impl Fn(u32, u32) -> bool) -> Gray {
-        Gray::from_fn(w, h, |x, y| {
-            image::Luma([if stroke(x, y) { ink } else { paper }])
-        })
-    }
-
-    #[test]
-    fn a_note_on_a_dark_desk_is_dark_ink_on_light_paper() {
-        // A white note over the middle and right of a dark desk that is most
-        // of the picture, with a dark 1 on it.
-        let mut with_digit = picture(300, 300, 0.15, 0.85, |x, y| {
-            x >= 140 && (60..250).contains(&y)
-        });
-        for y in 110..200 {
-            for x in 195..203 {
-                with_digit.put_pixel(x, y, image::Luma([0.2]));
-            }
-        }
-        assert!(median(with_digit.as_raw()) < 0.5, "the desk is most of it");
-        assert!(light_background(&with_digit));
-    }
-
-    #[test]
-    fn a_digit_drawn_in_broad_strokes_is_light_ink_on_black() {
-        // An 8 drawn big with a 40 px brush on a 280 px black canvas: its
-        // crossing fills the middle.
-        let eight = picture(280, 280, 0.0, 1.0, |x, y| {
-            let (dx, dy) = (x as f32 - 140.0, y as f32 - 140.0);
-            let ring = |cy: f32, r: f32| {
-                let d = (dx * dx + (dy - cy) * (dy - cy)).sqrt();
-                (d - r).abs() < 20.0
-            };
-            ring(-55.0, 55.0) || ring(55.0, 55.0)
-        });
-        let middle = imageops::crop_imm(&eight, 70, 70, 140, 140).to_image();
-        assert!(median(middle.as_raw()) > 0.5, "the ink fills the middle");
-        assert!(!light_background(&eight));
-    }
-
-    #[test]
-    fn a_fat_stroke_cropped_tight_is_still_ink() {
-        // A 1 drawn with a fat marker and cropped to it, top to bottom: its
-        // stroke is 26% of the picture wide and fills the middle, but the
-        // paper is most of the picture.
-        let one = picture(200, 200, 0.9, 0.1, |x, _| (74..126).contains(&x));
-        let middle = imageops::crop_imm(&one, 50, 50, 100, 100).to_image();
-        assert!(median(middle.as_raw()) < 0.5, "the ink fills the middle");
-        assert!(light_background(&one));
-    }
+    use crate::predict::gray::picture;
 
     #[test]
     fn marks_away_from_the_digit_are_cleared_without_the_flattening_too() {

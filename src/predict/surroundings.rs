@@ -11,7 +11,7 @@
 //! crop touches it only across its width). Measured on `lookalike`'s notebook
 //! and desk photos (docs/PREDICT.md).
 
-use super::gray::Gray;
+use super::gray::{Gray, median};
 use super::mask::{dilate, grown, halved, pieces, transpose};
 
 /// Ruled lines are cleared only where at least this many run parallel (a
@@ -59,10 +59,18 @@ const EDGE_SPAN: f32 = 0.6;
 /// pixels, else nothing is removed (the "digit" was all of it).
 const MIN_LEFT: f32 = 0.0005;
 
+/// Ink on a ruled line at least this many times as dark as the line's own
+/// (its median, as a share of the paper's light) is a pen stroke running
+/// along the line, and stays: a pen writes darker than the ruling is printed
+/// (where it does not, the stroke goes with the line as before).
+const PEN_OVER_LINE: f32 = 1.5;
+
 /// Clears ruled lines and the surroundings beyond the paper's edge from
 /// `ink`, a flattened picture (light ink on black, in [0, 1]); where the
-/// clearing would leave no digit, `ink` is left as it was.
-pub(super) fn clear_surroundings(ink: &mut Gray) {
+/// clearing would leave no digit, `ink` is left as it was. `darkness` is each
+/// pixel's ink as a share of the paper's light before the flattening
+/// stretched it (where both saturate, it still tells a pen from the ruling).
+pub(super) fn clear_surroundings(ink: &mut Gray, darkness: &[f32]) {
     let (w, h) = (ink.width() as usize, ink.height() as usize);
     if w < 8 || h < 8 {
         return;
@@ -78,9 +86,10 @@ pub(super) fn clear_surroundings(ink: &mut Gray) {
     for (line, vertical) in half_lines.iter_mut().zip(transpose(&vertical, hh, hw)) {
         *line |= vertical;
     }
-    let lines: Vec<bool> = (0..w * h)
+    let mut lines: Vec<bool> = (0..w * h)
         .map(|i| half_lines[(i / w / 2) * hw + (i % w) / 2])
         .collect();
+    spare_darker_strokes(&mut lines, &mask, darkness);
     // A line's faint edges and its stretches dimmed beside the digit go with
     // it, but not the digit's strokes it crosses.
     let faint_only: Vec<bool> = any_ink.iter().zip(&mask).map(|(&a, &m)| a && !m).collect();
@@ -101,6 +110,28 @@ pub(super) fn clear_surroundings(ink: &mut Gray) {
     for (v, c) in ink.iter_mut().zip(clear) {
         if c {
             *v = 0.0;
+        }
+    }
+}
+
+/// Takes from `lines` the ink at least [`PEN_OVER_LINE`] times as dark as the
+/// lines' own: where a stroke runs along a line (the bottom of a 2 written on
+/// it), the line search takes the stroke for the line.
+fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
+    let on_lines: Vec<f32> = lines
+        .iter()
+        .zip(mask)
+        .zip(darkness)
+        .filter(|&((&line, &ink), _)| line && ink)
+        .map(|(_, &d)| d)
+        .collect();
+    if on_lines.is_empty() {
+        return;
+    }
+    let floor = PEN_OVER_LINE * median(&on_lines);
+    for ((line, &ink), &d) in lines.iter_mut().zip(mask).zip(darkness) {
+        if ink && d >= floor {
+            *line = false;
         }
     }
 }
@@ -312,7 +343,8 @@ mod tests {
             }
         }
         let expected = digit();
-        clear_surroundings(&mut page);
+        let darkness = page.as_raw().clone();
+        clear_surroundings(&mut page, &darkness);
         let stray = page
             .pixels()
             .zip(expected.pixels())
@@ -325,6 +357,77 @@ mod tests {
             assert_eq!(ink_at(&page, 196, y), 1.0, "the stroke was cut at y {y}");
             for x in (180..186).chain(206..212) {
                 assert_eq!(ink_at(&page, x, y), 0.0, "a tick is left at {x},{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stroke_along_a_ruled_line_stays_where_the_pen_is_darker() {
+        // The digit's cross-bar written along a ruled line (lines 2 px thick
+        // every 40 px; the bar 4 px thick over the line at rows 200-201).
+        // Flattened, lines and strokes are all 1; before the stretch the pen
+        // was twice as dark as the ruling, or as light as it.
+        let along = |x: u32, y: u32| (150..240).contains(&x) && (199..203).contains(&y);
+        for (pen, kept) in [(0.8, true), (0.35, false)] {
+            let mut page = digit();
+            let mut darkness = vec![0.0; page.len()];
+            for (i, (x, y, v)) in page.enumerate_pixels_mut().enumerate() {
+                let stroke = v.0[0] > 0.0 || along(x, y);
+                let line = y % 40 < 2;
+                if stroke || line {
+                    v.0[0] = 1.0;
+                }
+                darkness[i] = if stroke {
+                    pen
+                } else if line {
+                    0.35
+                } else {
+                    0.0
+                };
+            }
+            clear_surroundings(&mut page, &darkness);
+            let whole = (152..238).all(|x| ink_at(&page, x, 200) == 1.0);
+            assert_eq!(whole, kept, "pen darkness {pen}");
+            assert_eq!(ink_at(&page, 50, 200), 0.0, "the line beside it goes");
+            assert_eq!(ink_at(&page, 300, 200), 0.0, "the line beside it goes");
+        }
+    }
+
+    #[test]
+    fn crossed_agrees_with_trying_every_path() {
+        // Every pair of ink pixels above and below, checked one by one: the
+        // path's midpoint within the slack of x.
+        let slow = |mask: &[bool], w: usize, h: usize, x: usize, y: usize, beyond: usize| {
+            if y < beyond || y + beyond >= h {
+                return false;
+            }
+            let (b, slack) = (beyond as i64, CROSSING_SLACK as i64);
+            let ink = |row: usize, dx: i64| {
+                let column = x as i64 + dx;
+                (0..w as i64).contains(&column) && mask[row * w + column as usize]
+            };
+            (-b..=b).any(|above| {
+                (-b..=b).any(|below| {
+                    ink(y - beyond, above)
+                        && ink(y + beyond, below)
+                        && (above + below).abs() <= 2 * slack
+                })
+            })
+        };
+        let mut rng = crate::rng::Rng::derive(7, &[]);
+        let (w, h) = (40, 30);
+        for density in [0.02, 0.1, 0.4] {
+            let mask: Vec<bool> = (0..w * h).map(|_| rng.next_f32() < density).collect();
+            for beyond in [1, 3, 8, MAX_BEYOND] {
+                for y in 0..h {
+                    for x in 0..w {
+                        assert_eq!(
+                            crossed(&mask, w, h, x, y, beyond),
+                            slow(&mask, w, h, x, y, beyond),
+                            "at {x},{y}, beyond {beyond}, density {density}"
+                        );
+                    }
+                }
             }
         }
     }
@@ -347,7 +450,8 @@ mod tests {
                 v.0[0] = 1.0;
             }
         }
-        clear_surroundings(&mut photo);
+        let darkness = photo.as_raw().clone();
+        clear_surroundings(&mut photo, &darkness);
         for x in 0..60 {
             for y in 0..300 {
                 assert_eq!(ink_at(&photo, x, y), 0.0, "desk left at {x},{y}");
@@ -369,7 +473,8 @@ mod tests {
             image::Luma([if bar || stem || speck { 1.0 } else { 0.0 }])
         });
         let before = seven.clone();
-        clear_surroundings(&mut seven);
+        let darkness = seven.as_raw().clone();
+        clear_surroundings(&mut seven, &darkness);
         assert_eq!(seven, before);
     }
 
@@ -379,7 +484,8 @@ mod tests {
             image::Luma([if (50..52).contains(&y) { 1.0 } else { 0.0 }])
         });
         let before = line.clone();
-        clear_surroundings(&mut line);
+        let darkness = line.as_raw().clone();
+        clear_surroundings(&mut line, &darkness);
         assert_eq!(line, before);
     }
 }

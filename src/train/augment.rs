@@ -1,9 +1,11 @@
 //! Random distortions of training digits: the classic affine ones (rotation,
 //! scale, shift; slant and width on request) and a smooth warp, which make a small network generalise to
 //! other writers; and the differences users' pictures keep after
-//! preprocessing — stroke width, blur, fainter ink — so that it reads them too.
+//! preprocessing — stroke width, blur, fainter ink — so that it reads them too;
+//! and, first, other writers' ways of writing a 1 or a 7 (`writing.rs`).
 
 use super::config::Augmentation;
+use super::writing::write_otherwise;
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::raster::{self, Edge};
 use crate::rng::Rng;
@@ -14,7 +16,16 @@ const WARP_CELLS: usize = 4;
 impl Augmentation {
     /// Writes a randomly distorted copy of `image` (28×28 bytes) into `out` as
     /// values in [0, 1], sampling bilinearly; pixels from outside are background.
-    pub(crate) fn apply(&self, image: &[u8], rng: &mut Rng, out: &mut [f32]) {
+    pub(crate) fn apply(&self, image: &[u8], label: u8, rng: &mut Rng, out: &mut [f32]) {
+        // Drawn only when asked for, as the kinds below.
+        let mut redrawn = Vec::new();
+        let image = if self.other_writing > 0.0 && rng.next_f32() < self.other_writing {
+            redrawn.extend_from_slice(image);
+            write_otherwise(&mut redrawn, label, rng);
+            &redrawn[..]
+        } else {
+            image
+        };
         let angle = rng
             .uniform(-self.max_rotation_deg, self.max_rotation_deg)
             .to_radians();
@@ -165,14 +176,14 @@ mod tests {
         }
         let none = undistorted();
         let mut out = [0f32; 784];
-        none.apply(&image, &mut Rng::derive(1, &[]), &mut out);
+        none.apply(&image, 0, &mut Rng::derive(1, &[]), &mut out);
         for (o, &i) in out.iter().zip(&image) {
             assert!((o - i as f32 / 255.0).abs() < 1e-5);
         }
         let ink: f32 = out.iter().sum();
         let mut rng = Rng::derive(2, &[]);
         for _ in 0..20 {
-            Augmentation::new().apply(&image, &mut rng, &mut out);
+            Augmentation::new().apply(&image, 0, &mut rng, &mut out);
             let distorted: f32 = out.iter().sum();
             assert!(
                 (0.35..2.0).contains(&(distorted / ink)),
@@ -204,7 +215,7 @@ mod tests {
         let faint = undistorted().with_min_ink(0.5);
         let image: Vec<u8> = bar.iter().map(|&v| (v * 255.0) as u8).collect();
         let mut out = [0f32; IMAGE_PIXELS];
-        faint.apply(&image, &mut Rng::derive(5, &[]), &mut out);
+        faint.apply(&image, 0, &mut Rng::derive(5, &[]), &mut out);
         let peak = out.iter().cloned().fold(0.0, f32::max);
         assert!((0.5..1.0).contains(&peak), "{peak}");
     }
@@ -224,10 +235,10 @@ mod tests {
         for _ in 0..40 {
             let mut out = [0f32; IMAGE_PIXELS];
             let sheared = undistorted().with_max_shear(0.3);
-            sheared.apply(&image, &mut rng, &mut out);
+            sheared.apply(&image, 0, &mut rng, &mut out);
             top_moves.push(column_of_ink(&out, 7) - column_of_ink(&out, 20));
             let stretched = undistorted().with_max_aspect(0.3);
-            stretched.apply(&image, &mut rng, &mut out);
+            stretched.apply(&image, 0, &mut rng, &mut out);
             widths.push(out[14 * IMAGE_SIDE..15 * IMAGE_SIDE].iter().sum::<f32>());
         }
         let range = |v: &[f32]| {
@@ -243,16 +254,16 @@ mod tests {
         assert!(lo < 1.8 && hi > 2.2 && lo > 1.3 && hi < 2.7, "{lo}..{hi}");
     }
 
-    /// The improved recipe's distortions draw four numbers per image (rotation,
-    /// scale, two shifts) and nothing for the ones left at 0, so runs saved
-    /// before a distortion existed resume on the same random stream.
+    /// The default distortions draw four numbers per image (rotation, scale,
+    /// two shifts) and nothing for the ones left at 0, so runs saved before a
+    /// distortion existed resume on the same random stream.
     #[test]
     fn distortions_left_at_zero_draw_no_random_numbers() {
         let image = [128u8; IMAGE_PIXELS];
         let draws_of = |augmentation: Augmentation| {
             let mut out = [0f32; IMAGE_PIXELS];
             let mut used = Rng::derive(9, &[]);
-            augmentation.apply(&image, &mut used, &mut out);
+            augmentation.apply(&image, 0, &mut used, &mut out);
             let next = used.next_u64();
             let mut fresh = Rng::derive(9, &[]);
             (0..16).find(|_| fresh.next_u64() == next)
@@ -260,5 +271,9 @@ mod tests {
         assert_eq!(draws_of(Augmentation::new()), Some(4));
         let slanted = Augmentation::new().with_max_shear(0.3).with_max_aspect(0.1);
         assert_eq!(draws_of(slanted), Some(6));
+        // One more to decide whether to write the digit otherwise (label 0:
+        // nothing drawn for it).
+        let written = Augmentation::new().with_other_writing(0.3);
+        assert_eq!(draws_of(written), Some(5));
     }
 }

@@ -12,6 +12,7 @@ mod observer;
 mod options;
 mod step;
 mod trainer;
+mod writing;
 
 pub use allocator::{allocator_tuned, tune_allocator};
 pub use checkpoint::Checkpoint;

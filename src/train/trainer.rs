@@ -551,7 +551,7 @@ impl Run<'_> {
         let mut rng = Rng::derive(self.config.seed, &[1, epoch as u64, batch as u64]);
         let mut pixels = vec![0f32; indices.len() * IMAGE_PIXELS];
         for (out, &i) in pixels.chunks_exact_mut(IMAGE_PIXELS).zip(indices) {
-            augmentation.apply(split.image(i), &mut rng, out);
+            augmentation.apply(split.image(i), split.label(i), &mut rng, out);
             for value in out.iter_mut() {
                 *value = normalization.apply_scaled(*value);
             }

@@ -306,6 +306,30 @@ fn an_out_directory_that_cannot_be_made() {
     }
 }
 
+/// `--resume` continues a run exactly as it was started: a setting given
+/// with it would be ignored, so it is refused, naming both.
+#[test]
+fn resume_refuses_the_settings_it_would_ignore() {
+    for (flag, value) in [
+        ("--model", "one-conv"),
+        ("--recipe", "improved"),
+        ("--epochs", "30"),
+        ("--batch-size", "8"),
+        ("--lr", "0.1"),
+        ("--seed", "4"),
+        ("--limit", "100"),
+        ("--checkpoint-every", "5"),
+        ("--label-smoothing", "0.1"),
+    ] {
+        let (code, stderr) = run("train_mnist", &["--resume", "runs/x", flag, value]);
+        assert_eq!(code, Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("--resume"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn unknown_names_list_the_choices() {
     for (example, flag, value, needle) in [

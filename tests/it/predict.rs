@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use image::{DynamicImage, GrayImage, Luma};
 use lenet::data::{Mnist, MnistBatcher, Normalization};
 use lenet::predict::{
-    PictureError, Prediction, PreparedDigit, Preprocess, Views, evaluate_with_views, predict_batch,
-    prepare_image, prepare_image_file, read_rate,
+    PictureError, Polarity, Prediction, PreparedDigit, Preprocess, Views, evaluate_with_views,
+    predict_batch, prepare_image, prepare_image_file, read_rate,
 };
 use lenet::train::Recipe;
 use lenet::{Architecture, Error, LeNetConfig, SavedModel};
@@ -500,31 +500,73 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
         "{stderr}"
     );
 
-    // The library's answers: with the views by default, once with --single-reading.
+    // The library's answers: with the views by default, once with
+    // --single-reading, the clearing and the ink's polarity as asked (the
+    // polarity on an MNIST digit saved as it is, which reads either way).
     let photo = pictures.path().join("photo0.jpg");
-    let once = Preprocess {
-        views: None,
-        ..Preprocess::default()
+    let digit_png = run_dir.path().join("digit.png");
+    mnist_image(mnist, 0).save(&digit_png).unwrap();
+    let options = |change: fn(&mut Preprocess)| {
+        let mut options = Preprocess::default();
+        change(&mut options);
+        options
     };
     let mut answers = Vec::new();
-    for (flags, options) in [
-        (&[][..], Preprocess::default()),
-        (&["--single-reading"][..], once),
+    for (flags, options, picture) in [
+        (&[][..], Preprocess::default(), &photo),
+        (
+            &["--single-reading"][..],
+            options(|o| o.views = None),
+            &photo,
+        ),
+        (
+            &["--keep-surroundings"][..],
+            options(|o| o.clear_surroundings = false),
+            &photo,
+        ),
+        (
+            &["--ink", "dark"][..],
+            options(|o| o.polarity = Polarity::DarkInk),
+            &photo,
+        ),
+        (&[][..], Preprocess::default(), &digit_png),
+        (
+            &["--ink", "light"][..],
+            options(|o| o.polarity = Polarity::LightInk),
+            &digit_png,
+        ),
     ] {
-        let out = predict_with(flags, &[&photo]);
+        let out = predict_with(flags, &[picture]);
         assert_eq!(out.status.code(), Some(0), "{flags:?}");
-        let got: Vec<f32> = json_lines(&out)[0]["probabilities"]
+        let line = &json_lines(&out)[0];
+        let got: Vec<f32> = line["probabilities"]
             .as_array()
             .unwrap()
             .iter()
             .map(|p| p.as_f64().unwrap() as f32)
             .collect();
-        let digit = prepare_image_file(&photo, &options).unwrap();
+        let digit = prepare_image_file(picture, &options).unwrap();
+        assert_eq!(line["inverted"], digit.inverted, "{flags:?}");
         let expected = lenet::predict::predict(model, &digit).probabilities;
         support::assert_close(&format!("{flags:?}"), &expected, &got, 1e-5);
         answers.push(got);
     }
     assert_ne!(answers[0], answers[1], "the views change the probabilities");
+    assert_eq!(answers[0], answers[3], "the photo is dark ink, as decided");
+    assert_eq!(answers[4], answers[5], "the digit is light ink, as decided");
+    // Taken the wrong way round, the digit's paper is its ink: no ink left.
+    let dark = options(|o| o.polarity = Polarity::DarkInk);
+    assert!(matches!(
+        prepare_image_file(&digit_png, &dark),
+        Err(Error::Picture { .. })
+    ));
+    let out = predict_with(&["--ink", "dark"], &[&digit_png]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("digit.png") && stderr.contains("ink"),
+        "{stderr}"
+    );
     let clash = predict_with(&["--single-reading", "--tutorial-preprocessing"], &[&photo]);
     assert_eq!(clash.status.code(), Some(2), "two ways to read: refused");
 

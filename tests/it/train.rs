@@ -683,6 +683,7 @@ fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
         "max_stroke_change",
         "max_blur",
         "min_ink",
+        "other_writing",
     ] {
         assert!(augmentation.remove(field).is_some(), "{field}");
     }
@@ -701,8 +702,9 @@ fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
             read.max_warp,
             read.max_stroke_change,
             read.max_blur,
-            read.min_ink
+            read.min_ink,
+            read.other_writing
         ),
-        (0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     );
 }

@@ -1,0 +1,130 @@
+//! Which way round the ink is: dark on light paper (to invert, as MNIST is
+//! light on black) or light on a dark background, given or decided from the
+//! picture itself.
+
+use image::imageops;
+use serde::Serialize;
+
+use super::gray::{Gray, median};
+use super::mask::dilate;
+
+/// Which way round the ink is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Polarity {
+    /// Decide from the image: a light background means dark ink, which is
+    /// inverted. The background is the shade of most of the picture, or of
+    /// most of its middle where that shade is broad (a note on a dark desk).
+    Auto,
+    /// Light ink on a dark background, as MNIST: keep.
+    LightInk,
+    /// Dark ink on a light background, as on paper: invert.
+    DarkInk,
+}
+
+impl Polarity {
+    /// Whether `gray` (grey levels in [0, 1]) is to be inverted to make its
+    /// ink light on black.
+    pub(super) fn inverts(self, gray: &Gray) -> bool {
+        match self {
+            Self::Auto => light_background(gray),
+            Self::DarkInk => true,
+            Self::LightInk => false,
+        }
+    }
+}
+
+/// Paper is broad, strokes are not: a shade is broad where some of it lies
+/// farther than this share of the picture's shorter side from the other
+/// shade ...
+const BROAD: f32 = 0.12;
+/// ... over at least this share of the picture (a fat marker's 1 cropped
+/// tight, its stroke a quarter of the picture wide from edge to edge, is not).
+const BROAD_CORE: f32 = 0.05;
+
+/// Whether the picture's background is light (dark ink, to invert).
+///
+/// Mostly the picture's median says; but a photo of a small note on a dark
+/// desk is mostly desk. Where the middle of the picture (the middle half of
+/// each side) shows mostly the other shade, that shade is the paper if it is
+/// broad — a core of it, over [`BROAD_CORE`] of the picture, lies farther
+/// than [`BROAD`] of the shorter side from the first shade — and the ink if
+/// not (a digit drawn in broad strokes fills the middle too, but leaves no
+/// such core). The picture's edge does not count as the first shade: a note
+/// running off the picture is the commonest desk photo; the price is that a
+/// stroke from edge to edge wider than 29% of the picture is taken as paper.
+fn light_background(gray: &Gray) -> bool {
+    let (w, h) = gray.dimensions();
+    let whole = median(gray.as_raw());
+    let (x0, y0) = (w / 4, h / 4);
+    let (mw, mh) = (w - 2 * x0, h - 2 * y0);
+    let middle = median(
+        &imageops::crop_imm(gray, x0, y0, mw, mh)
+            .to_image()
+            .into_raw(),
+    );
+    if (whole > 0.5) == (middle > 0.5) {
+        return whole > 0.5;
+    }
+    let between = (whole + middle) / 2.0;
+    let not_middle_shade: Vec<bool> = gray
+        .as_raw()
+        .iter()
+        .map(|&v| (v > between) != (middle > between))
+        .collect();
+    let (w, h) = (w as usize, h as usize);
+    let radius = (BROAD * w.min(h) as f32).ceil() as usize;
+    let reach = dilate(&not_middle_shade, w, h, radius);
+    let core = reach.iter().filter(|&&r| !r).count();
+    let broad = core as f32 >= BROAD_CORE * (w * h) as f32;
+    if broad { middle > 0.5 } else { whole > 0.5 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::gray::picture;
+
+    #[test]
+    fn a_note_on_a_dark_desk_is_dark_ink_on_light_paper() {
+        // A white note over the middle and right of a dark desk that is most
+        // of the picture, with a dark 1 on it.
+        let mut with_digit = picture(300, 300, 0.15, 0.85, |x, y| {
+            x >= 140 && (60..250).contains(&y)
+        });
+        for y in 110..200 {
+            for x in 195..203 {
+                with_digit.put_pixel(x, y, image::Luma([0.2]));
+            }
+        }
+        assert!(median(with_digit.as_raw()) < 0.5, "the desk is most of it");
+        assert!(light_background(&with_digit));
+    }
+
+    #[test]
+    fn a_digit_drawn_in_broad_strokes_is_light_ink_on_black() {
+        // An 8 drawn big with a 40 px brush on a 280 px black canvas: its
+        // crossing fills the middle.
+        let eight = picture(280, 280, 0.0, 1.0, |x, y| {
+            let (dx, dy) = (x as f32 - 140.0, y as f32 - 140.0);
+            let ring = |cy: f32, r: f32| {
+                let d = (dx * dx + (dy - cy) * (dy - cy)).sqrt();
+                (d - r).abs() < 20.0
+            };
+            ring(-55.0, 55.0) || ring(55.0, 55.0)
+        });
+        let middle = imageops::crop_imm(&eight, 70, 70, 140, 140).to_image();
+        assert!(median(middle.as_raw()) > 0.5, "the ink fills the middle");
+        assert!(!light_background(&eight));
+    }
+
+    #[test]
+    fn a_fat_stroke_cropped_tight_is_still_ink() {
+        // A 1 drawn with a fat marker and cropped to it, top to bottom: its
+        // stroke is 26% of the picture wide and fills the middle, but the
+        // paper is most of the picture.
+        let one = picture(200, 200, 0.9, 0.1, |x, _| (74..126).contains(&x));
+        let middle = imageops::crop_imm(&one, 50, 50, 100, 100).to_image();
+        assert!(median(middle.as_raw()) < 0.5, "the ink fills the middle");
+        assert!(light_background(&one));
+    }
+}

@@ -1,0 +1,196 @@
+//! Ways of writing a digit that MNIST's writers (American census staff and
+//! students) rarely used and many other writers do: a 1 with a long flag at
+//! its top, a 7 crossed at its middle. Drawn onto a training digit in its own
+//! stroke width, so that a model learns to read them; unseen, a flagged 1 is
+//! read as a 7 (docs/PREDICT.md: the handwriting fonts' commonest misreading).
+
+use crate::data::IMAGE_SIDE;
+use crate::rng::Rng;
+
+/// Ink, on MNIST's 0–255 scale.
+const INK: u8 = 128;
+/// A flag leaves the top of a 1 towards the left at this angle (degrees)
+/// below the horizontal: steeper than a 7's bar, which a flag along the
+/// horizontal would be ...
+const FLAG_ANGLE: (f32, f32) = (25.0, 55.0);
+/// ... and at least this much less steep than the stem (on a 1 slanted
+/// forward, a flag along the stem would not show).
+const FLAG_OFF_STEM: f32 = 25.0;
+/// ... and is this share of the stem's length.
+const FLAG_LENGTH: (f32, f32) = (0.25, 0.45);
+/// A 7's cross-bar is this share of the way down its ink ...
+const BAR_HEIGHT: (f32, f32) = (0.45, 0.6);
+/// ... this share of its width long ...
+const BAR_LENGTH: (f32, f32) = (0.35, 0.6);
+/// ... and tilted by up to this slope.
+const BAR_SLOPE: f32 = 0.1;
+/// Stroke widths drawn, in pixels of the 28×28 digit.
+const WIDTH: (f32, f32) = (1.5, 4.0);
+
+/// Draws onto `image` (28×28 bytes, light ink on black) the way other writers
+/// write `label`: a flag on a 1, a cross-bar on a 7. Other digits, and a 1 or
+/// 7 too small to place it on, are left as they are.
+pub(crate) fn write_otherwise(image: &mut [u8], label: u8, rng: &mut Rng) {
+    match label {
+        1 => flag_a_one(image, rng),
+        7 => cross_a_seven(image, rng),
+        _ => {}
+    }
+}
+
+/// The middle of the ink in row `y`, and the ink's length along it.
+fn ink_in_row(image: &[u8], y: usize) -> Option<(f32, usize)> {
+    let row = &image[y * IMAGE_SIDE..][..IMAGE_SIDE];
+    let xs: Vec<usize> = (0..IMAGE_SIDE).filter(|&x| row[x] >= INK).collect();
+    let middle = xs.iter().sum::<usize>() as f32 / xs.len().max(1) as f32;
+    (!xs.is_empty()).then_some((middle, xs.len()))
+}
+
+/// The first and last rows holding ink.
+fn ink_rows(image: &[u8]) -> Option<(usize, usize)> {
+    let first = image.iter().position(|&v| v >= INK)? / IMAGE_SIDE;
+    let last = image.iter().rposition(|&v| v >= INK)? / IMAGE_SIDE;
+    Some((first, last))
+}
+
+fn flag_a_one(image: &mut [u8], rng: &mut Rng) {
+    let Some((top, bottom)) = ink_rows(image) else {
+        return;
+    };
+    let (Some((top_x, _)), Some((bottom_x, _))) =
+        (ink_in_row(image, top), ink_in_row(image, bottom))
+    else {
+        return;
+    };
+    let (dx, dy) = (bottom_x - top_x, (bottom - top) as f32);
+    let length = dx.hypot(dy);
+    if length < 8.0 {
+        return;
+    }
+    let ink = image.iter().filter(|&&v| v >= INK).count() as f32;
+    let width = (ink / length).clamp(WIDTH.0, WIDTH.1);
+    // The stem's own angle below the horizontal, leftwards (90: upright).
+    let stem = dy.atan2(-dx).to_degrees();
+    let steepest = FLAG_ANGLE.1.min(stem - FLAG_OFF_STEM);
+    if steepest < FLAG_ANGLE.0 {
+        return;
+    }
+    let (sin, cos) = rng.uniform(FLAG_ANGLE.0, steepest).to_radians().sin_cos();
+    let reach = rng.uniform(FLAG_LENGTH.0, FLAG_LENGTH.1) * length;
+    let end = (top_x - reach * cos, top as f32 + reach * sin);
+    draw_segment(image, (top_x, top as f32), end, width);
+}
+
+fn cross_a_seven(image: &mut [u8], rng: &mut Rng) {
+    let Some((top, bottom)) = ink_rows(image) else {
+        return;
+    };
+    let y = top + (rng.uniform(BAR_HEIGHT.0, BAR_HEIGHT.1) * (bottom - top) as f32) as usize;
+    let Some((middle, run)) = ink_in_row(image, y) else {
+        return;
+    };
+    let columns: Vec<usize> = (0..IMAGE_SIDE)
+        .filter(|&x| (0..IMAGE_SIDE).any(|y| image[y * IMAGE_SIDE + x] >= INK))
+        .collect();
+    let wide = (columns[columns.len() - 1] - columns[0] + 1) as f32;
+    let half = rng.uniform(BAR_LENGTH.0, BAR_LENGTH.1) * wide.max(10.0) / 2.0;
+    let slope = rng.uniform(-BAR_SLOPE, BAR_SLOPE);
+    let y = y as f32;
+    let width = (run as f32).clamp(WIDTH.0, WIDTH.1);
+    draw_segment(
+        image,
+        (middle - half, y - slope * half),
+        (middle + half, y + slope * half),
+        width,
+    );
+}
+
+/// Ink along the segment from `a` to `b`, `width` pixels wide with a soft
+/// edge, over what `image` holds.
+fn draw_segment(image: &mut [u8], a: (f32, f32), b: (f32, f32), width: f32) {
+    let (ux, uy) = (b.0 - a.0, b.1 - a.1);
+    let length2 = (ux * ux + uy * uy).max(1e-6);
+    for y in 0..IMAGE_SIDE {
+        for x in 0..IMAGE_SIDE {
+            let (px, py) = (x as f32 - a.0, y as f32 - a.1);
+            let t = ((px * ux + py * uy) / length2).clamp(0.0, 1.0);
+            let distance = (px - t * ux).hypot(py - t * uy);
+            let cover = (width / 2.0 + 0.5 - distance).clamp(0.0, 1.0);
+            let pixel = &mut image[y * IMAGE_SIDE + x];
+            *pixel = (*pixel).max((cover * 255.0).round() as u8);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vertical bar 3 px wide from row 4 to 23 at column 14 (a 1, or a 7's
+    /// stem).
+    fn bar() -> Vec<u8> {
+        let mut image = vec![0u8; IMAGE_SIDE * IMAGE_SIDE];
+        for y in 4..24 {
+            for x in 13..16 {
+                image[y * IMAGE_SIDE + x] = 255;
+            }
+        }
+        image
+    }
+
+    fn ink_at(image: &[u8], x: usize, y: usize) -> bool {
+        image[y * IMAGE_SIDE + x] >= INK
+    }
+
+    #[test]
+    fn a_one_gets_a_flag_down_to_its_left_and_other_digits_nothing() {
+        let mut rng = Rng::derive(3, &[]);
+        for _ in 0..20 {
+            let mut one = bar();
+            write_otherwise(&mut one, 1, &mut rng);
+            let added: Vec<(usize, usize)> = (0..IMAGE_SIDE * IMAGE_SIDE)
+                .filter(|&i| one[i] >= INK && bar()[i] < INK)
+                .map(|i| (i % IMAGE_SIDE, i / IMAGE_SIDE))
+                .collect();
+            assert!(added.len() >= 6, "a flag of {} pixels", added.len());
+            // At the top of the stem (its round end a little above and
+            // right), down to its left.
+            assert!(
+                added.iter().all(|&(x, y)| x <= 16 && (2..15).contains(&y)),
+                "{added:?}"
+            );
+            assert!(
+                added.iter().any(|&(x, _)| x <= 11),
+                "reaches left: {added:?}"
+            );
+        }
+        for label in [0, 2, 4, 8, 9] {
+            let mut other = bar();
+            write_otherwise(&mut other, label, &mut rng);
+            assert_eq!(other, bar(), "{label}");
+        }
+    }
+
+    #[test]
+    fn a_seven_is_crossed_at_its_middle() {
+        let mut rng = Rng::derive(4, &[]);
+        // A 7: a bar along the top and the stem.
+        let mut seven = bar();
+        for x in 6..22 {
+            for y in 4..7 {
+                seven[y * IMAGE_SIDE + x] = 255;
+            }
+        }
+        let before = seven.clone();
+        write_otherwise(&mut seven, 7, &mut rng);
+        let rows: Vec<usize> = (0..IMAGE_SIDE * IMAGE_SIDE)
+            .filter(|&i| seven[i] >= INK && before[i] < INK)
+            .map(|i| i / IMAGE_SIDE)
+            .collect();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|y| (9..19).contains(y)), "{rows:?}");
+        // Across the stem (columns 13-15), two pixels each side at least.
+        let crossed = |x| rows.iter().any(|&y| ink_at(&seven, x, y));
+        assert!(crossed(11) && crossed(17), "{rows:?}");
+    }
+}
