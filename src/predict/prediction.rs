@@ -78,8 +78,8 @@ fn forward(model: &SavedModel, values: Vec<f32>, count: usize) -> Vec<Prediction
 /// its own normalisation) and their probabilities are averaged
 /// ([`Prediction::average`]). On the pictures unlike MNIST that docs/PREDICT.md
 /// measures, three models trained with different seeds read together as well as
-/// their mean one or better on 13 of 15 sets, without a draw from the seeds'
-/// spread; each model adds its readings of every digit (seven with the default
+/// their mean one or better on each of the 15 sets, without a draw from the
+/// seeds' spread; each model adds its readings of every digit (seven with the default
 /// [`Views`](super::Views)). One model gives [`predict_batch`]'s predictions.
 ///
 /// ```no_run

@@ -508,7 +508,8 @@ fn background_removed(ink: &Gray) -> (Vec<f32>, Vec<f32>) {
         .zip(background.iter())
         .map(|(&v, &b)| {
             let residual = (v - b).max(0.0);
-            // Ink inverted from dark on light: the paper's light is 1 - b.
+            // Ink inverted from dark on light: the paper's light is 1 - b
+            // (light ink on a dark ground: 1 - b is near 1, the residual).
             (residual, (residual / (1.0 - b).max(DIM_PAPER)).min(1.0))
         })
         .unzip()

@@ -118,6 +118,9 @@ pub(super) fn clear_surroundings(ink: &mut Gray, darkness: &[f32]) {
 /// lines' own: where a stroke runs along a line (the bottom of a 2 written on
 /// it), the line search takes the stroke for the line.
 fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
+    // The lines' own darkness: their median, which the few pixels of a
+    // stroke along them do not move (their soft edges pull it down a little:
+    // a line's core may pass for a pen only where it is 1.5 times its edges).
     let on_lines: Vec<f32> = lines
         .iter()
         .zip(mask)
@@ -125,10 +128,12 @@ fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
         .filter(|&((&line, &ink), _)| line && ink)
         .map(|(_, &d)| d)
         .collect();
-    if on_lines.is_empty() {
+    // Ruling too faint to measure (under two grey levels) tells nothing.
+    let lines_own = median(&on_lines);
+    if lines_own < 2.0 / 255.0 {
         return;
     }
-    let floor = PEN_OVER_LINE * median(&on_lines);
+    let floor = PEN_OVER_LINE * lines_own;
     for ((line, &ink), &d) in lines.iter_mut().zip(mask).zip(darkness) {
         if ink && d >= floor {
             *line = false;

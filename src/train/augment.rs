@@ -14,8 +14,9 @@ use crate::rng::Rng;
 const WARP_CELLS: usize = 4;
 
 impl Augmentation {
-    /// Writes a randomly distorted copy of `image` (28×28 bytes) into `out` as
-    /// values in [0, 1], sampling bilinearly; pixels from outside are background.
+    /// Writes a randomly distorted copy of `image` (28×28 bytes, showing the
+    /// digit `label`) into `out` as values in [0, 1], sampling bilinearly;
+    /// pixels from outside are background.
     pub(crate) fn apply(&self, image: &[u8], label: u8, rng: &mut Rng, out: &mut [f32]) {
         // Drawn only when asked for, as the kinds below.
         let mut redrawn = Vec::new();
@@ -260,20 +261,22 @@ mod tests {
     #[test]
     fn distortions_left_at_zero_draw_no_random_numbers() {
         let image = [128u8; IMAGE_PIXELS];
-        let draws_of = |augmentation: Augmentation| {
+        let draws_of = |augmentation: Augmentation, label: u8| {
             let mut out = [0f32; IMAGE_PIXELS];
             let mut used = Rng::derive(9, &[]);
-            augmentation.apply(&image, 0, &mut used, &mut out);
+            augmentation.apply(&image, label, &mut used, &mut out);
             let next = used.next_u64();
             let mut fresh = Rng::derive(9, &[]);
             (0..16).find(|_| fresh.next_u64() == next)
         };
-        assert_eq!(draws_of(Augmentation::new()), Some(4));
+        for label in 0..10 {
+            assert_eq!(draws_of(Augmentation::new(), label), Some(4), "{label}");
+        }
         let slanted = Augmentation::new().with_max_shear(0.3).with_max_aspect(0.1);
-        assert_eq!(draws_of(slanted), Some(6));
+        assert_eq!(draws_of(slanted, 1), Some(6));
         // One more to decide whether to write the digit otherwise (label 0:
         // nothing drawn for it).
         let written = Augmentation::new().with_other_writing(0.3);
-        assert_eq!(draws_of(written), Some(5));
+        assert_eq!(draws_of(written, 0), Some(5));
     }
 }

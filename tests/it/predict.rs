@@ -501,11 +501,20 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
     );
 
     // The library's answers: with the views by default, once with
-    // --single-reading, the clearing and the ink's polarity as asked (the
-    // polarity on an MNIST digit saved as it is, which reads either way).
+    // --single-reading, the clearing as asked (on ruled paper) and the ink's
+    // polarity as asked (each the way round the picture is; the wrong way
+    // round, below, leaves no ink).
     let photo = pictures.path().join("photo0.jpg");
     let digit_png = run_dir.path().join("digit.png");
     mnist_image(mnist, 0).save(&digit_png).unwrap();
+    let notebook = run_dir.path().join("notebook.jpg");
+    let ruled = lenet::predict::lookalike(
+        mnist.test.image(0),
+        lenet::predict::LookalikeStyle::NotebookPhoto,
+        0,
+    )
+    .unwrap();
+    std::fs::write(&notebook, ruled).unwrap();
     let options = |change: fn(&mut Preprocess)| {
         let mut options = Preprocess::default();
         change(&mut options);
@@ -519,10 +528,11 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
             options(|o| o.views = None),
             &photo,
         ),
+        (&[][..], Preprocess::default(), &notebook),
         (
             &["--keep-surroundings"][..],
             options(|o| o.clear_surroundings = false),
-            &photo,
+            &notebook,
         ),
         (
             &["--ink", "dark"][..],
@@ -552,21 +562,34 @@ fn predict_example_reads_a_directory_and_survives_bad_files() {
         answers.push(got);
     }
     assert_ne!(answers[0], answers[1], "the views change the probabilities");
-    assert_eq!(answers[0], answers[3], "the photo is dark ink, as decided");
-    assert_eq!(answers[4], answers[5], "the digit is light ink, as decided");
-    // Taken the wrong way round, the digit's paper is its ink: no ink left.
-    let dark = options(|o| o.polarity = Polarity::DarkInk);
-    assert!(matches!(
-        prepare_image_file(&digit_png, &dark),
-        Err(Error::Picture { .. })
-    ));
-    let out = predict_with(&["--ink", "dark"], &[&digit_png]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("digit.png") && stderr.contains("ink"),
-        "{stderr}"
+    assert_ne!(
+        answers[2], answers[3],
+        "the ruled lines kept change the answer"
     );
+    assert_eq!(answers[0], answers[4], "the photo is dark ink, as decided");
+    assert_eq!(answers[5], answers[6], "the digit is light ink, as decided");
+    // Taken the wrong way round, the paper is the ink: no digit left.
+    for (flag, picture, polarity) in [
+        ("dark", &digit_png, Polarity::DarkInk),
+        ("light", &photo, Polarity::LightInk),
+    ] {
+        let wrong = Preprocess {
+            polarity,
+            ..Preprocess::default()
+        };
+        assert!(matches!(
+            prepare_image_file(picture, &wrong),
+            Err(Error::Picture { .. })
+        ));
+        let out = predict_with(&["--ink", flag], &[picture]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {stderr}");
+        let name = picture.file_name().unwrap().to_string_lossy();
+        assert!(
+            stderr.contains(&*name) && stderr.contains("ink"),
+            "{stderr}"
+        );
+    }
     let clash = predict_with(&["--single-reading", "--tutorial-preprocessing"], &[&photo]);
     assert_eq!(clash.status.code(), Some(2), "two ways to read: refused");
 
