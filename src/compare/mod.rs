@@ -120,11 +120,7 @@ pub fn compare(
             runs.push(CompareRun { trained });
         }
         let summary = Summary::of(&runs[0].trained.model);
-        models.push(ModelResults {
-            architecture: architecture.clone(),
-            summary,
-            runs,
-        });
+        models.push(ModelResults::new(architecture.clone(), summary, runs));
     }
     Ok(Comparison {
         models,

@@ -22,15 +22,41 @@ pub struct CompareRun {
     pub trained: Trained,
 }
 
-/// Every run of one architecture.
+/// Every run of one architecture trained one way.
 #[derive(Debug, Clone)]
 pub struct ModelResults {
+    /// How the table and the pairs name it: the architecture's name, unless
+    /// two entries share an architecture (trained with other settings: the lab
+    /// names them by their recipe and epochs).
+    pub name: String,
     /// The architecture.
     pub architecture: Architecture,
     /// Its summary (parameters, mult-adds, memory).
     pub summary: Summary,
     /// One run per seed, in seed order.
     pub runs: Vec<CompareRun>,
+}
+
+impl ModelResults {
+    /// The runs of `architecture`, named by the architecture's name.
+    ///
+    /// ```
+    /// use lenet::Architecture;
+    /// use lenet::compare::ModelResults;
+    /// use lenet::model::Summary;
+    ///
+    /// let summary = Summary::of_architecture(&Architecture::LENET5, 1);
+    /// let results = ModelResults::new(Architecture::LENET5, summary, Vec::new());
+    /// assert_eq!(results.name, "lenet5");
+    /// ```
+    pub fn new(architecture: Architecture, summary: Summary, runs: Vec<CompareRun>) -> Self {
+        Self {
+            name: architecture.name().to_string(),
+            architecture,
+            summary,
+            runs,
+        }
+    }
 }
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -134,7 +160,7 @@ impl Comparison {
                     })
                     .collect();
                 ComparisonRow {
-                    model: m.architecture.name().to_string(),
+                    model: m.name.clone(),
                     params: m.summary.total_params,
                     mult_adds: m.summary.total_mult_adds,
                     weight_bytes: m.summary.param_bytes(),
@@ -200,8 +226,8 @@ impl Comparison {
                     )
                 };
                 pairs.push(PairComparison {
-                    a: a.architecture.name().to_string(),
-                    b: b.architecture.name().to_string(),
+                    a: a.name.clone(),
+                    b: b.name.clone(),
                     difference,
                     ci95,
                     p_value,
@@ -313,11 +339,11 @@ impl Comparison {
         let architecture = trained.config.model.architecture.clone();
         let summary = Summary::of(&trained.model);
         Ok(Comparison {
-            models: vec![ModelResults {
+            models: vec![ModelResults::new(
                 architecture,
                 summary,
-                runs: vec![CompareRun { trained }],
-            }],
+                vec![CompareRun { trained }],
+            )],
             test_labels: test.labels().to_vec(),
         })
     }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::limits::Cancel;
 use crate::predict::{
-    DecodeLimits, PictureError, PreparedDigit, Preprocess, decode_with, predict, prepare_image,
+    DecodeLimits, PictureError, Polarity, PreparedDigit, Preprocess, decode_with, predict,
+    prepare_image,
 };
 
 /// What `GET /api/models` returns.
@@ -77,6 +78,50 @@ pub struct ExplainQuery {
     /// Runs of the lab to show after the app's models, by id, separated by
     /// commas.
     pub runs: Option<String>,
+    /// Pictures only: which way round the ink is, `auto` (the default: decided
+    /// from the picture), `dark` (on light paper) or `light` (on a dark
+    /// background). A test image is read as the dataset holds it: asking for
+    /// either setting there is refused.
+    #[serde(default)]
+    pub ink: Polarity,
+    /// Pictures only: keep what the photo shows around the digit (ruled lines,
+    /// the desk, marks away from it) instead of clearing it, to see what the
+    /// clearing does.
+    #[serde(default)]
+    pub keep_surroundings: bool,
+}
+
+impl ExplainQuery {
+    /// How a picture is prepared for this query: as `predict` prepares it by
+    /// default, with the ink and surroundings as asked.
+    ///
+    /// ```
+    /// use lenet::explore::ExplainQuery;
+    /// use lenet::predict::{Polarity, Preprocess};
+    ///
+    /// let query: ExplainQuery = serde_json::from_str(r#"{"ink": "dark"}"#).unwrap();
+    /// let options = query.preprocess();
+    /// assert_eq!(options.polarity, Polarity::DarkInk);
+    /// assert_eq!(options.clear_surroundings, Preprocess::default().clear_surroundings);
+    /// ```
+    pub fn preprocess(&self) -> Preprocess {
+        Preprocess {
+            polarity: self.ink,
+            clear_surroundings: !self.keep_surroundings,
+            ..Preprocess::default()
+        }
+    }
+
+    /// Refuses the settings that only a picture can follow (a test image is
+    /// not prepared: it is already MNIST's 28×28).
+    pub(crate) fn for_test_image(&self) -> Result<(), ApiError> {
+        if self.ink != Polarity::Auto || self.keep_surroundings {
+            return Err(ApiError::bad_request(
+                "ink and keep_surroundings apply to pictures: a test image is read as MNIST holds it",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What `POST /api/explain` returns.
@@ -254,7 +299,8 @@ impl App {
 
     /// `POST /api/explain`: a picture's bytes (PNG, JPEG, …) → every model's
     /// prediction, layers and explanations. The picture is decoded within
-    /// `limits` and prepared once, as `predict` prepares it.
+    /// `limits` and prepared once, as `predict` prepares it with the query's
+    /// ink and surroundings.
     pub(crate) fn explain_picture(
         &self,
         bytes: &[u8],
@@ -265,7 +311,7 @@ impl App {
         let started = std::time::Instant::now();
         let columns = self.columns(query.runs.as_deref())?;
         let image = decode_with(bytes, limits).map_err(ApiError::picture)?;
-        let digit = prepare_image(&image, &Preprocess::default()).map_err(ApiError::picture)?;
+        let digit = prepare_image(&image, &query.preprocess()).map_err(ApiError::picture)?;
         self.explain_digit(&columns, &digit, query, started, cancel)
     }
 

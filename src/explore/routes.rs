@@ -273,6 +273,7 @@ async fn mnist_explain(
         let Path(index) =
             index.map_err(|e| ApiError::bad_request(format!("bad path: {}", e.body_text())))?;
         let params = query(params)?;
+        params.for_test_image()?;
         let index: usize = index
             .parse()
             .map_err(|_| ApiError::bad_request(format!("`{index}` is not an image index")))?;

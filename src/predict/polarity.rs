@@ -3,21 +3,34 @@
 //! picture itself.
 
 use image::imageops;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::gray::{Gray, median};
 use super::mask::dilate;
 
-/// Which way round the ink is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which way round the ink is. Read and written as `"auto"`, `"light"` and
+/// `"dark"` (the explorer's `ink` query).
+///
+/// ```
+/// use lenet::predict::Polarity;
+///
+/// let asked: Polarity = serde_json::from_str("\"dark\"").unwrap();
+/// assert_eq!(asked, Polarity::DarkInk);
+/// assert_eq!(Polarity::default(), Polarity::Auto);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Polarity {
     /// Decide from the image: a light background means dark ink, which is
     /// inverted. The background is the shade of most of the picture, or of
     /// most of its middle where that shade is broad (a note on a dark desk).
+    #[default]
+    #[serde(rename = "auto")]
     Auto,
     /// Light ink on a dark background, as MNIST: keep.
+    #[serde(rename = "light")]
     LightInk,
     /// Dark ink on a light background, as on paper: invert.
+    #[serde(rename = "dark")]
     DarkInk,
 }
 

@@ -132,7 +132,7 @@ pub enum Recipe {
     #[serde(rename = "tutorial")]
     Tutorial,
     /// Beyond the tutorial, the same network: standardised inputs, random affine
-    /// distortions, 30% of the 1s flagged and of the 7s crossed (as other
+    /// distortions, 15% of the 1s flagged and of the 7s crossed (as other
     /// writers than MNIST's write them), warm-up + cosine learning-rate decay,
     /// label smoothing 0.1, 20 epochs.
     #[serde(rename = "improved")]
@@ -170,7 +170,7 @@ impl Recipe {
                 .with_epochs(20)
                 .with_learning_rate(2e-3)
                 .with_normalization(Normalization::MNIST)
-                .with_augmentation(Some(Augmentation::new().with_other_writing(0.3)))
+                .with_augmentation(Some(Augmentation::new().with_other_writing(0.15)))
                 .with_label_smoothing(0.1)
                 .with_lr_schedule(LrSchedule::WarmupCosine {
                     warmup_steps: 500,

@@ -648,3 +648,58 @@ fn a_bad_spec_exits_non_zero_naming_the_token() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// Without `--checkpoint`, `explore` trains its quick model into the cache once,
+/// uses it the next time, and trains it again when the cached one was made with
+/// other settings (an earlier version's recipe) or its settings cannot be read.
+#[test]
+#[cfg(feature = "explore")]
+fn explore_trains_its_quick_model_once_and_again_when_its_settings_changed() {
+    let data = tempfile::tempdir().unwrap();
+    support::write_synthetic_mnist(data.path(), 64, 16);
+    let cache = tempfile::tempdir().unwrap();
+    let quick = cache.path().join("lenet/explore/lenet5-improved-1-epoch");
+    let config_path = quick.join("config.json");
+    let start = || -> String {
+        let log = cache.path().join("stderr.txt");
+        let mut command = support::http::ExploreProcess::command();
+        command
+            .args(["--data-dir", data.path().to_str().unwrap(), "--no-lab"])
+            .env("XDG_CACHE_HOME", cache.path())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let server = support::http::ExploreProcess::spawn(command);
+        let models = server.get("/api/models");
+        assert_eq!(models.status, 200);
+        assert_eq!(models.json()["models"][0]["architecture"], "lenet5");
+        drop(server);
+        std::fs::read_to_string(&log).unwrap()
+    };
+    let trained = |stderr: &str| stderr.contains("training a quick LeNet5");
+
+    let first = start();
+    assert!(trained(&first), "{first}");
+    let weights = std::fs::read(quick.join("model.bpk")).unwrap();
+    let second = start();
+    assert!(
+        !trained(&second) && second.contains("using the quick model"),
+        "{second}"
+    );
+    assert_eq!(std::fs::read(quick.join("model.bpk")).unwrap(), weights);
+
+    // The improved recipe of an earlier version had no label smoothing.
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    let smoothing = config["label_smoothing"].clone();
+    assert!(smoothing.as_f64().unwrap() > 0.0, "{config}");
+    config["label_smoothing"] = 0.0.into();
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let third = start();
+    assert!(trained(&third), "{third}");
+    let rewritten: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(rewritten["label_smoothing"], smoothing);
+
+    std::fs::write(&config_path, "{ not json").unwrap();
+    let fourth = start();
+    assert!(trained(&fourth), "{fourth}");
+}

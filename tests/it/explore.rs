@@ -238,6 +238,86 @@ fn the_test_images_come_wrong_first_and_explain_by_index() {
     );
 }
 
+#[test]
+#[cfg(feature = "tutorial")]
+fn a_picture_is_prepared_as_the_query_asks_and_a_test_image_refuses_it() {
+    use lenet::predict::{LookalikeStyle, Polarity, lookalike};
+    let Some(served) = served() else { return };
+    let photo = support::photo_like(&served.mnist.test, 0);
+    let notebook = lookalike(served.mnist.test.image(0), LookalikeStyle::NotebookPhoto, 0).unwrap();
+    let url = format!("{}/api/explain", served.url);
+    let asked = |change: fn(&mut Preprocess)| {
+        let mut options = Preprocess::default();
+        change(&mut options);
+        options
+    };
+    let mut inputs = Vec::new();
+    for (query, picture, options) in [
+        ("", &photo, Preprocess::default()),
+        (
+            "?ink=dark",
+            &photo,
+            asked(|o| o.polarity = Polarity::DarkInk),
+        ),
+        ("", &notebook, Preprocess::default()),
+        (
+            "?keep_surroundings=true",
+            &notebook,
+            asked(|o| o.clear_surroundings = false),
+        ),
+        (
+            "?ink=auto&keep_surroundings=false&class=3",
+            &photo,
+            Preprocess::default(),
+        ),
+    ] {
+        let (status, answer) = post(&format!("{url}{query}"), picture);
+        assert_eq!(status, 200, "{query}: {answer}");
+        let digit = prepare_image(&decode(picture).unwrap(), &options).unwrap();
+        assert_eq!(answer["inverted"], digit.inverted, "{query}");
+        let input: Vec<f32> = answer["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        support::assert_close(query, &digit.pixels, &input, 1e-6);
+        let expected = predict(&served.models[0], &digit).class;
+        assert_eq!(answer["models"][0]["class"], expected, "{query}");
+        inputs.push(input);
+    }
+    assert_eq!(inputs[0], inputs[1], "the photo is dark ink, as decided");
+    assert_ne!(
+        inputs[2], inputs[3],
+        "the ruled lines kept change the input"
+    );
+    assert_eq!(inputs[0], inputs[4], "the defaults spelled out");
+
+    // Taken the wrong way round, the paper is the ink: refused, with why.
+    let (status, answer) = post(&format!("{url}?ink=light"), &photo);
+    assert!((400..500).contains(&status), "{status}: {answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("ink"),
+        "{answer}"
+    );
+    for bad in ["ink=sideways", "ink=", "keep_surroundings=maybe"] {
+        let (status, answer) = post(&format!("{url}?{bad}"), &photo);
+        assert_eq!(status, 400, "{bad}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("query"),
+            "{bad}: {answer}"
+        );
+    }
+    // A test image is MNIST's 28×28 already: nothing to prepare.
+    for refused in ["ink=dark", "keep_surroundings=true"] {
+        let (status, answer) = get(&format!("{}/api/mnist/0?{refused}", served.url));
+        assert_eq!(status, 400, "{refused}: {answer}");
+        assert!(answer.contains("pictures"), "{refused}: {answer}");
+    }
+    assert_eq!(get(&format!("{}/api/mnist/0?ink=auto", served.url)).0, 200);
+    still_serving(served);
+}
+
 /// Sends headers announcing `length` bytes and as much of the body as the server
 /// takes (in a thread), and reads the answer: the server answers a body over its
 /// limit without reading it.

@@ -200,6 +200,66 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
         "{pair}"
     );
     assert!(pair["verdict"].as_str().is_some_and(|v| !v.is_empty()));
+    assert_eq!(
+        compared["models"][0]["name"], "conv4k3p1-relu-pool-fc10",
+        "a spec trained one way is named by its spec"
+    );
+
+    // One spec trained longer is another experiment, not a third seed.
+    let (status, answer) = call(
+        &address,
+        "POST",
+        "/api/runs",
+        Some(json!({"spec": "conv4k3p1-relu-pool-fc10", "epochs": 2, "seeds": [0], "limit": 320})),
+    );
+    assert_eq!(status, 202, "{answer}");
+    let longer = ids(&answer).remove(0);
+    assert!(
+        run_events(&address, &longer)
+            .iter()
+            .any(|(n, _)| n == "done")
+    );
+    let (status, compared) = call(
+        &address,
+        "GET",
+        &format!("/api/compare?runs={},{},{longer}", started[0], started[1]),
+        None,
+    );
+    assert_eq!(status, 200, "{compared}");
+    let names: Vec<&str> = compared["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "conv4k3p1-relu-pool-fc10 (tutorial, 1 epoch, first 320 images)",
+            "conv4k3p1-relu-pool-fc10 (tutorial, 2 epochs, first 320 images)"
+        ]
+    );
+    assert_eq!(compared["models"][0]["seeds"], json!([0, 1]));
+    assert_eq!(compared["models"][1]["epochs"], 2);
+    assert_eq!(compared["pairs"][0]["b"], names[1]);
+    assert_eq!(
+        compared["pairs"][0]["test"], "mcnemar",
+        "one seed on a side"
+    );
+    // Seeds of one experiment alone: nothing to compare.
+    let (status, refused) = call(
+        &address,
+        "GET",
+        &format!("/api/compare?runs={},{}", started[0], started[1]),
+        None,
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("seeds of one spec")
+    );
 
     // Taken away: the weights as written, and a PyTorch script.
     let weights = request(

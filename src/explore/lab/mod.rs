@@ -4,14 +4,17 @@
 //! A run is `RUNS/<id>/` with exactly the files `train_mnist --out` writes
 //! (`runs.rs`); training is a job on one thread (`jobs.rs`); progress is a
 //! stream of events per run (`events.rs`); comparing is `lenet::compare`'s
-//! statistics over run directories; a run can be taken away as
+//! statistics over run directories, seeds of one spec trained one way as
+//! repeats (`comparison.rs`); a run can be taken away as
 //! `model.safetensors` with a PyTorch script (`pytorch_script.py`).
 
+mod comparison;
 mod events;
 mod jobs;
 mod routes;
 mod runs;
 
+pub use comparison::{CompareAnswer, ComparedModel, ComparedPair};
 pub use events::{ProbeKernels, ProbeLayer, RunEvent};
 pub(crate) use routes::routes;
 pub use runs::{RunInfo, RunState};
@@ -25,10 +28,9 @@ use serde::{Deserialize, Serialize};
 
 use super::api::ApiError;
 use super::{NamedModel, Served};
-use crate::compare::{CompareRun, Comparison, ModelResults, PairComparison};
 use crate::data::Mnist;
 use crate::train::{History, Recipe, RunOptions, Trained};
-use crate::{Architecture, Error, Result, SavedModel, Summary};
+use crate::{Architecture, Error, Result, SavedModel};
 use jobs::{Jobs, Refused, Start, Trainer};
 use runs::{Runs, run_config};
 
@@ -101,48 +103,6 @@ pub struct RunList {
     pub runs: Vec<RunInfo>,
 }
 
-/// One spec's runs in `GET /api/compare`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ComparedModel {
-    /// The architecture's name (`lenet5`) or spec.
-    pub spec: String,
-    /// Its runs' ids.
-    pub runs: Vec<String>,
-    /// Their seeds.
-    pub seeds: Vec<u64>,
-    /// Their test accuracies.
-    pub accuracies: Vec<f64>,
-    /// Mean test accuracy.
-    pub mean: f64,
-    /// Its sample standard deviation (0 for one run).
-    pub sd: f64,
-    /// Parameters.
-    pub params: usize,
-    /// Multiply-adds per image.
-    pub mult_adds: u64,
-    /// On the front of accuracy against parameters.
-    pub pareto: bool,
-}
-
-/// A pair in `GET /api/compare`: `lenet::compare`'s verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct ComparedPair {
-    /// The statistics (difference, CI, p-value, test).
-    #[serde(flatten)]
-    pub pair: PairComparison,
-    /// The difference in words, at 5%.
-    pub verdict: String,
-}
-
-/// What `GET /api/compare` returns.
-#[derive(Debug, Clone, Serialize)]
-pub struct CompareAnswer {
-    /// One entry per spec, seeds as repeats.
-    pub models: Vec<ComparedModel>,
-    /// Every pair of specs.
-    pub pairs: Vec<ComparedPair>,
-}
-
 /// The lab: its runs, its training queue, the data it trains on.
 #[derive(Debug)]
 pub struct Lab {
@@ -166,9 +126,6 @@ pub(crate) type EventStreams = (
     Vec<Arc<RunEvent>>,
     Option<tokio::sync::broadcast::Receiver<Arc<RunEvent>>>,
 );
-
-/// Runs of one architecture, by id.
-type SpecRuns = (Architecture, Vec<(String, Arc<Trained>)>);
 
 impl Lab {
     /// The lab over `options.runs`, training on `data`. A run found queued or
@@ -472,8 +429,9 @@ impl Lab {
         ))
     }
 
-    /// `GET /api/compare?runs=…`: the runs grouped by spec (seeds as
-    /// repeats), compared with `lenet::compare`'s statistics.
+    /// `GET /api/compare?runs=…`: the runs grouped into experiments (one
+    /// spec trained one way, seeds as repeats), compared with
+    /// `lenet::compare`'s statistics.
     pub(crate) fn compare(&self, ids: &[String]) -> Result<CompareAnswer, ApiError> {
         if ids.len() < 2 || ids.len() > 64 {
             return Err(ApiError::bad_request(format!(
@@ -481,61 +439,11 @@ impl Lab {
                 ids.len()
             )));
         }
-        let mut by_spec: Vec<SpecRuns> = Vec::new();
-        for id in ids {
-            let trained = self.trained(id)?;
-            let architecture = trained.config.model.architecture.clone();
-            match by_spec.iter_mut().find(|(a, _)| *a == architecture) {
-                Some((_, runs)) => runs.push((id.clone(), trained)),
-                None => by_spec.push((architecture, vec![(id.clone(), trained)])),
-            }
-        }
-        if by_spec.len() < 2 {
-            return Err(ApiError::bad_request(
-                "these runs are all of one spec: pick runs of two or more",
-            ));
-        }
-        let comparison = Comparison {
-            models: by_spec
-                .iter()
-                .map(|(architecture, runs)| ModelResults {
-                    architecture: architecture.clone(),
-                    summary: Summary::of_architecture(architecture, 1),
-                    runs: runs
-                        .iter()
-                        .map(|(_, t)| CompareRun {
-                            trained: (**t).clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            test_labels: self.data.test.labels().to_vec(),
-        };
-        let rows = comparison.rows();
-        let models = rows
+        let runs = ids
             .iter()
-            .zip(&by_spec)
-            .map(|(row, (_, runs))| ComparedModel {
-                spec: row.model.clone(),
-                runs: runs.iter().map(|(id, _)| id.clone()).collect(),
-                seeds: row.seeds.clone(),
-                accuracies: row.test_accuracies.clone(),
-                mean: row.test_accuracy.mean,
-                sd: row.test_accuracy.sd,
-                params: row.params,
-                mult_adds: row.mult_adds,
-                pareto: row.pareto_params,
-            })
-            .collect();
-        let pairs = comparison
-            .pairs()
-            .into_iter()
-            .map(|pair| ComparedPair {
-                verdict: pair.verdict(),
-                pair,
-            })
-            .collect();
-        Ok(CompareAnswer { models, pairs })
+            .map(|id| Ok((id.clone(), self.trained(id)?)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        comparison::compare(runs, self.data.test.labels())
     }
 
     /// Run `id`'s class for every image of `test`: a finished run's from its

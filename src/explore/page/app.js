@@ -122,14 +122,19 @@ function status(text, error = false) {
   $("status").textContent = text;
   $("status").className = error ? "error" : "";
 }
-// The settings the server explains with: each model's Grad-CAM layer, and the
-// class the explanations are of (empty: each model's own prediction).
-function query() {
+// The settings the server explains with: each model's Grad-CAM layer, the
+// class the explanations are of (empty: each model's own prediction) and, for
+// a picture (not a test image, read as MNIST holds it), how it is prepared.
+function query(path) {
   const params = new URLSearchParams();
   const layers = camLayers.join(",");
   if (layers) params.set("layer", layers);
   if ($("class").value !== "") params.set("class", $("class").value);
   if (openRuns.length) params.set("runs", openRuns.join(","));
+  if (path === "/api/explain") {
+    if ($("ink").value !== "auto") params.set("ink", $("ink").value);
+    if ($("keep-surroundings").checked) params.set("keep_surroundings", "true");
+  }
   const text = params.toString();
   return text ? "?" + text : "";
 }
@@ -139,7 +144,7 @@ async function request(path, init, about) {
   if (inFlight) { pending = [path, init, about]; return; }
   inFlight = true;
   try {
-    const response = await fetch(path + query(), init);
+    const response = await fetch(path + query(path), init);
     const body = await response.json();
     if (!response.ok) status(body.error || response.statusText, true);
     else if (about.kind !== "pad" || about.drawing === drawingNumber) { last = body; source = about; show(body); }
@@ -307,6 +312,9 @@ function resend() {
 $("overlay").addEventListener("change", () => last && last.models.forEach((m, i) => drawSeen(i, m, last.input)));
 $("scale").addEventListener("change", () => last && show(last));
 $("class").addEventListener("change", resend);
+for (const id of ["ink", "keep-surroundings"]) {
+  $(id).addEventListener("change", () => source && source.kind !== "mnist" && resend());
+}
 
 // ---- the MNIST test images -----------------------------------------------
 let mnistOffset = 0;

@@ -159,19 +159,34 @@ function scheduleDraw() {
 }
 function loadRunsSoon() { clearTimeout(runsTimer); runsTimer = setTimeout(loadRuns, 150); }
 
-// ---- curves: every spec's seeds as a mean with the range shaded -----------
+// ---- curves: every experiment's seeds as a mean with the range shaded ------
 const PALETTE = ["#36c", "#c60", "#393", "#c33", "#739", "#0aa", "#a50", "#666"];
+// Runs of one spec trained one way (recipe, epochs, images) are an experiment,
+// their seeds its repeats. Its name is the spec, with those settings where
+// another experiment has the same spec (as /api/compare names them).
+function experiments(runs) {
+  const settings = (r) => JSON.stringify([r.spec, r.recipe, r.epochs, r.limit]);
+  const ways = new Map();
+  for (const r of runs) ways.set(r.spec, (ways.get(r.spec) || new Set()).add(settings(r)));
+  return (r) => ({
+    key: settings(r),
+    name: ways.get(r.spec).size < 2 ? r.spec
+      : `${r.spec} (${r.recipe}, ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}${r.limit ? `, first ${r.limit} images` : ""})`,
+  });
+}
 function drawCurves() {
-  const bySpec = new Map();
+  const experimentOf = experiments(lab.runs.filter((run) => lab.curves[run.id]));
+  const byExperiment = new Map();
   for (const run of lab.runs) {
     const curve = lab.curves[run.id];
     if (!curve) continue;
-    if (!bySpec.has(run.spec)) bySpec.set(run.spec, []);
-    bySpec.get(run.spec).push(curve);
+    const { key, name } = experimentOf(run);
+    if (!byExperiment.has(key)) byExperiment.set(key, { name, curves: [] });
+    byExperiment.get(key).curves.push(curve);
   }
   const accuracy = [], loss = [];
   let i = 0;
-  for (const [spec, curves] of bySpec) {
+  for (const { name: spec, curves } of byExperiment.values()) {
     const colour = PALETTE[i++ % PALETTE.length];
     const longest = Math.max(0, ...curves.map((c) => c.epochs.length));
     const points = [];
@@ -263,17 +278,17 @@ function drawProbe() {
 // ---- comparing runs -------------------------------------------------------
 async function compareSelected() {
   const ids = [...lab.selected];
-  if (ids.length < 2) return labStatus("Tick two or more finished runs (of two or more specs) to compare.", true);
+  if (ids.length < 2) return labStatus("Tick two or more finished runs (of two or more specs, or of one spec trained two ways) to compare.", true);
   const response = await fetch(`/api/compare?runs=${encodeURIComponent(ids.join(","))}`);
   const answer = await response.json();
   if (!response.ok) return labStatus(answer.error, true);
-  const models = answer.models.map((m) => `<tr><td class="arch">${escapeHtml(m.spec)}</td><td>${m.seeds.join(", ")}</td>
+  const models = answer.models.map((m) => `<tr><td class="arch">${escapeHtml(m.name)}</td><td>${m.seeds.join(", ")}</td>
     <td>${(100 * m.mean).toFixed(2)} ± ${(100 * m.sd).toFixed(2)}%</td><td>${m.params.toLocaleString()}</td>
     <td>${m.mult_adds.toLocaleString()}</td><td>${m.pareto ? "yes" : ""}</td></tr>`).join("");
   const pairs = answer.pairs.map((p) => `<tr><td class="arch">${escapeHtml(p.a)}</td><td class="arch">${escapeHtml(p.b)}</td>
     <td>${(100 * p.difference).toFixed(2)}</td><td>[${(100 * p.ci95[0]).toFixed(2)}, ${(100 * p.ci95[1]).toFixed(2)}]</td>
     <td>${p.p_value.toFixed(3)}</td><td>${p.test}</td><td class="verdict">${escapeHtml(p.verdict)}</td></tr>`).join("");
-  $("comparison").innerHTML = `<table class="compare-table"><tr><th>spec</th><th>seeds</th><th>test accuracy</th><th>params</th><th>mult-adds</th><th>Pareto front</th></tr>${models}</table>
+  $("comparison").innerHTML = `<table class="compare-table"><tr><th>experiment</th><th>seeds</th><th>test accuracy</th><th>params</th><th>mult-adds</th><th>Pareto front</th></tr>${models}</table>
     <table class="compare-table"><tr><th>a</th><th>b</th><th>a − b (points)</th><th>95% CI</th><th>p</th><th>test</th><th>at 5%</th></tr>${pairs}</table>
     ${paretoChart(answer.models)}`;
 }
@@ -292,7 +307,7 @@ function paretoChart(models) {
   models.forEach((m, i) => {
     const x = px(Math.log10(m.params));
     svg += `<line x1="${x}" x2="${x}" y1="${py(m.mean - m.sd)}" y2="${py(m.mean + m.sd)}" stroke="#888"/><circle cx="${x}" cy="${py(m.mean)}" r="4" fill="${m.pareto ? "#c60" : "#36c"}"/>`;
-    svg += `<text x="${x + 6}" y="${py(m.mean) + 4}" font-size="10">${escapeHtml(m.spec.length > 18 ? m.spec.slice(0, 17) + "…" : m.spec)}</text>`;
+    svg += `<text x="${x + 6}" y="${py(m.mean) + 4}" font-size="10">${escapeHtml(m.name.length > 18 ? m.name.slice(0, 17) + "…" : m.name)}</text>`;
     void i;
   });
   return svg + `</svg>`;

@@ -94,14 +94,24 @@ impl ExploreProcess {
 
     /// Starts `explore --port 0 --device flex ARGS…` and waits for its first line.
     pub fn with_args(args: &[&str]) -> Self {
-        let mut child = Command::new(super::example_bin("explore"))
+        let mut command = Self::command();
+        command.args(args).stderr(Stdio::null());
+        Self::spawn(command)
+    }
+
+    /// `explore --port 0 --device flex`, without `$LENET_DATA_DIR`: for a test
+    /// that adds its own arguments, environment or stderr.
+    pub fn command() -> Command {
+        let mut command = Command::new(super::example_bin("explore"));
+        command
             .args(["--port", "0", "--device", "flex"])
-            .args(args)
-            .env_remove("LENET_DATA_DIR")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .env_remove("LENET_DATA_DIR");
+        command
+    }
+
+    /// Starts `command` (from [`Self::command`]) and waits for its first line.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
