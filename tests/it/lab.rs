@@ -246,6 +246,62 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
         compared["pairs"][0]["test"], "mcnemar",
         "one seed on a side"
     );
+    // In another order, with another spec among them: the order first ticked,
+    // the other spec named by its spec alone.
+    let (status, compared) = call(
+        &address,
+        "GET",
+        &format!(
+            "/api/compare?runs={longer},{},{},{}",
+            started[2], started[1], started[0]
+        ),
+        None,
+    );
+    assert_eq!(status, 200, "{compared}");
+    let names: Vec<&str> = compared["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "conv4k3p1-relu-pool-fc10 (tutorial, 2 epochs, first 320 images)",
+            "conv8k5p2-relu-pool-fc10",
+            "conv4k3p1-relu-pool-fc10 (tutorial, 1 epoch, first 320 images)",
+        ]
+    );
+    assert_eq!(compared["pairs"].as_array().unwrap().len(), 3);
+    // The runs list says which runs are one experiment, as the page draws them.
+    let (_, listed) = call(&address, "GET", "/api/runs", None);
+    let experiment = |id: &str| {
+        listed["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["experiment"]
+            .clone()
+    };
+    assert_eq!(experiment(&started[0]), experiment(&started[1]));
+    assert_ne!(experiment(&started[0]), experiment(&longer));
+    assert_ne!(experiment(&started[0]), experiment(&started[2]));
+    // A run listed twice would count as two seeds.
+    let (status, refused) = call(
+        &address,
+        "GET",
+        &format!(
+            "/api/compare?runs={},{},{}",
+            started[0], started[2], started[0]
+        ),
+        None,
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("twice"),
+        "{refused}"
+    );
     // Seeds of one experiment alone: nothing to compare.
     let (status, refused) = call(
         &address,

@@ -4,6 +4,8 @@
 //! epochs, fewer images) are other experiments: comparing them is the question
 //! "does the improved recipe, or training longer, do better?".
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -66,9 +68,18 @@ pub struct CompareAnswer {
 
 /// Runs trained alike but for their seed.
 struct Experiment {
-    /// Every setting but the seed.
-    settings: String,
+    /// [`experiment_key`] of its runs.
+    key: String,
     runs: Vec<(String, Arc<Trained>)>,
+}
+
+/// Equal for runs trained alike but for their seed, different otherwise: a
+/// digest of every other setting (`RunInfo::experiment`, what the page's
+/// curves group by).
+pub(super) fn experiment_key(config: &TrainConfig) -> String {
+    let mut hasher = DefaultHasher::new();
+    config.clone().with_seed(0).to_string().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 impl Experiment {
@@ -89,11 +100,11 @@ pub(super) fn compare(
 ) -> Result<CompareAnswer, ApiError> {
     let mut experiments: Vec<Experiment> = Vec::new();
     for (id, trained) in runs {
-        let settings = trained.config.clone().with_seed(0).to_string();
-        match experiments.iter_mut().find(|e| e.settings == settings) {
+        let key = experiment_key(&trained.config);
+        match experiments.iter_mut().find(|e| e.key == key) {
             Some(experiment) => experiment.runs.push((id, trained)),
             None => experiments.push(Experiment {
-                settings,
+                key,
                 runs: vec![(id, trained)],
             }),
         }
@@ -104,7 +115,12 @@ pub(super) fn compare(
              or of the same spec with another recipe, epochs or images",
         ));
     }
-    let names = names(&experiments);
+    let names = names(
+        &experiments
+            .iter()
+            .map(|e| (e.config(), e.runs[0].0.as_str()))
+            .collect::<Vec<_>>(),
+    );
     let comparison = Comparison {
         models: experiments
             .iter()
@@ -161,25 +177,25 @@ pub(super) fn compare(
     Ok(CompareAnswer { models, pairs })
 }
 
-/// Each experiment's name: its spec, and where another has the same spec its
-/// recipe, epochs and training images too; where those are the same as well
-/// (settings changed in a `config.json`), its first run's id.
-fn names(experiments: &[Experiment]) -> Vec<String> {
-    let spec_shared = |e: &Experiment| {
-        experiments
-            .iter()
-            .filter(|o| o.architecture() == e.architecture())
-            .count()
-            > 1
-    };
+/// Each experiment's name, from its settings and its first run's id: its
+/// spec, and where another has the same spec its recipe, epochs and training
+/// images too; where those are the same as well (settings changed in a
+/// `config.json`), its first run's id. The page's curves name them alike.
+fn names(experiments: &[(&TrainConfig, &str)]) -> Vec<String> {
+    fn spec(config: &TrainConfig) -> &str {
+        config.model.architecture.name()
+    }
     let named: Vec<String> = experiments
         .iter()
-        .map(|e| {
-            let spec = e.architecture().name();
-            if !spec_shared(e) {
-                return spec.to_string();
+        .map(|&(config, _)| {
+            let shared = experiments
+                .iter()
+                .filter(|(other, _)| spec(other) == spec(config))
+                .count()
+                > 1;
+            if !shared {
+                return spec(config).to_string();
             }
-            let config = e.config();
             let epochs = match config.epochs {
                 1 => "1 epoch".to_string(),
                 n => format!("{n} epochs"),
@@ -188,18 +204,79 @@ fn names(experiments: &[Experiment]) -> Vec<String> {
                 .limit_train
                 .map(|n| format!(", first {n} images"))
                 .unwrap_or_default();
-            format!("{spec} ({}, {epochs}{images})", config.recipe.name())
+            format!("{} ({}, {epochs}{images})", spec(config), config.recipe)
         })
         .collect();
     named
         .iter()
         .zip(experiments)
-        .map(|(name, e)| {
+        .map(|(name, (_, first_run))| {
             if named.iter().filter(|n| *n == name).count() > 1 {
-                format!("{name} [{}]", e.runs[0].0)
+                format!("{name} [{first_run}]")
             } else {
                 name.clone()
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Recipe;
+
+    #[test]
+    fn experiments_are_named_by_what_tells_them_apart() {
+        let lenet5 = Recipe::Tutorial.config(Architecture::LENET5);
+        let improved = Recipe::Improved.config(Architecture::LENET5);
+        let longer = lenet5.clone().with_epochs(20);
+        let fewer = lenet5.clone().with_limit_train(Some(500));
+        let other = Recipe::Tutorial.config(Architecture::EXTRA_CONV);
+        let relabelled = lenet5.clone().with_learning_rate(5e-4);
+        assert_eq!(
+            names(&[(&lenet5, "a"), (&other, "b")]),
+            ["lenet5", "extra-conv"]
+        );
+        assert_eq!(
+            names(&[
+                (&lenet5, "a"),
+                (&improved, "b"),
+                (&longer, "c"),
+                (&fewer, "d"),
+                (&other, "e"),
+            ]),
+            [
+                "lenet5 (tutorial, 10 epochs)",
+                "lenet5 (improved, 20 epochs)",
+                "lenet5 (tutorial, 20 epochs)",
+                "lenet5 (tutorial, 10 epochs, first 500 images)",
+                "extra-conv",
+            ]
+        );
+        // Alike in all the name says: told apart by their first runs.
+        assert_eq!(
+            names(&[(&lenet5, "a"), (&relabelled, "b")]),
+            [
+                "lenet5 (tutorial, 10 epochs) [a]",
+                "lenet5 (tutorial, 10 epochs) [b]"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_experiment_key_ignores_the_seed_and_nothing_else() {
+        let config = Recipe::Tutorial.config(Architecture::LENET5);
+        let key = experiment_key(&config);
+        assert_eq!(experiment_key(&config.clone().with_seed(7)), key);
+        for changed in [
+            config.clone().with_epochs(2),
+            config.clone().with_learning_rate(5e-4),
+            config.clone().with_limit_train(Some(100)),
+            Recipe::Improved
+                .config(Architecture::LENET5)
+                .with_epochs(10),
+        ] {
+            assert_ne!(experiment_key(&changed), key);
+        }
+    }
 }

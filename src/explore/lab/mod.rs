@@ -439,6 +439,16 @@ impl Lab {
                 ids.len()
             )));
         }
+        if let Some(twice) = ids
+            .iter()
+            .enumerate()
+            .find(|&(i, id)| ids[..i].contains(id))
+        {
+            return Err(ApiError::bad_request(format!(
+                "run `{}` is listed twice: each run is one seed",
+                twice.1
+            )));
+        }
         let runs = ids
             .iter()
             .map(|id| Ok((id.clone(), self.trained(id)?)))

@@ -56,6 +56,10 @@ pub struct RunInfo {
     pub epochs: usize,
     /// Training images used (`None`: all of them).
     pub limit: Option<usize>,
+    /// Equal for runs trained alike but for their seed (a digest of every other
+    /// setting: compare it, do not read it); the page draws such runs' curves
+    /// as one experiment's seeds.
+    pub experiment: String,
     /// Parameters of its network.
     pub params: usize,
     /// Where it stands.
@@ -184,6 +188,7 @@ impl Runs {
             seed: config.seed,
             epochs: config.epochs,
             limit: config.limit_train,
+            experiment: super::comparison::experiment_key(&config),
             params: config.model.architecture.num_params(),
             state,
             epochs_done,

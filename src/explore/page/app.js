@@ -102,7 +102,8 @@ function sendPad() {
 }
 
 // ---- photos --------------------------------------------------------------
-$("file").addEventListener("change", (e) => { if (e.target.files[0]) sendFile(e.target.files[0]); });
+// Emptied once read, so that picking the same file again sends it again.
+$("file").addEventListener("change", (e) => { if (e.target.files[0]) sendFile(e.target.files[0]); e.target.value = ""; });
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
@@ -124,14 +125,15 @@ function status(text, error = false) {
 }
 // The settings the server explains with: each model's Grad-CAM layer, the
 // class the explanations are of (empty: each model's own prediction) and, for
-// a picture (not a test image, read as MNIST holds it), how it is prepared.
-function query(path) {
+// a photo, how it is prepared (a drawing is dark ink on the pad's white,
+// a test image is read as MNIST holds it).
+function query(about) {
   const params = new URLSearchParams();
   const layers = camLayers.join(",");
   if (layers) params.set("layer", layers);
   if ($("class").value !== "") params.set("class", $("class").value);
   if (openRuns.length) params.set("runs", openRuns.join(","));
-  if (path === "/api/explain") {
+  if (about.kind === "file") {
     if ($("ink").value !== "auto") params.set("ink", $("ink").value);
     if ($("keep-surroundings").checked) params.set("keep_surroundings", "true");
   }
@@ -144,9 +146,11 @@ async function request(path, init, about) {
   if (inFlight) { pending = [path, init, about]; return; }
   inFlight = true;
   try {
-    const response = await fetch(path + query(path), init);
+    const response = await fetch(path + query(about), init);
     const body = await response.json();
-    if (!response.ok) status(body.error || response.statusText, true);
+    // A photo refused (its ink asked the wrong way round) is still the one a
+    // changed setting asks about again.
+    if (!response.ok) { status(body.error || response.statusText, true); if (about.kind === "file") source = about; }
     else if (about.kind !== "pad" || about.drawing === drawingNumber) { last = body; source = about; show(body); }
   } catch (e) {
     status("The server did not answer: " + e, true);
@@ -313,7 +317,7 @@ $("overlay").addEventListener("change", () => last && last.models.forEach((m, i)
 $("scale").addEventListener("change", () => last && show(last));
 $("class").addEventListener("change", resend);
 for (const id of ["ink", "keep-surroundings"]) {
-  $(id).addEventListener("change", () => source && source.kind !== "mnist" && resend());
+  $(id).addEventListener("change", () => source && source.kind === "file" && resend());
 }
 
 // ---- the MNIST test images -----------------------------------------------

@@ -161,18 +161,25 @@ function loadRunsSoon() { clearTimeout(runsTimer); runsTimer = setTimeout(loadRu
 
 // ---- curves: every experiment's seeds as a mean with the range shaded ------
 const PALETTE = ["#36c", "#c60", "#393", "#c33", "#739", "#0aa", "#a50", "#666"];
-// Runs of one spec trained one way (recipe, epochs, images) are an experiment,
-// their seeds its repeats. Its name is the spec, with those settings where
-// another experiment has the same spec (as /api/compare names them).
+// Runs trained alike but for their seed (the server's `experiment`) are an
+// experiment, its seeds the repeats. Named as /api/compare names them: the spec;
+// with its recipe, epochs and images where another experiment has the same
+// spec; with its first run's id where those are the same too.
 function experiments(runs) {
-  const settings = (r) => JSON.stringify([r.spec, r.recipe, r.epochs, r.limit]);
-  const ways = new Map();
-  for (const r of runs) ways.set(r.spec, (ways.get(r.spec) || new Set()).add(settings(r)));
-  return (r) => ({
-    key: settings(r),
-    name: ways.get(r.spec).size < 2 ? r.spec
-      : `${r.spec} (${r.recipe}, ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}${r.limit ? `, first ${r.limit} images` : ""})`,
-  });
+  const first = new Map(), bySpec = new Map();
+  for (const r of runs) {
+    if (first.has(r.experiment)) continue;
+    first.set(r.experiment, r);
+    bySpec.set(r.spec, (bySpec.get(r.spec) || 0) + 1);
+  }
+  const settings = (r) => bySpec.get(r.spec) < 2 ? r.spec
+    : `${r.spec} (${r.recipe}, ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}${r.limit ? `, first ${r.limit} images` : ""})`;
+  const uses = new Map();
+  for (const r of first.values()) uses.set(settings(r), (uses.get(settings(r)) || 0) + 1);
+  return (run) => {
+    const r = first.get(run.experiment), name = settings(r);
+    return { key: run.experiment, name: uses.get(name) > 1 ? `${name} [${r.id}]` : name };
+  };
 }
 function drawCurves() {
   const experimentOf = experiments(lab.runs.filter((run) => lab.curves[run.id]));
@@ -282,17 +289,18 @@ async function compareSelected() {
   const response = await fetch(`/api/compare?runs=${encodeURIComponent(ids.join(","))}`);
   const answer = await response.json();
   if (!response.ok) return labStatus(answer.error, true);
-  const models = answer.models.map((m) => `<tr><td class="arch">${escapeHtml(m.name)}</td><td>${m.seeds.join(", ")}</td>
+  const models = answer.models.map((m, i) => `<tr><td>${i + 1}</td><td class="arch">${escapeHtml(m.name)}</td><td>${m.seeds.join(", ")}</td>
     <td>${(100 * m.mean).toFixed(2)} ± ${(100 * m.sd).toFixed(2)}%</td><td>${m.params.toLocaleString()}</td>
     <td>${m.mult_adds.toLocaleString()}</td><td>${m.pareto ? "yes" : ""}</td></tr>`).join("");
   const pairs = answer.pairs.map((p) => `<tr><td class="arch">${escapeHtml(p.a)}</td><td class="arch">${escapeHtml(p.b)}</td>
     <td>${(100 * p.difference).toFixed(2)}</td><td>[${(100 * p.ci95[0]).toFixed(2)}, ${(100 * p.ci95[1]).toFixed(2)}]</td>
     <td>${p.p_value.toFixed(3)}</td><td>${p.test}</td><td class="verdict">${escapeHtml(p.verdict)}</td></tr>`).join("");
-  $("comparison").innerHTML = `<table class="compare-table"><tr><th>experiment</th><th>seeds</th><th>test accuracy</th><th>params</th><th>mult-adds</th><th>Pareto front</th></tr>${models}</table>
+  $("comparison").innerHTML = `<table class="compare-table"><tr><th>#</th><th>experiment</th><th>seeds</th><th>test accuracy</th><th>params</th><th>mult-adds</th><th>Pareto front</th></tr>${models}</table>
     <table class="compare-table"><tr><th>a</th><th>b</th><th>a − b (points)</th><th>95% CI</th><th>p</th><th>test</th><th>at 5%</th></tr>${pairs}</table>
     ${paretoChart(answer.models)}`;
 }
-// Accuracy against parameters (log scale), the Pareto front joined.
+// Accuracy against parameters (log scale), the Pareto front joined; each point
+// numbered as its row of the table.
 function paretoChart(models) {
   const W = 420, H = 220, L = 46, B = 28, T = 8, R = 90;
   const xs = models.map((m) => Math.log10(m.params)), ys = models.flatMap((m) => [m.mean - m.sd, m.mean + m.sd]);
@@ -307,8 +315,8 @@ function paretoChart(models) {
   models.forEach((m, i) => {
     const x = px(Math.log10(m.params));
     svg += `<line x1="${x}" x2="${x}" y1="${py(m.mean - m.sd)}" y2="${py(m.mean + m.sd)}" stroke="#888"/><circle cx="${x}" cy="${py(m.mean)}" r="4" fill="${m.pareto ? "#c60" : "#36c"}"/>`;
-    svg += `<text x="${x + 6}" y="${py(m.mean) + 4}" font-size="10">${escapeHtml(m.name.length > 18 ? m.name.slice(0, 17) + "…" : m.name)}</text>`;
-    void i;
+    // Numbered as the table's rows: experiments of one spec share an x.
+    svg += `<text x="${x + 6 + 12 * models.slice(0, i).filter((o) => o.params === m.params).length}" y="${py(m.mean) + 4}" font-size="10">${i + 1}</text>`;
   });
   return svg + `</svg>`;
 }
