@@ -275,18 +275,24 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
     assert_eq!(compared["pairs"].as_array().unwrap().len(), 3);
     // The runs list says which runs are one experiment, as the page draws them.
     let (_, listed) = call(&address, "GET", "/api/runs", None);
-    let experiment = |id: &str| {
+    let of = |id: &str, field: &str| {
         listed["runs"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["id"] == id)
-            .unwrap()["experiment"]
+            .unwrap()[field]
             .clone()
     };
+    let experiment = |id: &str| of(id, "experiment");
     assert_eq!(experiment(&started[0]), experiment(&started[1]));
     assert_ne!(experiment(&started[0]), experiment(&longer));
     assert_ne!(experiment(&started[0]), experiment(&started[2]));
+    // ... and names each as the comparison does, among all the runs.
+    let name = |id: &str| of(id, "experiment_name");
+    assert_eq!(name(&started[1]), names[2]);
+    assert_eq!(name(&longer), names[0]);
+    assert_eq!(name(&started[2]), names[1]);
     // A run listed twice would count as two seeds.
     let (status, refused) = call(
         &address,
@@ -693,6 +699,12 @@ fn a_person_does_the_loop_in_headless_chromium() {
         &mut browser,
         "curves drawn",
         "document.querySelectorAll('#accuracy-chart polyline').length === 2 && document.querySelectorAll('#loss-chart polyline').length >= 2",
+    );
+    wait(
+        &mut browser,
+        "the legend names each experiment as the server does",
+        "lab.runs.every(r => typeof r.experiment_name === 'string' && r.experiment_name.length > 0 \
+           && document.getElementById('legend').innerText.includes(r.experiment_name))",
     );
     // Compared.
     browser.eval("document.querySelectorAll('#runs input[type=checkbox]').forEach(c => { c.checked = true; c.dispatchEvent(new Event('change')); })");

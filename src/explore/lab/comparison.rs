@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::super::api::ApiError;
+use super::RunInfo;
 use crate::compare::{CompareRun, Comparison, ModelResults, PairComparison};
 use crate::train::{TrainConfig, Trained};
 use crate::{Architecture, Summary};
@@ -118,7 +119,7 @@ pub(super) fn compare(
     let names = names(
         &experiments
             .iter()
-            .map(|e| (e.config(), e.runs[0].0.as_str()))
+            .map(|e| Naming::of(e.config(), &e.runs[0].0))
             .collect::<Vec<_>>(),
     );
     let comparison = Comparison {
@@ -177,42 +178,88 @@ pub(super) fn compare(
     Ok(CompareAnswer { models, pairs })
 }
 
-/// Each experiment's name, from its settings and its first run's id: its
-/// spec, and where another has the same spec its recipe, epochs and training
-/// images too; where those are the same as well (settings changed in a
-/// `config.json`), its first run's id. The page's curves name them alike.
-fn names(experiments: &[(&TrainConfig, &str)]) -> Vec<String> {
-    fn spec(config: &TrainConfig) -> &str {
-        config.model.architecture.name()
+/// What an experiment's name is made of.
+#[derive(Debug, Clone, Copy)]
+struct Naming<'a> {
+    spec: &'a str,
+    recipe: &'a str,
+    epochs: usize,
+    limit: Option<usize>,
+    first_run: &'a str,
+}
+
+impl<'a> Naming<'a> {
+    fn of(config: &'a TrainConfig, first_run: &'a str) -> Self {
+        Self {
+            spec: config.model.architecture.name(),
+            recipe: config.recipe.name(),
+            epochs: config.epochs,
+            limit: config.limit_train,
+            first_run,
+        }
     }
+}
+
+/// Names the experiments of `runs` (`RunInfo::experiment_name`) as
+/// [`compare`] names them, among these runs.
+pub(super) fn name_experiments(runs: &mut [RunInfo]) {
+    let mut firsts: Vec<&RunInfo> = Vec::new();
+    for run in runs.iter() {
+        if !firsts.iter().any(|f| f.experiment == run.experiment) {
+            firsts.push(run);
+        }
+    }
+    let named: Vec<(String, String)> = firsts
+        .iter()
+        .map(|run| run.experiment.clone())
+        .zip(names(
+            &firsts
+                .iter()
+                .map(|run| Naming {
+                    spec: &run.spec,
+                    recipe: &run.recipe,
+                    epochs: run.epochs,
+                    limit: run.limit,
+                    first_run: &run.id,
+                })
+                .collect::<Vec<_>>(),
+        ))
+        .collect();
+    for run in runs {
+        if let Some((_, name)) = named.iter().find(|(key, _)| *key == run.experiment) {
+            run.experiment_name = name.clone();
+        }
+    }
+}
+
+/// Each experiment's name: its spec, and where another has the same spec its
+/// recipe, epochs and training images too; where those are the same as well
+/// (settings changed in a `config.json`), its first run's id.
+fn names(experiments: &[Naming<'_>]) -> Vec<String> {
     let named: Vec<String> = experiments
         .iter()
-        .map(|&(config, _)| {
-            let shared = experiments
-                .iter()
-                .filter(|(other, _)| spec(other) == spec(config))
-                .count()
-                > 1;
+        .map(|e| {
+            let shared = experiments.iter().filter(|o| o.spec == e.spec).count() > 1;
             if !shared {
-                return spec(config).to_string();
+                return e.spec.to_string();
             }
-            let epochs = match config.epochs {
+            let epochs = match e.epochs {
                 1 => "1 epoch".to_string(),
                 n => format!("{n} epochs"),
             };
-            let images = config
-                .limit_train
+            let images = e
+                .limit
                 .map(|n| format!(", first {n} images"))
                 .unwrap_or_default();
-            format!("{} ({}, {epochs}{images})", spec(config), config.recipe)
+            format!("{} ({}, {epochs}{images})", e.spec, e.recipe)
         })
         .collect();
     named
         .iter()
         .zip(experiments)
-        .map(|(name, (_, first_run))| {
+        .map(|(name, e)| {
             if named.iter().filter(|n| *n == name).count() > 1 {
-                format!("{name} [{first_run}]")
+                format!("{name} [{}]", e.first_run)
             } else {
                 name.clone()
             }
@@ -225,6 +272,15 @@ mod tests {
     use super::*;
     use crate::train::Recipe;
 
+    fn named(experiments: &[(&TrainConfig, &str)]) -> Vec<String> {
+        names(
+            &experiments
+                .iter()
+                .map(|&(config, id)| Naming::of(config, id))
+                .collect::<Vec<_>>(),
+        )
+    }
+
     #[test]
     fn experiments_are_named_by_what_tells_them_apart() {
         let lenet5 = Recipe::Tutorial.config(Architecture::LENET5);
@@ -234,11 +290,11 @@ mod tests {
         let other = Recipe::Tutorial.config(Architecture::EXTRA_CONV);
         let relabelled = lenet5.clone().with_learning_rate(5e-4);
         assert_eq!(
-            names(&[(&lenet5, "a"), (&other, "b")]),
+            named(&[(&lenet5, "a"), (&other, "b")]),
             ["lenet5", "extra-conv"]
         );
         assert_eq!(
-            names(&[
+            named(&[
                 (&lenet5, "a"),
                 (&improved, "b"),
                 (&longer, "c"),
@@ -255,7 +311,7 @@ mod tests {
         );
         // Alike in all the name says: told apart by their first runs.
         assert_eq!(
-            names(&[(&lenet5, "a"), (&relabelled, "b")]),
+            named(&[(&lenet5, "a"), (&relabelled, "b")]),
             [
                 "lenet5 (tutorial, 10 epochs) [a]",
                 "lenet5 (tutorial, 10 epochs) [b]"

@@ -152,12 +152,13 @@ impl Lab {
 
     /// `GET /api/runs`.
     pub fn list(&self) -> RunList {
-        let runs = self
+        let mut runs = self
             .runs
             .ids()
             .into_iter()
             .filter_map(|id| self.info(&id).ok())
-            .collect();
+            .collect::<Vec<_>>();
+        comparison::name_experiments(&mut runs);
         RunList { runs }
     }
 
@@ -240,6 +241,7 @@ impl Lab {
             self.enqueue(&id, dir, start)?;
             started.push(self.info(&id)?);
         }
+        comparison::name_experiments(&mut started);
         Ok(RunList { runs: started })
     }
 

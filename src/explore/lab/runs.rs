@@ -60,6 +60,10 @@ pub struct RunInfo {
     /// setting: compare it, do not read it); the page draws such runs' curves
     /// as one experiment's seeds.
     pub experiment: String,
+    /// Its experiment's name among the runs of the same answer: the spec, with
+    /// its recipe, epochs and images where the spec was also trained another
+    /// way (as `GET /api/compare` names it among the runs compared).
+    pub experiment_name: String,
     /// Parameters of its network.
     pub params: usize,
     /// Where it stands.
@@ -189,6 +193,7 @@ impl Runs {
             epochs: config.epochs,
             limit: config.limit_train,
             experiment: super::comparison::experiment_key(&config),
+            experiment_name: config.model.architecture.name().to_string(),
             params: config.model.architecture.num_params(),
             state,
             epochs_done,

@@ -161,35 +161,15 @@ function loadRunsSoon() { clearTimeout(runsTimer); runsTimer = setTimeout(loadRu
 
 // ---- curves: every experiment's seeds as a mean with the range shaded ------
 const PALETTE = ["#36c", "#c60", "#393", "#c33", "#739", "#0aa", "#a50", "#666"];
-// Runs trained alike but for their seed (the server's `experiment`) are an
-// experiment, its seeds the repeats. Named as /api/compare names them: the spec;
-// with its recipe, epochs and images where another experiment has the same
-// spec; with its first run's id where those are the same too.
-function experiments(runs) {
-  const first = new Map(), bySpec = new Map();
-  for (const r of runs) {
-    if (first.has(r.experiment)) continue;
-    first.set(r.experiment, r);
-    bySpec.set(r.spec, (bySpec.get(r.spec) || 0) + 1);
-  }
-  const settings = (r) => bySpec.get(r.spec) < 2 ? r.spec
-    : `${r.spec} (${r.recipe}, ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}${r.limit ? `, first ${r.limit} images` : ""})`;
-  const uses = new Map();
-  for (const r of first.values()) uses.set(settings(r), (uses.get(settings(r)) || 0) + 1);
-  return (run) => {
-    const r = first.get(run.experiment), name = settings(r);
-    return { key: run.experiment, name: uses.get(name) > 1 ? `${name} [${r.id}]` : name };
-  };
-}
+// Runs trained alike but for their seed are one experiment (the server's
+// `experiment`), its seeds the repeats, named as the server names it.
 function drawCurves() {
-  const experimentOf = experiments(lab.runs.filter((run) => lab.curves[run.id]));
   const byExperiment = new Map();
   for (const run of lab.runs) {
     const curve = lab.curves[run.id];
     if (!curve) continue;
-    const { key, name } = experimentOf(run);
-    if (!byExperiment.has(key)) byExperiment.set(key, { name, curves: [] });
-    byExperiment.get(key).curves.push(curve);
+    if (!byExperiment.has(run.experiment)) byExperiment.set(run.experiment, { name: run.experiment_name, curves: [] });
+    byExperiment.get(run.experiment).curves.push(curve);
   }
   const accuracy = [], loss = [];
   let i = 0;
