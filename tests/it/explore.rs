@@ -293,9 +293,9 @@ fn a_picture_is_prepared_as_the_query_asks_and_a_test_image_refuses_it() {
     );
     assert_eq!(inputs[0], inputs[4], "the defaults spelled out");
 
-    // Taken the wrong way round, the paper is the ink: refused, with why.
+    // Taken the wrong way round, the paper is the ink: no ink left, and why.
     let (status, answer) = post(&format!("{url}?ink=light"), &photo);
-    assert!((400..500).contains(&status), "{status}: {answer}");
+    assert_eq!(status, 422, "{answer}");
     assert!(
         answer["error"].as_str().unwrap().contains("ink"),
         "{answer}"
