@@ -80,6 +80,27 @@ fn run_events(address: &str, id: &str) -> Vec<(String, Value)> {
     )
 }
 
+/// `GET /api/compare` of these runs, in this order.
+fn compare<S: AsRef<str>>(address: &str, runs: &[S]) -> (u16, Value) {
+    let runs: Vec<&str> = runs.iter().map(AsRef::as_ref).collect();
+    call(
+        address,
+        "GET",
+        &format!("/api/compare?runs={}", runs.join(",")),
+        None,
+    )
+}
+
+/// The names of a comparison's rows, in order.
+fn model_names(compared: &Value) -> Vec<&str> {
+    compared["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect()
+}
+
 fn ids(answer: &Value) -> Vec<String> {
     answer["runs"]
         .as_array()
@@ -184,12 +205,7 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
     }
 
     // Compared: Welch's test over the two seeds of each spec.
-    let (status, compared) = call(
-        &address,
-        "GET",
-        &format!("/api/compare?runs={}", started.join(",")),
-        None,
-    );
+    let (status, compared) = compare(&address, &started);
     assert_eq!(status, 200, "{compared}");
     assert_eq!(compared["models"].as_array().unwrap().len(), 2);
     assert_eq!(compared["models"][0]["seeds"], json!([0, 1]));
@@ -219,19 +235,9 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
             .iter()
             .any(|(n, _)| n == "done")
     );
-    let (status, compared) = call(
-        &address,
-        "GET",
-        &format!("/api/compare?runs={},{},{longer}", started[0], started[1]),
-        None,
-    );
+    let (status, compared) = compare(&address, &[&started[0], &started[1], &longer]);
     assert_eq!(status, 200, "{compared}");
-    let names: Vec<&str> = compared["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = model_names(&compared);
     assert_eq!(
         names,
         [
@@ -248,22 +254,9 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
     );
     // In another order, with another spec among them: the order first ticked,
     // the other spec named by its spec alone.
-    let (status, compared) = call(
-        &address,
-        "GET",
-        &format!(
-            "/api/compare?runs={longer},{},{},{}",
-            started[2], started[1], started[0]
-        ),
-        None,
-    );
+    let (status, compared) = compare(&address, &[&longer, &started[2], &started[1], &started[0]]);
     assert_eq!(status, 200, "{compared}");
-    let names: Vec<&str> = compared["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = model_names(&compared);
     assert_eq!(
         names,
         [
@@ -294,27 +287,14 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
     assert_eq!(name(&longer), names[0]);
     assert_eq!(name(&started[2]), names[1]);
     // A run listed twice would count as two seeds.
-    let (status, refused) = call(
-        &address,
-        "GET",
-        &format!(
-            "/api/compare?runs={},{},{}",
-            started[0], started[2], started[0]
-        ),
-        None,
-    );
+    let (status, refused) = compare(&address, &[&started[0], &started[2], &started[0]]);
     assert_eq!(status, 400, "{refused}");
     assert!(
         refused["error"].as_str().unwrap().contains("twice"),
         "{refused}"
     );
     // Seeds of one experiment alone: nothing to compare.
-    let (status, refused) = call(
-        &address,
-        "GET",
-        &format!("/api/compare?runs={},{}", started[0], started[1]),
-        None,
-    );
+    let (status, refused) = compare(&address, &started[..2]);
     assert_eq!(status, 400, "{refused}");
     assert!(
         refused["error"]
