@@ -266,6 +266,11 @@ fn the_lab_checks_trains_streams_compares_and_exports() {
         ]
     );
     assert_eq!(compared["pairs"].as_array().unwrap().len(), 3);
+    // Without the longer run ticked, the spec is still named by its settings:
+    // the table names experiments among all the runs, as the legend does.
+    let (status, compared) = compare(&address, &[&started[0], &started[2]]);
+    assert_eq!(status, 200, "{compared}");
+    assert_eq!(model_names(&compared), [names[2], names[1]]);
     // The runs list says which runs are one experiment, as the page draws them.
     let (_, listed) = call(&address, "GET", "/api/runs", None);
     let of = |id: &str, field: &str| {

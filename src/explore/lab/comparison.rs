@@ -20,7 +20,8 @@ use crate::{Architecture, Summary};
 #[derive(Debug, Clone, Serialize)]
 pub struct ComparedModel {
     /// How the table and the pairs name it: its spec, followed by its recipe,
-    /// epochs and training images where another experiment has the same spec.
+    /// epochs and training images where another experiment in the runs
+    /// directory has the same spec (as `GET /api/runs` names it).
     pub name: String,
     /// The architecture's name (`lenet5`) or spec.
     pub spec: String,
@@ -69,8 +70,9 @@ pub struct CompareAnswer {
 
 /// Runs trained alike but for their seed.
 struct Experiment {
-    /// [`experiment_key`] of its runs.
-    key: String,
+    /// Its first run as listed: its key and its name (`RunInfo::experiment`,
+    /// `experiment_name`).
+    first: RunInfo,
     runs: Vec<(String, Arc<Trained>)>,
 }
 
@@ -93,20 +95,23 @@ impl Experiment {
     }
 }
 
-/// `runs` (id, finished run) grouped into experiments and compared on the
-/// test images whose labels are `test_labels`.
+/// `runs` (each as `GET /api/runs` lists it, named among every run there, and
+/// finished) grouped into experiments by [`RunInfo::experiment`], named as
+/// listed, and compared on the test images whose labels are `test_labels`.
 pub(super) fn compare(
-    runs: Vec<(String, Arc<Trained>)>,
+    runs: Vec<(RunInfo, Arc<Trained>)>,
     test_labels: &[u8],
 ) -> Result<CompareAnswer, ApiError> {
     let mut experiments: Vec<Experiment> = Vec::new();
-    for (id, trained) in runs {
-        let key = experiment_key(&trained.config);
-        match experiments.iter_mut().find(|e| e.key == key) {
-            Some(experiment) => experiment.runs.push((id, trained)),
+    for (info, trained) in runs {
+        match experiments
+            .iter_mut()
+            .find(|e| e.first.experiment == info.experiment)
+        {
+            Some(experiment) => experiment.runs.push((info.id, trained)),
             None => experiments.push(Experiment {
-                key,
-                runs: vec![(id, trained)],
+                runs: vec![(info.id.clone(), trained)],
+                first: info,
             }),
         }
     }
@@ -116,17 +121,10 @@ pub(super) fn compare(
              or of the same spec with another recipe, epochs or images",
         ));
     }
-    let names = names(
-        &experiments
-            .iter()
-            .map(|e| Naming::of(e.config(), &e.runs[0].0))
-            .collect::<Vec<_>>(),
-    );
     let comparison = Comparison {
         models: experiments
             .iter()
-            .zip(&names)
-            .map(|(experiment, name)| {
+            .map(|experiment| {
                 let architecture = experiment.architecture().clone();
                 let summary = Summary::of_architecture(&architecture, 1);
                 let runs = experiment
@@ -137,7 +135,7 @@ pub(super) fn compare(
                     })
                     .collect();
                 ModelResults {
-                    name: name.clone(),
+                    name: experiment.first.experiment_name.clone(),
                     ..ModelResults::new(architecture, summary, runs)
                 }
             })
@@ -188,20 +186,8 @@ struct Naming<'a> {
     first_run: &'a str,
 }
 
-impl<'a> Naming<'a> {
-    fn of(config: &'a TrainConfig, first_run: &'a str) -> Self {
-        Self {
-            spec: config.model.architecture.name(),
-            recipe: config.recipe.name(),
-            epochs: config.epochs,
-            limit: config.limit_train,
-            first_run,
-        }
-    }
-}
-
-/// Names the experiments of `runs` (`RunInfo::experiment_name`) as
-/// [`compare`] names them, among these runs.
+/// Names the experiments of `runs` (`RunInfo::experiment_name`), among
+/// these runs: the one rule for the page's legend and [`compare`]'s table.
 pub(super) fn name_experiments(runs: &mut [RunInfo]) {
     let mut firsts: Vec<&RunInfo> = Vec::new();
     for run in runs.iter() {
@@ -276,7 +262,13 @@ mod tests {
         names(
             &experiments
                 .iter()
-                .map(|&(config, id)| Naming::of(config, id))
+                .map(|&(config, first_run)| Naming {
+                    spec: config.model.architecture.name(),
+                    recipe: config.recipe.name(),
+                    epochs: config.epochs,
+                    limit: config.limit_train,
+                    first_run,
+                })
                 .collect::<Vec<_>>(),
         )
     }

@@ -239,10 +239,11 @@ impl Lab {
                 options,
             };
             self.enqueue(&id, dir, start)?;
-            started.push(self.info(&id)?);
+            started.push(id);
         }
-        comparison::name_experiments(&mut started);
-        Ok(RunList { runs: started })
+        let mut runs = self.list().runs;
+        runs.retain(|run| started.contains(&run.id));
+        Ok(RunList { runs })
     }
 
     /// `POST /api/runs/{id}/stop`.
@@ -451,9 +452,20 @@ impl Lab {
                 twice.1
             )));
         }
+        // Named among every run listed, as the page's legend names them.
+        let mut listed = self.list().runs;
         let runs = ids
             .iter()
-            .map(|id| Ok((id.clone(), self.trained(id)?)))
+            .map(|id| {
+                let trained = self.trained(id)?;
+                let at = listed.iter().position(|r| r.id == *id).ok_or_else(|| {
+                    ApiError::new(
+                        409,
+                        format!("run `{id}` is no longer in the runs directory"),
+                    )
+                })?;
+                Ok((listed.swap_remove(at), trained))
+            })
             .collect::<Result<Vec<_>, ApiError>>()?;
         comparison::compare(runs, self.data.test.labels())
     }

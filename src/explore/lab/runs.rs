@@ -62,7 +62,7 @@ pub struct RunInfo {
     pub experiment: String,
     /// Its experiment's name among the runs of the same answer: the spec, with
     /// its recipe, epochs and images where the spec was also trained another
-    /// way (as `GET /api/compare` names it among the runs compared).
+    /// way (`GET /api/compare` names it as `GET /api/runs` does).
     pub experiment_name: String,
     /// Parameters of its network.
     pub params: usize,
