@@ -37,6 +37,17 @@ pub(crate) fn centre_of_ink(line: &[f32]) -> f32 {
         / total
 }
 
+/// Where along a row of pixels the ink lies and how much there is: the mean
+/// position of the pixels `is_ink` accepts, and their count; `None` without any.
+pub(crate) fn ink_along<T: Copy>(row: &[T], is_ink: impl Fn(T) -> bool) -> Option<(f32, usize)> {
+    let (sum, count) = row
+        .iter()
+        .enumerate()
+        .filter(|&(_, &v)| is_ink(v))
+        .fold((0, 0), |(sum, count), (x, _)| (sum + x, count + 1));
+    (count > 0).then(|| (sum as f32 / count as f32, count))
+}
+
 /// What lies beyond a picture's edge for [`gaussian_blur`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edge {

@@ -214,9 +214,7 @@ fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
 fn lowest_ink(ink: &[f32], w: u32) -> Option<(f32, f32)> {
     let w = w as usize;
     let last = ink.iter().rposition(|&v| v > 0.5)?;
-    let row = &ink[last / w * w..][..w];
-    let xs: Vec<usize> = (0..w).filter(|&x| row[x] > 0.5).collect();
-    let middle = xs.iter().sum::<usize>() as f32 / xs.len() as f32;
+    let (middle, _) = raster::ink_along(&ink[last / w * w..][..w], |v| v > 0.5)?;
     Some((middle, (last / w) as f32))
 }
 

@@ -5,6 +5,7 @@
 //! read as a 7 (docs/PREDICT.md: the handwriting fonts' commonest misreading).
 
 use crate::data::IMAGE_SIDE;
+use crate::raster;
 use crate::rng::Rng;
 
 /// Ink, on MNIST's 0–255 scale.
@@ -41,10 +42,7 @@ pub(crate) fn write_otherwise(image: &mut [u8], label: u8, rng: &mut Rng) {
 
 /// The middle of the ink in row `y`, and the ink's length along it.
 fn ink_in_row(image: &[u8], y: usize) -> Option<(f32, usize)> {
-    let row = &image[y * IMAGE_SIDE..][..IMAGE_SIDE];
-    let xs: Vec<usize> = (0..IMAGE_SIDE).filter(|&x| row[x] >= INK).collect();
-    let middle = xs.iter().sum::<usize>() as f32 / xs.len().max(1) as f32;
-    (!xs.is_empty()).then_some((middle, xs.len()))
+    raster::ink_along(&image[y * IMAGE_SIDE..][..IMAGE_SIDE], |v| v >= INK)
 }
 
 /// The first and last rows holding ink.
