@@ -136,10 +136,19 @@ fn run(cli: Cli) -> lenet::Result<()> {
         eprintln!("note: the open-file limit stays as it is ({e})");
     }
     let token = lenet::explore::new_token()?;
-    println!("listening on http://{bound}/?token={token}");
+    println!(
+        "listening on http://{}/?token={token}",
+        lenet::explore::address_to_open(bound)
+    );
     eprintln!("models: {}", app.model_names().join(", "));
     if !bound.ip().is_loopback() {
         eprintln!("note: {} is reachable from other machines", bound.ip());
+    }
+    if bound.ip().is_unspecified() && cli.allow_host.is_empty() {
+        eprintln!(
+            "note: other machines are answered only at the names given with --allow-host \
+             (the name or address they reach this one by)"
+        );
     }
     let options = ServeOptions {
         allowed_hosts: cli.allow_host.clone(),

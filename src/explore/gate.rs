@@ -269,7 +269,15 @@ impl Gate {
                         ),
                     )
                 })?
-                .map_err(|_| too_large(self.body_bytes))?;
+                .map_err(|e| {
+                    let over = std::error::Error::source(&e)
+                        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+                    if over {
+                        too_large(self.body_bytes)
+                    } else {
+                        ApiError::bad_request(format!("the body did not arrive whole: {e}"))
+                    }
+                })?;
         Ok((Request::from_parts(parts, Body::from(bytes)), Some(room)))
     }
 }
@@ -386,6 +394,21 @@ mod tests {
                 .status,
             400
         );
+    }
+
+    #[test]
+    fn a_server_on_every_address_answers_at_loopback_not_at_0_0_0_0() {
+        for bound in ["0.0.0.0:8000", "[::]:8000"] {
+            let bound: SocketAddr = bound.parse().unwrap();
+            let gate = Gate::new(bound, &[], None, 1, Duration::from_secs(1), 1);
+            let opened = crate::explore::address_to_open(bound).to_string();
+            let answered = |host: &str| {
+                let h = headers(&[("host", host)]);
+                gate.refusal(&Method::GET, "/", &h).is_none()
+            };
+            assert!(answered(&opened), "{opened}");
+            assert!(!answered(&bound.to_string()), "{bound}");
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub use lab::{
 };
 pub use limits::Limits;
 pub use routes::router;
-pub use server::{ServeOptions, new_token, raise_open_files_limit, serve};
+pub use server::{ServeOptions, address_to_open, new_token, raise_open_files_limit, serve};
 
 use crate::SavedModel;
 use std::sync::Arc;
@@ -181,13 +181,15 @@ impl App {
         let mut ids: Vec<String> = Vec::new();
         for id in runs.unwrap_or_default().split(',').map(str::trim) {
             if !id.is_empty() && !ids.iter().any(|known| known == id) {
+                // Refused as soon as there are too many, not after a long
+                // list's every pair has been compared.
+                if self.models.len() + ids.len() >= MAX_COLUMNS {
+                    return Err(api::ApiError::bad_request(format!(
+                        "at most {MAX_COLUMNS} models side by side"
+                    )));
+                }
                 ids.push(id.to_string());
             }
-        }
-        if self.models.len() + ids.len() > MAX_COLUMNS {
-            return Err(api::ApiError::bad_request(format!(
-                "at most {MAX_COLUMNS} models side by side"
-            )));
         }
         Ok(ids)
     }

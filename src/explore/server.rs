@@ -2,6 +2,7 @@
 //! times out slow clients (hyper with a timer: `axum::serve` has no header
 //! timeout), so the server keeps serving; the routes are `routes.rs`.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
@@ -156,6 +157,30 @@ pub fn raise_open_files_limit() -> std::io::Result<u64> {
         }
     }
     Ok(limit.rlim_cur)
+}
+
+/// The address to open in a browser on this machine for a server bound to
+/// `bound`: `bound` itself, except that a server listening on every address
+/// (`0.0.0.0`, `::`) is opened at loopback — a browser sends `0.0.0.0` as the
+/// `Host`, which the server refuses (it answers only to its own names: other
+/// machines need theirs given with [`ServeOptions::allowed_hosts`]).
+///
+/// ```
+/// use std::net::SocketAddr;
+///
+/// let every: SocketAddr = "0.0.0.0:8000".parse().unwrap();
+/// assert_eq!(lenet::explore::address_to_open(every).to_string(), "127.0.0.1:8000");
+/// let every6: SocketAddr = "[::]:8000".parse().unwrap();
+/// assert_eq!(lenet::explore::address_to_open(every6).to_string(), "[::1]:8000");
+/// let lan: SocketAddr = "192.168.1.5:8000".parse().unwrap();
+/// assert_eq!(lenet::explore::address_to_open(lan), lan);
+/// ```
+pub fn address_to_open(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, bound.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, bound.port()).into(),
+        _ => bound,
+    }
 }
 
 /// A new launch token: 128 bits from the operating system's random source, as

@@ -287,6 +287,21 @@ fn a_stalled_body_times_out_and_a_full_queue_answers_503() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
+    // A body cut short (the client stops sending) is a bad request, not one
+    // over the limit.
+    let mut cut = TcpStream::connect(&address).unwrap();
+    write!(
+        cut,
+        "POST /api/explain HTTP/1.1\r\nHost: {address}\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n0123456789"
+    )
+    .unwrap();
+    cut.shutdown(std::net::Shutdown::Write).unwrap();
+    cut.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut answer = String::new();
+    let _ = cut.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive whole"), "{answer}");
+
     // One computation at a time and no queue: of many at once, some wait their
     // turn in vain.
     let picture = seven();

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::api::ApiError;
 use super::{NamedModel, Served};
 use crate::data::Mnist;
-use crate::train::{History, Recipe, RunOptions, Trained};
+use crate::train::{History, Recipe, RunOptions, TrainConfig, Trained};
 use crate::{Architecture, Error, Result, SavedModel};
 use jobs::{Jobs, Refused, Start, Trainer};
 use runs::{Runs, run_config};
@@ -166,6 +166,24 @@ impl Lab {
         self.runs.info(id, self.jobs.state_of(id))
     }
 
+    /// Runs `ids`, in that order, as `GET /api/runs` lists them: their
+    /// experiments named among every run, as the page's legend names them.
+    fn listed(&self, ids: &[&str]) -> Result<Vec<RunInfo>, ApiError> {
+        let all = self.list().runs;
+        ids.iter()
+            .map(|&id| match all.iter().find(|run| run.id == id) {
+                Some(run) => Ok(run.clone()),
+                // Its own error: not there, or not readable.
+                None => self.info(id),
+            })
+            .collect()
+    }
+
+    /// Run `id` as `GET /api/runs` lists it.
+    fn listed_one(&self, id: &str) -> Result<RunInfo, ApiError> {
+        Ok(self.listed(&[id])?.remove(0))
+    }
+
     /// `POST /api/runs`: one run per seed, queued.
     pub(crate) fn start(&self, request: StartRequest) -> Result<RunList, ApiError> {
         let architecture: Architecture = request.spec.parse().map_err(spec_error)?;
@@ -230,20 +248,35 @@ impl Lab {
                 .runs
                 .create(&architecture, seed)
                 .map_err(|e| ApiError::new(500, e.full_message()))?;
-            let run = config.clone().with_seed(seed);
-            crate::atomic_file::write_atomic(&dir.join("config.json"), run.to_string().as_bytes())
-                .map_err(|e| ApiError::new(500, e.full_message()))?;
-            let options = self.run_options(&dir);
-            let start = Start::Fresh {
-                config: Box::new(run),
-                options,
-            };
-            self.enqueue(&id, dir, start)?;
+            if let Err(mut error) = self.queue_new(&id, &dir, config.clone().with_seed(seed)) {
+                // Not left behind half-made (listed as interrupted for good).
+                let _ = std::fs::remove_dir_all(&dir);
+                if !started.is_empty() {
+                    error.message += &format!(
+                        " ({} queued before it: {})",
+                        started.len(),
+                        started.join(", ")
+                    );
+                }
+                return Err(error);
+            }
             started.push(id);
         }
-        let mut runs = self.list().runs;
-        runs.retain(|run| started.contains(&run.id));
-        Ok(RunList { runs })
+        let started: Vec<&str> = started.iter().map(String::as_str).collect();
+        Ok(RunList {
+            runs: self.listed(&started)?,
+        })
+    }
+
+    /// Queues the new run `id` in `dir`, trained as `config` says.
+    fn queue_new(&self, id: &str, dir: &Path, config: TrainConfig) -> Result<(), ApiError> {
+        crate::atomic_file::write_atomic(&dir.join("config.json"), config.to_string().as_bytes())
+            .map_err(|e| ApiError::new(500, e.full_message()))?;
+        let start = Start::Fresh {
+            config: Box::new(config),
+            options: self.run_options(dir),
+        };
+        self.enqueue(id, dir.to_path_buf(), start)
     }
 
     /// `POST /api/runs/{id}/stop`.
@@ -259,7 +292,7 @@ impl Lab {
                 format!("run `{id}` is not queued or training"),
             ));
         }
-        self.info(id)
+        self.listed_one(id)
     }
 
     /// How the lab carries out a run in `dir`: checkpoints there every 250 steps
@@ -298,7 +331,7 @@ impl Lab {
         };
         self.forget(id);
         self.enqueue(id, dir, start)?;
-        self.info(id)
+        self.listed_one(id)
     }
 
     fn enqueue(&self, id: &str, dir: PathBuf, start: Start) -> Result<(), ApiError> {
@@ -393,17 +426,18 @@ impl Lab {
     pub(super) fn served(&self, id: &str) -> Result<Arc<Served>, ApiError> {
         let weights = self.weights(id)?;
         let modified = std::fs::metadata(&weights).and_then(|m| m.modified()).ok();
-        let mut cache = self.served.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((when, served)) = cache.get(id)
+        let cache = || self.served.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((when, served)) = cache().get(id)
             && *when == modified
         {
             return Ok(Arc::clone(served));
         }
+        // Loaded without the cache held: other runs' columns need not wait.
         // A checkpoint's weights have its config.json beside them.
         let saved = SavedModel::load(&weights, None, &self.device)
             .map_err(|e| ApiError::new(422, e.full_message()))?;
         let served = Arc::new(Served::new(NamedModel::new(id, saved)));
-        cache.insert(id.to_string(), (modified, Arc::clone(&served)));
+        cache().insert(id.to_string(), (modified, Arc::clone(&served)));
         Ok(served)
     }
 
@@ -452,21 +486,13 @@ impl Lab {
                 twice.1
             )));
         }
-        // Named among every run listed, as the page's legend names them.
-        let mut listed = self.list().runs;
         let runs = ids
             .iter()
-            .map(|id| {
-                let trained = self.trained(id)?;
-                let at = listed.iter().position(|r| r.id == *id).ok_or_else(|| {
-                    ApiError::new(
-                        409,
-                        format!("run `{id}` is no longer in the runs directory"),
-                    )
-                })?;
-                Ok((listed.swap_remove(at), trained))
-            })
+            .map(|id| self.trained(id))
             .collect::<Result<Vec<_>, ApiError>>()?;
+        // Named as the page's legend names them, among every run.
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let runs = self.listed(&ids)?.into_iter().zip(runs).collect();
         comparison::compare(runs, self.data.test.labels())
     }
 
