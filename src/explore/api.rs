@@ -459,3 +459,42 @@ fn layer_outputs(model: &crate::LeNet, input: Vec<f32>) -> Vec<LayerOutput> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Normalization;
+    use crate::explore::NamedModel;
+    use crate::{Architecture, LeNetConfig, SavedModel};
+
+    #[test]
+    fn a_request_whose_client_went_away_computes_no_further_model() {
+        let device = crate::device("flex").unwrap();
+        let saved = |seed| {
+            let model = LeNetConfig::new(Architecture::LENET5).init_seeded(&device, seed);
+            SavedModel::new(model, Normalization::None)
+        };
+        let app = App::new(
+            vec![
+                NamedModel::new("a", saved(0)),
+                NamedModel::new("b", saved(1)),
+            ],
+            None,
+        )
+        .unwrap();
+        let columns = app.columns(None).unwrap();
+        let digit = PreparedDigit::from_pixels(vec![0.5; IMAGE_PIXELS]);
+        let query = ExplainQuery::default();
+        let explain = |cancel: &Cancel| {
+            app.explain_digit(&columns, &digit, &query, std::time::Instant::now(), cancel)
+        };
+        // A request that finished disarms its flag: nothing is cancelled.
+        let finished = Cancel::default();
+        finished.on_drop().disarm();
+        assert_eq!(explain(&finished).unwrap().models.len(), 2);
+        // Its client gone (the request's future dropped), the work stops.
+        let gone = Cancel::default();
+        drop(gone.on_drop());
+        assert_eq!(explain(&gone).unwrap_err().status, 499);
+    }
+}
