@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lenet::data::Split;
 use lenet::predict::{
-    LookalikeStyle, Polarity, Prediction, PreparedDigit, Preprocess, decode, ensemble, lookalike,
-    predict_batch, prepare_image,
+    LookalikeStyle, MAX_FRAME_SCALE, Polarity, Prediction, PreparedDigit, Preprocess, decode,
+    ensemble, lookalike_in_larger_frame, predict_batch, prepare_image,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -50,6 +50,11 @@ struct Cli {
     /// Seed of the styles' random settings.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Photos K times wider and taller around a digit of the same size (1 to 8): a
+    /// digit written small on a phone photo (4: 2560×1920).
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_FRAME_SCALE as i64))]
+    frame_scale: u32,
     /// Also write the pictures into DIR/<style>/ (DIR/printed-<style>/) with a labels.csv each.
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
@@ -100,9 +105,11 @@ fn run(cli: &Cli) -> lenet::Result<()> {
     ];
     if !cli.json {
         println!(
-            "{} test digits per style, seed {}, {}",
+            "{} test digits per style, seed {}, photos {}×{}, {}",
             count,
             cli.seed,
+            640 * cli.frame_scale,
+            480 * cli.frame_scale,
             match models.len() {
                 1 => "one model".to_string(),
                 n => format!("{n} models: mean ± sd over them (their ensemble's rate)"),
@@ -152,7 +159,14 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             let pictures: Vec<Vec<u8>> = digits
                 .par_iter()
                 .enumerate()
-                .map(|(index, (digit, _))| lookalike(digit, style, cli.seed ^ index as u64))
+                .map(|(index, (digit, _))| {
+                    lookalike_in_larger_frame(
+                        digit,
+                        style,
+                        cli.seed ^ index as u64,
+                        cli.frame_scale,
+                    )
+                })
                 .collect::<lenet::Result<_>>()?;
             if let Some(dir) = &cli.save {
                 save(&dir.join(name.replace(' ', "-")), style, &pictures, digits)?;

@@ -113,6 +113,40 @@ const ENLARGED: usize = 8 * IMAGE_SIDE;
 /// # Ok::<(), lenet::Error>(())
 /// ```
 pub fn lookalike(digit: &[u8], style: LookalikeStyle, seed: u64) -> Result<Vec<u8>> {
+    lookalike_in_larger_frame(digit, style, seed, 1)
+}
+
+/// The largest `frame_scale` of [`lookalike_in_larger_frame`]: 5120×3840.
+pub const MAX_FRAME_SCALE: u32 = 8;
+
+/// [`lookalike`], with a photo `frame_scale` times wider and taller around a
+/// digit of the same size: a digit written small on a phone photo (4: a
+/// 2560×1920 photo, the digit 6–17% of its height; a 12-megapixel phone's
+/// photo is 4032×3024). 1 gives [`lookalike`]'s bytes; drawings ignore it.
+///
+/// ```
+/// use lenet::predict::{LookalikeStyle, decode, lookalike_in_larger_frame};
+///
+/// let mut digit = vec![0u8; 784];
+/// for y in 5..23 {
+///     digit[y * 28 + 13] = 255; // a "1"
+/// }
+/// let photo = lookalike_in_larger_frame(&digit, LookalikeStyle::PenPhoto, 7, 2)?;
+/// assert_eq!(decode(&photo).unwrap().width(), 1280);
+/// assert!(lookalike_in_larger_frame(&digit, LookalikeStyle::PenPhoto, 7, 9).is_err());
+/// # Ok::<(), lenet::Error>(())
+/// ```
+pub fn lookalike_in_larger_frame(
+    digit: &[u8],
+    style: LookalikeStyle,
+    seed: u64,
+    frame_scale: u32,
+) -> Result<Vec<u8>> {
+    if !(1..=MAX_FRAME_SCALE).contains(&frame_scale) {
+        return Err(Error::InvalidArgument(format!(
+            "a frame 1 to {MAX_FRAME_SCALE} times the photo's, not {frame_scale}"
+        )));
+    }
     if digit.len() != IMAGE_PIXELS {
         return Err(Error::InvalidArgument(format!(
             "a digit has {IMAGE_PIXELS} pixels (28×28), not {}",
@@ -138,19 +172,20 @@ pub fn lookalike(digit: &[u8], style: LookalikeStyle, seed: u64) -> Result<Vec<u
             );
             GrayImage::from_fn(280, 280, |x, y| grey(1.0 - ink[(y * 280 + x) as usize]))
         }
-        _ => photograph(&enlarged, style, &mut rng, digit_height),
+        _ => photograph(&enlarged, style, &mut rng, digit_height, frame_scale),
     };
     encode(&picture, style, &mut rng)
 }
 
-/// A 640×480 photo of the digit on paper.
+/// A 640×480 photo of the digit on paper, its frame `frame_scale` times that.
 fn photograph(
     enlarged: &[f32],
     style: LookalikeStyle,
     rng: &mut Rng,
     digit_height: f32,
+    frame_scale: u32,
 ) -> GrayImage {
-    let (w, h) = (640u32, 480u32);
+    let (w, h) = (640 * frame_scale, 480 * frame_scale);
     let height = rng.uniform(120.0, 320.0);
     let brush = style
         .stroke_fraction()

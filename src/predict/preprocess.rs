@@ -31,6 +31,15 @@ const WORKING_SIDE: u32 = 512;
 /// is taken as blank.
 const MIN_CONTRAST: f32 = 0.08;
 
+/// A picture with ink on less than this share of it and on fewer than
+/// [`MIN_INK_PIXELS`] (at the working size) is taken as blank but for specks.
+const MIN_INK_SHARE: f32 = 0.0005;
+
+/// ... the share alone refused a digit written small on a phone photo: a pen's
+/// digit a tenth of a 4032×3024 photo's height is under 0.05% ink. Twenty pixels
+/// at the working size are a digit 10 px tall in a 1-px line.
+const MIN_INK_PIXELS: f32 = 20.0;
+
 /// The dimmest paper (its light in [0, 1]) the ink's darkness is taken as a
 /// share of: below it, a share of the noise would be taken for dark ink.
 const DIM_PAPER: f32 = 0.1;
@@ -416,7 +425,8 @@ fn prepare_pixels(
         let f = ink.as_raw().iter().filter(|&&v| v > 0.5).count() as f32 / ink.len() as f32;
         (ink, c, f)
     };
-    if contrast < MIN_CONTRAST || ink_fraction < 0.0005 {
+    let ink_pixels = ink_fraction * ink.len() as f32;
+    if contrast < MIN_CONTRAST || (ink_fraction < MIN_INK_SHARE && ink_pixels < MIN_INK_PIXELS) {
         return Err(PictureError::NoInk { contrast });
     }
     let pixels = if options.crop_to_ink {
@@ -681,6 +691,36 @@ fn centre_of(image: &Gray) -> (f32, f32) {
 mod tests {
     use super::*;
     use crate::predict::gray::picture;
+
+    #[test]
+    fn a_small_pen_digit_on_a_phone_photo_is_read_and_an_empty_page_is_not() {
+        // A 4032×3024 photo of grey paper: a "7" 180 px tall in a 6-px pen is
+        // ink on under 0.05% of it, the share alone a picture used to need.
+        let seven = |x: u32, y: u32| {
+            let down = y.wrapping_sub(1400);
+            let bar = down < 6 && (1960..2060).contains(&x);
+            let stem = down < 180 && (2054..2060).contains(&(x + down / 2));
+            bar || stem
+        };
+        let photo = |pen: bool| {
+            let page = image::GrayImage::from_fn(4032, 3024, |x, y| {
+                Luma([if pen && seven(x, y) { 40 } else { 200 }])
+            });
+            DynamicImage::ImageLuma8(page)
+        };
+        let digit = prepare_image(&photo(true), &Preprocess::default()).unwrap();
+        assert!(
+            digit.inverted && digit.ink_fraction < 0.0005,
+            "{}",
+            digit.ink_fraction
+        );
+        let inked = digit.pixels.iter().filter(|&&v| v > 0.5).count();
+        assert!(inked > 30, "{inked} pixels of the 28×28 digit are ink");
+        assert!(matches!(
+            prepare_image(&photo(false), &Preprocess::default()),
+            Err(PictureError::NoInk { .. })
+        ));
+    }
 
     #[test]
     fn marks_away_from_the_digit_are_cleared_without_the_flattening_too() {
