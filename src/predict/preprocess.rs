@@ -693,7 +693,7 @@ mod tests {
     use crate::predict::gray::picture;
 
     #[test]
-    fn a_small_pen_digit_on_a_phone_photo_is_read_and_an_empty_page_is_not() {
+    fn a_small_pen_digit_on_a_phone_photo_is_read_and_a_speck_is_not() {
         // A 4032×3024 photo of grey paper: a "7" 180 px tall in a 6-px pen is
         // ink on under 0.05% of it, the share alone a picture used to need.
         let seven = |x: u32, y: u32| {
@@ -702,13 +702,15 @@ mod tests {
             let stem = down < 180 && (2054..2060).contains(&(x + down / 2));
             bar || stem
         };
-        let photo = |pen: bool| {
+        // A speck of dust, a few pixels at the working size.
+        let speck = |x: u32, y: u32| (2000..2024).contains(&x) && (1500..1524).contains(&y);
+        let photo = |ink: &dyn Fn(u32, u32) -> bool| {
             let page = image::GrayImage::from_fn(4032, 3024, |x, y| {
-                Luma([if pen && seven(x, y) { 40 } else { 200 }])
+                Luma([if ink(x, y) { 40 } else { 200 }])
             });
             DynamicImage::ImageLuma8(page)
         };
-        let digit = prepare_image(&photo(true), &Preprocess::default()).unwrap();
+        let digit = prepare_image(&photo(&seven), &Preprocess::default()).unwrap();
         assert!(
             digit.inverted && digit.ink_fraction < 0.0005,
             "{}",
@@ -716,10 +718,14 @@ mod tests {
         );
         let inked = digit.pixels.iter().filter(|&&v| v > 0.5).count();
         assert!(inked > 30, "{inked} pixels of the 28×28 digit are ink");
-        assert!(matches!(
-            prepare_image(&photo(false), &Preprocess::default()),
-            Err(PictureError::NoInk { .. })
-        ));
+        // Blank but for a speck: its contrast is the pen's, its ink too little.
+        for (page, what) in [
+            (photo(&speck), "a speck"),
+            (photo(&|_, _| false), "nothing"),
+        ] {
+            let refused = prepare_image(&page, &Preprocess::default());
+            assert!(matches!(refused, Err(PictureError::NoInk { .. })), "{what}");
+        }
     }
 
     #[test]

@@ -244,23 +244,28 @@ impl Lab {
         config.limit_train = request.limit;
         let mut started = Vec::new();
         for &seed in &request.seeds {
-            let (id, dir) = self
-                .runs
-                .create(&architecture, seed)
-                .map_err(|e| ApiError::new(500, e.full_message()))?;
-            if let Err(mut error) = self.queue_new(&id, &dir, config.clone().with_seed(seed)) {
-                // Not left behind half-made (listed as interrupted for good).
-                let _ = std::fs::remove_dir_all(&dir);
-                if !started.is_empty() {
+            let queued = match self.runs.create(&architecture, seed) {
+                Ok((id, dir)) => self
+                    .queue_new(&id, &dir, config.clone().with_seed(seed))
+                    .map(|()| id)
+                    // Not left behind half-made (listed as interrupted for good).
+                    .inspect_err(|_| drop(std::fs::remove_dir_all(&dir))),
+                Err(e) => Err(ApiError::new(500, e.full_message())),
+            };
+            match queued {
+                Ok(id) => started.push(id),
+                Err(mut error) if !started.is_empty() => {
+                    // Those queued stay queued: asking again would queue them twice.
+                    error.retry_after = None;
                     error.message += &format!(
                         " ({} queued before it: {})",
                         started.len(),
                         started.join(", ")
                     );
+                    return Err(error);
                 }
-                return Err(error);
+                Err(error) => return Err(error),
             }
-            started.push(id);
         }
         let started: Vec<&str> = started.iter().map(String::as_str).collect();
         Ok(RunList {

@@ -60,7 +60,7 @@ pub struct RunInfo {
     /// setting: compare it, do not read it); the page draws such runs' curves
     /// as one experiment's seeds.
     pub experiment: String,
-    /// Its experiment's name among the runs of the same answer: the spec, with
+    /// Its experiment's name among every run in the runs directory: the spec, with
     /// its recipe, epochs and images where the spec was also trained another
     /// way (`GET /api/compare` names it as `GET /api/runs` does).
     pub experiment_name: String,
