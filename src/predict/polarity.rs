@@ -65,6 +65,10 @@ const BROAD_CORE: f32 = 0.05;
 /// such core). The picture's edge does not count as the first shade: a note
 /// running off the picture is the commonest desk photo; the price is that a
 /// stroke from edge to edge wider than 29% of the picture is taken as paper.
+///
+/// Where the desk is most of the middle too (a note photographed from afar,
+/// off to one side), a light shade that is broad is still the paper: light
+/// strokes on black never are.
 fn light_background(gray: &Gray) -> bool {
     let (w, h) = gray.dimensions();
     let whole = median(gray.as_raw());
@@ -75,21 +79,34 @@ fn light_background(gray: &Gray) -> bool {
             .to_image()
             .into_raw(),
     );
-    if (whole > 0.5) == (middle > 0.5) {
-        return whole > 0.5;
+    match (whole > 0.5, middle > 0.5) {
+        (true, true) => true,
+        (false, false) => is_broad(gray, 0.5, true),
+        _ => {
+            let between = (whole + middle) / 2.0;
+            if is_broad(gray, between, middle > between) {
+                middle > 0.5
+            } else {
+                whole > 0.5
+            }
+        }
     }
-    let between = (whole + middle) / 2.0;
-    let not_middle_shade: Vec<bool> = gray
+}
+
+/// Whether the shade of `gray` above `between` (`light`) or below it is
+/// broad: a core of it over [`BROAD_CORE`] of the picture lies farther than
+/// [`BROAD`] of the shorter side from the other shade.
+fn is_broad(gray: &Gray, between: f32, light: bool) -> bool {
+    let other_shade: Vec<bool> = gray
         .as_raw()
         .iter()
-        .map(|&v| (v > between) != (middle > between))
+        .map(|&v| (v > between) != light)
         .collect();
-    let (w, h) = (w as usize, h as usize);
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
     let radius = (BROAD * w.min(h) as f32).ceil() as usize;
-    let reach = dilate(&not_middle_shade, w, h, radius);
+    let reach = dilate(&other_shade, w, h, radius);
     let core = reach.iter().filter(|&&r| !r).count();
-    let broad = core as f32 >= BROAD_CORE * (w * h) as f32;
-    if broad { middle > 0.5 } else { whole > 0.5 }
+    core as f32 >= BROAD_CORE * (w * h) as f32
 }
 
 #[cfg(test)]
@@ -111,6 +128,24 @@ mod tests {
         }
         assert!(median(with_digit.as_raw()) < 0.5, "the desk is most of it");
         assert!(light_background(&with_digit));
+    }
+
+    #[test]
+    fn a_note_off_to_one_side_of_a_desk_that_fills_the_middle_too() {
+        // A white note over the left third of a dark desk (a note photographed
+        // from afar), with a small dark 1 on it: the middle is desk too.
+        let mut note = picture(400, 300, 0.15, 0.85, |x, _| x < 130);
+        for y in 60..90 {
+            for x in 60..63 {
+                note.put_pixel(x, y, image::Luma([0.2]));
+            }
+        }
+        let middle = imageops::crop_imm(&note, 100, 75, 200, 150).to_image();
+        assert!(
+            median(middle.as_raw()) < 0.5,
+            "the desk is most of the middle"
+        );
+        assert!(light_background(&note));
     }
 
     #[test]
