@@ -22,7 +22,9 @@ use super::mask::dilate;
 pub enum Polarity {
     /// Decide from the image: a light background means dark ink, which is
     /// inverted. The background is the shade of most of the picture, or of
-    /// most of its middle where that shade is broad (a note on a dark desk).
+    /// most of its middle where that shade is broad (a note on a dark desk);
+    /// where both are dark, a broad light shade is paper (a note off to one
+    /// side of a desk that fills the middle too).
     #[default]
     #[serde(rename = "auto")]
     Auto,
