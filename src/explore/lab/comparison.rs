@@ -70,10 +70,26 @@ pub struct CompareAnswer {
 
 /// Runs trained alike but for their seed.
 struct Experiment {
-    /// Its first run as listed: its key and its name (`RunInfo::experiment`,
-    /// `experiment_name`).
-    first: RunInfo,
+    /// As its runs are listed (`RunInfo::experiment_name`).
+    name: String,
     runs: Vec<(String, Arc<Trained>)>,
+}
+
+/// `items` grouped by their runs' [`RunInfo::experiment`], in the order first
+/// met: the one grouping behind the runs' names and the comparison's rows.
+fn by_experiment<T>(
+    items: impl IntoIterator<Item = T>,
+    info: impl Fn(&T) -> &RunInfo,
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        let key = &info(&item).experiment;
+        match groups.iter().position(|g| &info(&g[0]).experiment == key) {
+            Some(at) => groups[at].push(item),
+            None => groups.push(vec![item]),
+        }
+    }
+    groups
 }
 
 /// Equal for runs trained alike but for their seed, different otherwise: a
@@ -102,19 +118,13 @@ pub(super) fn compare(
     runs: Vec<(RunInfo, Arc<Trained>)>,
     test_labels: &[u8],
 ) -> Result<CompareAnswer, ApiError> {
-    let mut experiments: Vec<Experiment> = Vec::new();
-    for (info, trained) in runs {
-        match experiments
-            .iter_mut()
-            .find(|e| e.first.experiment == info.experiment)
-        {
-            Some(experiment) => experiment.runs.push((info.id, trained)),
-            None => experiments.push(Experiment {
-                runs: vec![(info.id.clone(), trained)],
-                first: info,
-            }),
-        }
-    }
+    let experiments: Vec<Experiment> = by_experiment(runs, |(info, _)| info)
+        .into_iter()
+        .map(|group| Experiment {
+            name: group[0].0.experiment_name.clone(),
+            runs: group.into_iter().map(|(info, t)| (info.id, t)).collect(),
+        })
+        .collect();
     if experiments.len() < 2 {
         return Err(ApiError::bad_request(
             "these runs are seeds of one spec trained one way: pick runs of another spec, \
@@ -135,7 +145,7 @@ pub(super) fn compare(
                     })
                     .collect();
                 ModelResults {
-                    name: experiment.first.experiment_name.clone(),
+                    name: experiment.name.clone(),
                     ..ModelResults::new(architecture, summary, runs)
                 }
             })
@@ -189,31 +199,29 @@ struct Naming<'a> {
 /// Names the experiments of `runs` (`RunInfo::experiment_name`), among
 /// these runs: the one rule for the page's legend and [`compare`]'s table.
 pub(super) fn name_experiments(runs: &mut [RunInfo]) {
-    let mut firsts: Vec<&RunInfo> = Vec::new();
-    for run in runs.iter() {
-        if !firsts.iter().any(|f| f.experiment == run.experiment) {
-            firsts.push(run);
-        }
-    }
-    let named: Vec<(String, String)> = firsts
-        .iter()
-        .map(|run| run.experiment.clone())
-        .zip(names(
-            &firsts
-                .iter()
-                .map(|run| Naming {
+    let groups = by_experiment(runs.iter().enumerate(), |(_, run)| *run);
+    let named = names(
+        &groups
+            .iter()
+            .map(|group| {
+                let run = group[0].1;
+                Naming {
                     spec: &run.spec,
                     recipe: &run.recipe,
                     epochs: run.epochs,
                     limit: run.limit,
                     first_run: &run.id,
-                })
-                .collect::<Vec<_>>(),
-        ))
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
+    let groups: Vec<Vec<usize>> = groups
+        .into_iter()
+        .map(|group| group.into_iter().map(|(i, _)| i).collect())
         .collect();
-    for run in runs {
-        if let Some((_, name)) = named.iter().find(|(key, _)| *key == run.experiment) {
-            run.experiment_name = name.clone();
+    for (group, name) in groups.iter().zip(named) {
+        for &i in group {
+            runs[i].experiment_name = name.clone();
         }
     }
 }
