@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lenet::data::Split;
 use lenet::predict::{
-    LookalikeStyle, MAX_FRAME_SCALE, Polarity, Prediction, PreparedDigit, Preprocess, decode,
-    ensemble, lookalike_in_larger_frame, predict_batch, prepare_image,
+    LookalikeStyle, MAX_FRAME_SCALE, PHOTO_SIZE, Polarity, Prediction, PreparedDigit, Preprocess,
+    decode, ensemble, lookalike_in_larger_frame, predict_batch, prepare_image,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -108,8 +108,8 @@ fn run(cli: &Cli) -> lenet::Result<()> {
             "{} test digits per style, seed {}, photos {}×{}, {}",
             count,
             cli.seed,
-            640 * cli.frame_scale,
-            480 * cli.frame_scale,
+            PHOTO_SIZE.0 * cli.frame_scale,
+            PHOTO_SIZE.1 * cli.frame_scale,
             match models.len() {
                 1 => "one model".to_string(),
                 n => format!("{n} models: mean ± sd over them (their ensemble's rate)"),

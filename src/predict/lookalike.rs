@@ -116,6 +116,9 @@ pub fn lookalike(digit: &[u8], style: LookalikeStyle, seed: u64) -> Result<Vec<u
     lookalike_in_larger_frame(digit, style, seed, 1)
 }
 
+/// Width and height of [`lookalike`]'s photos, in pixels.
+pub const PHOTO_SIZE: (u32, u32) = (640, 480);
+
 /// The largest `frame_scale` of [`lookalike_in_larger_frame`]: 5120×3840.
 pub const MAX_FRAME_SCALE: u32 = 8;
 
@@ -177,7 +180,7 @@ pub fn lookalike_in_larger_frame(
     encode(&picture, style, &mut rng)
 }
 
-/// A 640×480 photo of the digit on paper, its frame `frame_scale` times that.
+/// A [`PHOTO_SIZE`] photo of the digit on paper, its frame `frame_scale` times that.
 fn photograph(
     enlarged: &[f32],
     style: LookalikeStyle,
@@ -185,7 +188,7 @@ fn photograph(
     digit_height: f32,
     frame_scale: u32,
 ) -> GrayImage {
-    let (w, h) = (640 * frame_scale, 480 * frame_scale);
+    let (w, h) = (PHOTO_SIZE.0 * frame_scale, PHOTO_SIZE.1 * frame_scale);
     let height = rng.uniform(120.0, 320.0);
     let brush = style
         .stroke_fraction()

@@ -19,7 +19,9 @@ pub use crate::picture::{
 pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, ensemble, read_rate};
 pub use evaluation::evaluate_with_views;
 #[cfg(feature = "tutorial")]
-pub use lookalike::{LookalikeStyle, MAX_FRAME_SCALE, lookalike, lookalike_in_larger_frame};
+pub use lookalike::{
+    LookalikeStyle, MAX_FRAME_SCALE, PHOTO_SIZE, lookalike, lookalike_in_larger_frame,
+};
 pub use polarity::Polarity;
 pub use prediction::{predict, predict_batch, predict_ensemble};
 pub use preprocess::{
