@@ -2,13 +2,15 @@
 //!
 //! cargo run --release --example predict -- --checkpoint runs/train_mnist/model.bpk photo.jpg more_digits/
 //! cargo run --release --example predict -- --checkpoint A/model.bpk --checkpoint B/model.bpk photo.jpg
+//! cargo run --release --example predict -- --checkpoint runs/train_mnist/model.bpk --labels my_digits/labels.csv my_digits/
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use lenet::predict::{
-    Polarity, Prediction, PreparedDigit, Preprocess, predict_ensemble, prepare_image_file,
+    LabelScore, Labels, Polarity, Prediction, PreparedDigit, Preprocess, predict_ensemble,
+    prepare_image_file,
 };
 use serde_json::json;
 
@@ -46,6 +48,12 @@ struct Cli {
     /// paper's edge, marks away from the digit (cleared by default).
     #[arg(long, conflicts_with = "tutorial_preprocessing")]
     keep_surroundings: bool,
+    /// Score the readings against FILE, a `labels.csv` (a picture's file name
+    /// and its digit per line, as `lookalikes --save` writes): how many were
+    /// read right, which were not (a picture that cannot be read counts as
+    /// misread), and which labelled pictures were not given.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
     /// Pictures, or directories of pictures.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -74,6 +82,10 @@ fn main() -> ExitCode {
 /// Returns the number of pictures that could not be read.
 fn run(cli: &Cli) -> lenet::Result<usize> {
     let models = cli.model.load_all()?;
+    let labels = cli.labels.as_deref().map(Labels::read).transpose()?;
+    if let (Some(labels), Some(model)) = (&labels, models.first()) {
+        labels.check_classes(model.architecture.num_classes())?;
+    }
     if let Some(dir) = &cli.save_preprocessed {
         common::create_out_dir(dir)?;
     }
@@ -93,14 +105,14 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
         }
     };
     let files = expand(&cli.paths)?;
-    let mut failures = 0;
+    let mut refused: Vec<PathBuf> = Vec::new();
     let mut prepared: Vec<(PathBuf, PreparedDigit)> = Vec::new();
     for path in files {
         match prepare_image_file(&path, &options) {
             Ok(digit) => prepared.push((path, digit)),
             Err(error) => {
-                failures += 1;
-                report_failure(cli, &path, &error);
+                report_failure(cli, &path, labels.as_ref(), &error);
+                refused.push(path);
             }
         }
     }
@@ -126,12 +138,71 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
             if cli.json_input {
                 line["input"] = json!(digit.pixels);
             }
+            if let Some(label) = labels.as_ref().and_then(|l| l.of(path)) {
+                line["label"] = json!(label);
+            }
             println!("{line}");
         } else {
             print_table(path, digit, prediction);
         }
     }
-    Ok(failures)
+    if let (Some(labels), Some(file)) = (&labels, &cli.labels) {
+        let readings = prepared
+            .iter()
+            .zip(&predictions)
+            .map(|((path, _), p)| (path.as_path(), p.valid.then_some(p.class)));
+        let score = labels.score(readings.chain(refused.iter().map(|p| (p.as_path(), None))));
+        print_score(cli, file, &score);
+    }
+    Ok(refused.len())
+}
+
+/// How the pictures read against their labels: a JSON line with `--json`,
+/// else a few lines after the pictures'.
+fn print_score(cli: &Cli, file: &Path, score: &LabelScore) {
+    if cli.json {
+        let wrong: Vec<_> = score
+            .wrong
+            .iter()
+            .map(|(path, label, read)| json!({"path": path.to_string_lossy(), "label": label, "class": read}))
+            .collect();
+        let line = json!({
+            "labels": file.to_string_lossy(),
+            "labelled": score.labelled,
+            "right": score.right,
+            "rate": score.rate(),
+            "wrong": wrong,
+            "unlabelled": score.unlabelled.len(),
+            "not_given": score.not_given,
+        });
+        println!("{line}");
+        return;
+    }
+    println!(
+        "\n{}: {} of {} labelled pictures read right ({:.1}%)",
+        file.display(),
+        score.right,
+        score.labelled,
+        100.0 * score.rate()
+    );
+    for (path, label, read) in &score.wrong {
+        match read {
+            Some(class) => println!("  {}: labelled {label}, read as {class}", path.display()),
+            None => println!("  {}: labelled {label}, not read", path.display()),
+        }
+    }
+    if !score.unlabelled.is_empty() {
+        println!("  {} pictures given are not in it", score.unlabelled.len());
+    }
+    if let Some(first) = score.not_given.first() {
+        let more = score.not_given.len() - 1;
+        let rest = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        println!("  labelled but not given: {first}{rest}");
+    }
 }
 
 /// Files as given, and the pictures directly inside given directories (sorted;
@@ -165,12 +236,13 @@ fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn report_failure(cli: &Cli, path: &Path, error: &lenet::Error) {
+fn report_failure(cli: &Cli, path: &Path, labels: Option<&Labels>, error: &lenet::Error) {
     if cli.json {
-        println!(
-            "{}",
-            json!({"path": path.to_string_lossy(), "error": error.full_message()})
-        );
+        let mut line = json!({"path": path.to_string_lossy(), "error": error.full_message()});
+        if let Some(label) = labels.and_then(|l| l.of(path)) {
+            line["label"] = json!(label);
+        }
+        println!("{line}");
     }
     eprintln!("error: {}", error.full_message());
 }

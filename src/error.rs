@@ -208,6 +208,23 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// A labels file (`labels.csv`: a picture's file name and its label per
+    /// line) is refused; `line` 0 for the file as a whole.
+    #[cfg(feature = "predict")]
+    #[error(
+        "{}{}: {problem}",
+        path.display(),
+        if *line > 0 { format!(":{line}") } else { String::new() }
+    )]
+    Labels {
+        /// The labels file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: crate::predict::LabelsProblem,
+    },
+
     /// A server (`lenet::explore`) could not listen or serve.
     #[error("the server cannot {action}")]
     Server {

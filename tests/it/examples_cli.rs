@@ -703,3 +703,133 @@ fn explore_trains_its_quick_model_once_and_again_when_its_settings_changed() {
     let fourth = start();
     assert!(trained(&fourth), "{fourth}");
 }
+
+/// `predict --labels`: the score counts a picture that cannot be read as
+/// wrong, names the labelled pictures not given, and a bad labels file is
+/// refused with its line before any picture is read.
+#[test]
+fn predict_scores_pictures_against_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = lenet::device("flex").unwrap();
+    let model = dir.path().join("lenet5.bpk");
+    lenet::LeNetConfig::new(lenet::Architecture::LENET5)
+        .init_seeded(&device, 0)
+        .save(&model)
+        .unwrap();
+    let picture = |name: &str, bars: &[(u32, u32)]| {
+        let mut image = image::GrayImage::from_pixel(64, 64, image::Luma([255]));
+        for &(x0, x1) in bars {
+            for y in 12..52 {
+                for x in x0..x1 {
+                    image.put_pixel(x, y, image::Luma([0]));
+                }
+            }
+        }
+        image.save(dir.path().join(name)).unwrap();
+    };
+    picture("one.png", &[(30, 35)]);
+    picture("two_bars.png", &[(18, 24), (40, 46)]);
+    picture("blank.png", &[]);
+    let predict = |labels: &str, json: bool| {
+        let labels_file = dir.path().join("labels.csv");
+        std::fs::write(&labels_file, labels).unwrap();
+        let mut args = vec!["--checkpoint", model.to_str().unwrap(), "--model", "lenet5"];
+        args.extend([
+            "--device",
+            "flex",
+            "--labels",
+            labels_file.to_str().unwrap(),
+        ]);
+        if json {
+            args.push("--json");
+        }
+        args.push(dir.path().to_str().unwrap());
+        run("predict", &args)
+    };
+    // What the untrained model reads the two pictures with ink as.
+    let first = predict("one.png,0\n", true);
+    let classes: Vec<serde_json::Value> = text(&first.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let class_of = |name: &str| {
+        classes
+            .iter()
+            .find(|c| c["path"].as_str().unwrap().ends_with(name))
+            .unwrap()["class"]
+            .as_u64()
+            .unwrap()
+    };
+    let (one, two) = (class_of("one.png"), class_of("two_bars.png"));
+    let other = (two + 1) % 10;
+    let labels =
+        format!("file,label\none.png,{one}\ntwo_bars.png,{other}\nblank.png,3\nlost.png,5\n");
+
+    let result = predict(&labels, true);
+    // The blank picture is refused: exit code 1, as without labels.
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let score = lines.last().unwrap();
+    assert_eq!(score["labelled"], 3, "{score}");
+    assert_eq!(score["right"], 1, "{score}");
+    assert_eq!(
+        score["not_given"],
+        serde_json::json!(["lost.png"]),
+        "{score}"
+    );
+    let wrong = score["wrong"].as_array().unwrap();
+    assert_eq!(wrong.len(), 2, "{score}");
+    assert!(
+        wrong
+            .iter()
+            .any(|w| w["label"] == 3 && w["class"].is_null()),
+        "{score}"
+    );
+    assert!(
+        wrong
+            .iter()
+            .any(|w| w["label"] == other && w["class"] == two),
+        "{score}"
+    );
+    // Every picture's line says its label.
+    for line in &lines[..lines.len() - 1] {
+        assert!(line["label"].is_u64(), "{line}");
+    }
+    let table = text(&predict(&labels, false).stdout);
+    assert!(
+        table.contains("1 of 3 labelled pictures read right (33.3%)"),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("labelled {other}, read as {two}")),
+        "{table}"
+    );
+    assert!(table.contains("blank.png: labelled 3, not read"), "{table}");
+    assert!(
+        table.contains("labelled but not given: lost.png"),
+        "{table}"
+    );
+
+    // A bad labels file: refused, naming it and the line.
+    for (labels, needles) in [
+        (
+            "one.png,1\ntwo_bars.png,seven\n",
+            ["labels.csv:2", "`seven`"],
+        ),
+        ("one.png,1\none.png,2\n", ["labels.csv:2", "line 1"]),
+        ("one.png,10\n", ["labels.csv:1", "label 10"]),
+        ("file,label\n", ["labels.csv", "no `file name,label` line"]),
+    ] {
+        let result = predict(labels, false);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{stderr}");
+        assert!(result.stdout.is_empty(), "{labels}: read pictures first");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{needle} not in {stderr}");
+        }
+    }
+}
