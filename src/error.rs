@@ -210,7 +210,6 @@ pub enum Error {
 
     /// A labels file (`labels.csv`: a picture's file name and its label per
     /// line) is refused; `line` 0 for the file as a whole.
-    #[cfg(feature = "predict")]
     #[error(
         "{}{}: {problem}",
         path.display(),
@@ -222,7 +221,7 @@ pub enum Error {
         /// The line, from 1.
         line: usize,
         /// What is wrong with it.
-        problem: crate::predict::LabelsProblem,
+        problem: LabelsProblem,
     },
 
     /// A server (`lenet::explore`) could not listen or serve.
@@ -238,6 +237,40 @@ pub enum Error {
     /// An argument is outside what the function accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+/// Why a labels file is refused, with the line it is on: carried by
+/// [`Error::Labels`]. Core, like [`CheckpointProblem`], so that
+/// `Error` names no feature's type; the labels themselves are
+/// `lenet::predict::Labels`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabelsProblem {
+    /// A line that is not a picture's file name, a comma and its label.
+    #[error("not `file name,label`")]
+    NotNameAndLabel,
+    /// A label that is not a whole number from 0.
+    #[error("label `{0}` is not a whole number from 0")]
+    NotALabel(String),
+    /// A label past the model's last class.
+    #[error("label {label}, but the model reads classes 0 to {}", classes - 1)]
+    PastTheClasses {
+        /// The label.
+        label: usize,
+        /// The model's classes.
+        classes: usize,
+    },
+    /// The same file name twice.
+    #[error("`{name}` is labelled on line {first} already")]
+    Twice {
+        /// The file name.
+        name: String,
+        /// The line that labelled it first.
+        first: usize,
+    },
+    /// No labelled picture in the file.
+    #[error("no `file name,label` line")]
+    Empty,
 }
 
 /// Why a model, optimizer, config or checkpoint file is refused: one value per

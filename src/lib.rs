@@ -96,7 +96,7 @@ mod worker;
 
 pub use burn;
 pub use device::{DeviceChoice, device};
-pub use error::{CheckpointProblem, Error, Result};
+pub use error::{CheckpointProblem, Error, LabelsProblem, Result};
 pub use eval::{Evaluation, evaluate};
 pub use features::{FeatureMaps, extract_feature_maps, extract_feature_maps_with};
 pub use model::{

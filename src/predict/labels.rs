@@ -6,43 +6,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use crate::{Error, LabelsProblem, Result};
 
 /// The largest labels file read: a short line per picture, for far more
 /// pictures than anyone photographs (a larger file is refused unread).
 pub const MAX_LABELS_BYTES: u64 = 16 << 20;
-
-/// Why a labels file is refused, with the line it is on: carried by
-/// [`Error::Labels`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LabelsProblem {
-    /// A line that is not a picture's file name, a comma and its label.
-    #[error("not `file name,label`")]
-    NotNameAndLabel,
-    /// A label that is not a whole number from 0.
-    #[error("label `{0}` is not a whole number from 0")]
-    NotALabel(String),
-    /// A label past the model's last class.
-    #[error("label {label}, but the model reads classes 0 to {}", classes - 1)]
-    PastTheClasses {
-        /// The label.
-        label: usize,
-        /// The model's classes.
-        classes: usize,
-    },
-    /// The same file name twice.
-    #[error("`{name}` is labelled on line {first} already")]
-    Twice {
-        /// The file name.
-        name: String,
-        /// The line that labelled it first.
-        first: usize,
-    },
-    /// No labelled picture in the file.
-    #[error("no `file name,label` line")]
-    Empty,
-}
 
 /// The pictures' labels, by file name, as a `labels.csv` gives them: a line
 /// per picture, `name,label` (`00012.jpg,7`); blank lines, lines starting

@@ -19,7 +19,7 @@ pub use crate::picture::{
 };
 pub use crate::prediction::{AMBIGUOUS_BELOW, Prediction, ensemble, read_rate};
 pub use evaluation::evaluate_with_views;
-pub use labels::{LabelScore, Labels, LabelsProblem, MAX_LABELS_BYTES};
+pub use labels::{LabelScore, Labels, MAX_LABELS_BYTES};
 #[cfg(feature = "tutorial")]
 pub use lookalike::{
     LookalikeStyle, MAX_FRAME_SCALE, PHOTO_SIZE, lookalike, lookalike_in_larger_frame,

@@ -2,10 +2,10 @@
 //! scale, shift; slant and width on request) and a smooth warp, which make a small network generalise to
 //! other writers; and the differences users' pictures keep after
 //! preprocessing — stroke width, blur, fainter ink — so that it reads them too;
-//! and, first, other writers' ways of writing a 1 or a 7 (`writing.rs`).
+//! and, first, other writers' ways of writing a 1, a 7 or a 9 (`writing.rs`).
 
 use super::config::Augmentation;
-use super::writing::write_otherwise;
+use super::writing::{add_foot_or_tail, write_otherwise};
 use crate::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::raster::{self, Edge};
 use crate::rng::Rng;
@@ -18,15 +18,15 @@ impl Augmentation {
     /// digit `label`) into `out` as values in [0, 1], sampling bilinearly;
     /// pixels from outside are background.
     pub(crate) fn apply(&self, image: &[u8], label: u8, rng: &mut Rng, out: &mut [f32]) {
-        // Drawn only when asked for, as the kinds below.
-        let mut redrawn = Vec::new();
-        let image = if self.other_writing > 0.0 && rng.next_f32() < self.other_writing {
-            redrawn.extend_from_slice(image);
-            write_otherwise(&mut redrawn, label, rng);
-            &redrawn[..]
-        } else {
-            image
-        };
+        // Drawn only when asked for, as the kinds below, in this order.
+        let mut redrawn: Option<Vec<u8>> = None;
+        if self.other_writing > 0.0 && rng.next_f32() < self.other_writing {
+            write_otherwise(redrawn.get_or_insert_with(|| image.to_vec()), label, rng);
+        }
+        if self.feet_and_tails > 0.0 && rng.next_f32() < self.feet_and_tails {
+            add_foot_or_tail(redrawn.get_or_insert_with(|| image.to_vec()), label, rng);
+        }
+        let image = redrawn.as_deref().unwrap_or(image);
         let angle = rng
             .uniform(-self.max_rotation_deg, self.max_rotation_deg)
             .to_radians();
@@ -278,5 +278,7 @@ mod tests {
         // nothing drawn for it).
         let written = Augmentation::new().with_other_writing(0.3);
         assert_eq!(draws_of(written, 0), Some(5));
+        let footed = written.with_feet_and_tails(0.3);
+        assert_eq!(draws_of(footed, 0), Some(6));
     }
 }
