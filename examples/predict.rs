@@ -105,6 +105,9 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
         }
     };
     let files = expand(&cli.paths)?;
+    if let Some(labels) = &labels {
+        labels.check_pictures(&files)?;
+    }
     let mut refused: Vec<PathBuf> = Vec::new();
     let mut prepared: Vec<(PathBuf, PreparedDigit)> = Vec::new();
     for path in files {
@@ -138,10 +141,7 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
             if cli.json_input {
                 line["input"] = json!(digit.pixels);
             }
-            if let Some(label) = labels.as_ref().and_then(|l| l.of(path)) {
-                line["label"] = json!(label);
-            }
-            println!("{line}");
+            println!("{}", with_label(line, labels.as_ref(), path));
         } else {
             print_table(path, digit, prediction);
         }
@@ -157,8 +157,20 @@ fn run(cli: &Cli) -> lenet::Result<usize> {
     Ok(refused.len())
 }
 
+/// A picture's JSON line, with its `label` where the labels file has one.
+fn with_label(
+    mut line: serde_json::Value,
+    labels: Option<&Labels>,
+    path: &Path,
+) -> serde_json::Value {
+    if let Some(label) = labels.and_then(|l| l.of(path)) {
+        line["label"] = json!(label);
+    }
+    line
+}
+
 /// How the pictures read against their labels: a JSON line with `--json`,
-/// else a few lines after the pictures'.
+/// else the misread pictures, then the score as the last line.
 fn print_score(cli: &Cli, file: &Path, score: &LabelScore) {
     if cli.json {
         let wrong: Vec<_> = score
@@ -178,21 +190,15 @@ fn print_score(cli: &Cli, file: &Path, score: &LabelScore) {
         println!("{line}");
         return;
     }
-    println!(
-        "\n{}: {} of {} labelled pictures read right ({:.1}%)",
-        file.display(),
-        score.right,
-        score.labelled,
-        100.0 * score.rate()
-    );
+    println!();
     for (path, label, read) in &score.wrong {
         match read {
-            Some(class) => println!("  {}: labelled {label}, read as {class}", path.display()),
-            None => println!("  {}: labelled {label}, not read", path.display()),
+            Some(class) => println!("{}: labelled {label}, read as {class}", path.display()),
+            None => println!("{}: labelled {label}, not read", path.display()),
         }
     }
     if !score.unlabelled.is_empty() {
-        println!("  {} pictures given are not in it", score.unlabelled.len());
+        println!("{} pictures given are not in it", score.unlabelled.len());
     }
     if let Some(first) = score.not_given.first() {
         let more = score.not_given.len() - 1;
@@ -201,8 +207,15 @@ fn print_score(cli: &Cli, file: &Path, score: &LabelScore) {
         } else {
             String::new()
         };
-        println!("  labelled but not given: {first}{rest}");
+        println!("labelled but not given: {first}{rest}");
     }
+    println!(
+        "{}: {} of {} labelled pictures read right ({:.1}%)",
+        file.display(),
+        score.right,
+        score.labelled,
+        100.0 * score.rate()
+    );
 }
 
 /// Files as given, and the pictures directly inside given directories (sorted;
@@ -238,11 +251,8 @@ fn expand(paths: &[PathBuf]) -> lenet::Result<Vec<PathBuf>> {
 
 fn report_failure(cli: &Cli, path: &Path, labels: Option<&Labels>, error: &lenet::Error) {
     if cli.json {
-        let mut line = json!({"path": path.to_string_lossy(), "error": error.full_message()});
-        if let Some(label) = labels.and_then(|l| l.of(path)) {
-            line["label"] = json!(label);
-        }
-        println!("{line}");
+        let line = json!({"path": path.to_string_lossy(), "error": error.full_message()});
+        println!("{}", with_label(line, labels, path));
     }
     eprintln!("error: {}", error.full_message());
 }

@@ -7,7 +7,7 @@ normalised to 32x32 bitmaps and reduced to 8x8 counts of ink (0..16). The
 scikit-learn wheel carries it (sklearn/datasets/data/digits.csv.gz), and PyPI
 is a registry this project can reach:
 
-    pip download scikit-learn==1.9.1 --no-deps -d /tmp/sklearn
+    pip download scikit-learn==1.9.1 --no-deps --only-binary=:all: -d /tmp/sklearn
     python3 scripts/optdigits_pictures.py /tmp/sklearn/scikit_learn-1.9.1-*.whl optdigits/
     cargo run --release --example predict -- --checkpoint runs/improved-s0/model.bpk \
         --labels optdigits/labels.csv optdigits/
@@ -20,7 +20,6 @@ user's machine.
 """
 
 import gzip
-import io
 import struct
 import sys
 import zipfile
@@ -28,9 +27,11 @@ import zlib
 from pathlib import Path
 
 MEMBER = "sklearn/datasets/data/digits.csv.gz"
+DIGITS = 1797  # in the set, as its description says
 PAD = 2  # blank cells around the 8x8 counts
+CELLS = 8 + 2 * PAD  # along each side, with them
 SCALE = 5  # enlargement
-SIDE = (8 + 2 * PAD) * SCALE
+SIDE = CELLS * SCALE
 
 
 def catmull_rom(t):
@@ -81,20 +82,37 @@ def png(rows):
     )
 
 
+def read_rows(wheel):
+    """The set's rows, each 64 counts and a digit, checked; exits with one line."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            text = gzip.decompress(archive.read(MEMBER)).decode("ascii")
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as error:
+        sys.exit(f"{wheel}: cannot read {MEMBER} from it: {error}")
+    rows = []
+    for index, line in enumerate(text.split()):
+        try:
+            values = [float(v) for v in line.split(",")]
+        except ValueError:
+            values = []
+        whole = all(v.is_integer() for v in values)
+        if not (len(values) == 65 and whole and all(0 <= v <= 16 for v in values[:64]) and 0 <= values[64] <= 9):
+            sys.exit(f"{wheel}: {MEMBER}: line {index + 1} is not 64 whole counts 0..16 and a digit")
+        rows.append([int(v) for v in values])
+    if len(rows) != DIGITS:
+        sys.exit(f"{wheel}: {MEMBER}: {len(rows)} digits, not the set's {DIGITS}")
+    return rows
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(f"usage: {sys.argv[0]} SCIKIT_LEARN_WHEEL OUT_DIR")
     wheel, out = Path(sys.argv[1]), Path(sys.argv[2])
-    with zipfile.ZipFile(wheel) as archive:
-        text = gzip.decompress(archive.read(MEMBER)).decode()
+    rows = read_rows(wheel)
     out.mkdir(parents=True, exist_ok=True)
     labels = []
-    for index, line in enumerate(text.split()):
-        values = [int(float(v)) for v in line.split(",")]
-        if len(values) != 65 or not all(0 <= v <= 16 for v in values[:64]) or not 0 <= values[64] <= 9:
-            sys.exit(f"{wheel}: {MEMBER}: line {index + 1} is not 64 counts 0..16 and a digit")
-        side = 8 + 2 * PAD
-        paper = [[255.0] * side for _ in range(side)]
+    for index, values in enumerate(rows):
+        paper = [[255.0] * CELLS for _ in range(CELLS)]
         for cell, count in enumerate(values[:64]):
             paper[PAD + cell // 8][PAD + cell % 8] = 255.0 - count * 255.0 / 16.0
         pixels = [[min(255, max(0, round(v))) for v in row] for row in enlarge(paper)]

@@ -253,7 +253,7 @@ pub enum LabelsProblem {
     #[error("label `{0}` is not a whole number from 0")]
     NotALabel(String),
     /// A label past the model's last class.
-    #[error("label {label}, but the model reads classes 0 to {}", classes - 1)]
+    #[error("label {label}, but the model reads only {classes} classes, from 0")]
     PastTheClasses {
         /// The label.
         label: usize,
@@ -267,6 +267,19 @@ pub enum LabelsProblem {
         name: String,
         /// The line that labelled it first.
         first: usize,
+    },
+    /// A name with a folder in it: pictures are matched by their file name.
+    #[error("`{0}` is not a file name alone (pictures are matched by their file name)")]
+    NotAFileName(String),
+    /// Two pictures given with the file name a line labels.
+    #[error("`{name}` names both {} and {}", first.display(), second.display())]
+    GivenTwice {
+        /// The file name.
+        name: String,
+        /// The first picture with it.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
     },
     /// No labelled picture in the file.
     #[error("no `file name,label` line")]

@@ -13,10 +13,12 @@ use crate::{Error, LabelsProblem, Result};
 pub const MAX_LABELS_BYTES: u64 = 16 << 20;
 
 /// The pictures' labels, by file name, as a `labels.csv` gives them: a line
-/// per picture, `name,label` (`00012.jpg,7`); blank lines, lines starting
-/// with `#` and a first line whose label is not a number (a header such as
-/// `file,label`) are skipped, as is a UTF-8 byte-order mark. A picture is matched by its file name alone,
-/// wherever it lies.
+/// per picture, `name,label` (`00012.jpg,7`; a name may be quoted, as
+/// spreadsheets quote one with a comma: `"my, digit.png",4`); blank lines,
+/// lines starting with `#`, a UTF-8 byte-order mark and a first line that
+/// names columns (neither its label a number nor its name with a dot, such
+/// as `file,label`) are skipped. A picture is matched by its file name
+/// alone, wherever it lies; a name with a folder in it is refused.
 ///
 /// ```
 /// use lenet::predict::Labels;
@@ -41,7 +43,7 @@ pub struct LabelScore {
     pub labelled: usize,
     /// Of them, read as their label.
     pub right: usize,
-    /// The others, in the order given: a picture, its label, and what it was
+    /// The others, in the order of the readings: a picture, its label, and what it was
     /// read as (`None`: it could not be read — no ink, not a picture, a model
     /// whose outputs were not numbers).
     pub wrong: Vec<(PathBuf, usize, Option<usize>)>,
@@ -86,24 +88,30 @@ impl Labels {
             let Some((name, label)) = raw.rsplit_once(',') else {
                 return Err(fail(line, LabelsProblem::NotNameAndLabel));
             };
-            let (name, label) = (name.trim(), label.trim());
+            let (Some(name), Some(label)) = (unquote(name.trim()), unquote(label.trim())) else {
+                return Err(fail(line, LabelsProblem::NotNameAndLabel));
+            };
             if name.is_empty() {
                 return Err(fail(line, LabelsProblem::NotNameAndLabel));
             }
             let Ok(label) = label.parse::<usize>() else {
-                if first {
-                    continue; // a header
+                // A header names columns, not a file.
+                if first && !name.contains('.') {
+                    continue;
                 }
-                return Err(fail(line, LabelsProblem::NotALabel(label.to_string())));
+                return Err(fail(line, LabelsProblem::NotALabel(label)));
             };
-            if let Some(&(_, earlier)) = by_name.get(name) {
+            if name.contains(['/', '\\']) {
+                return Err(fail(line, LabelsProblem::NotAFileName(name)));
+            }
+            if let Some(&(_, earlier)) = by_name.get(&name) {
                 let problem = LabelsProblem::Twice {
-                    name: name.to_string(),
+                    name,
                     first: earlier,
                 };
                 return Err(fail(line, problem));
             }
-            by_name.insert(name.to_string(), (label, line));
+            by_name.insert(name, (label, line));
         }
         if by_name.is_empty() {
             return Err(fail(0, LabelsProblem::Empty));
@@ -132,6 +140,34 @@ impl Labels {
         }
     }
 
+    /// Checks that no two of `pictures` have a file name this file labels:
+    /// it names a picture by its file name alone, so it could not say which
+    /// one it means (two folders saved by `lookalikes`, say, or one picture
+    /// given twice).
+    pub fn check_pictures(&self, pictures: &[PathBuf]) -> Result<()> {
+        let mut seen: HashMap<&str, &Path> = HashMap::new();
+        for picture in pictures {
+            let Some(name) = picture.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(&(_, line)) = self.by_name.get(name) else {
+                continue;
+            };
+            if let Some(first) = seen.insert(name, picture) {
+                return Err(Error::Labels {
+                    path: self.path.clone(),
+                    line,
+                    problem: LabelsProblem::GivenTwice {
+                        name: name.to_string(),
+                        first: first.to_path_buf(),
+                        second: picture.clone(),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The label of the picture at `picture`, by its file name.
     pub fn of(&self, picture: &Path) -> Option<usize> {
         let name = picture.file_name()?.to_str()?;
@@ -149,7 +185,9 @@ impl Labels {
     }
 
     /// Scores `readings`: each picture given and the class it was read as
-    /// (`None` where it could not be read).
+    /// (`None` where it could not be read). A picture whose file name comes
+    /// twice is counted twice ([`check_pictures`](Self::check_pictures)
+    /// refuses that first).
     ///
     /// ```
     /// use lenet::predict::Labels;
@@ -196,6 +234,15 @@ impl Labels {
     }
 }
 
+/// A CSV field without the quotes around it (`""` inside is one `"`); none
+/// for a field that opens a quote and does not close it.
+fn unquote(field: &str) -> Option<String> {
+    match field.strip_prefix('"') {
+        Some(rest) => Some(rest.strip_suffix('"')?.replace("\"\"", "\"")),
+        None => Some(field.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +271,16 @@ mod tests {
         };
         assert_eq!(problem("# mine\na.png,1\na.png,2\n"), (3, twice));
         assert_eq!(problem("file,label\n\n"), (0, LabelsProblem::Empty));
+        // A first line with a file's name is not a header.
+        assert_eq!(
+            problem("a.png,seven\nb.png,3\n"),
+            (1, LabelsProblem::NotALabel("seven".into()))
+        );
+        assert_eq!(
+            problem("photos/a.png,3\n"),
+            (1, LabelsProblem::NotAFileName("photos/a.png".into()))
+        );
+        assert_eq!(problem("\"a.png,3\n"), (1, LabelsProblem::NotNameAndLabel));
         let labels = Labels::parse("a.png,3\nb.png,12\nc.png,10\n", "l.csv".as_ref()).unwrap();
         assert!(labels.check_classes(13).is_ok());
         match labels.check_classes(10) {
@@ -244,9 +301,38 @@ mod tests {
     #[test]
     fn a_name_with_commas_keeps_them_and_a_picture_is_matched_by_its_file_name() {
         // As a spreadsheet saves it: a byte-order mark, CRLF.
-        let labels = Labels::parse("\u{feff}my, digit.png , 4\r\n", "l.csv".as_ref()).unwrap();
-        assert_eq!(labels.of("/photos/my, digit.png".as_ref()), Some(4));
-        assert_eq!(labels.len(), 1);
+        let saved = "\u{feff}name,digit\r\n\"my, \"\"best\"\" digit.png\" , 4\r\nb.png,\"5\"\r\n";
+        let labels = Labels::parse(saved, "l.csv".as_ref()).unwrap();
+        assert_eq!(
+            labels.of("/photos/my, \"best\" digit.png".as_ref()),
+            Some(4)
+        );
+        assert_eq!(labels.of("b.png".as_ref()), Some(5));
+        assert_eq!(labels.len(), 2);
+    }
+
+    #[test]
+    fn two_pictures_of_one_labelled_name_are_refused() {
+        let labels = Labels::parse("a.png,1\n", "l.csv".as_ref()).unwrap();
+        let apart = [PathBuf::from("x/a.png"), PathBuf::from("x/b.png")];
+        assert!(labels.check_pictures(&apart).is_ok());
+        let same_name = [PathBuf::from("x/a.png"), PathBuf::from("y/a.png")];
+        match labels.check_pictures(&same_name) {
+            Err(Error::Labels {
+                line: 1, problem, ..
+            }) => assert_eq!(
+                problem,
+                LabelsProblem::GivenTwice {
+                    name: "a.png".into(),
+                    first: "x/a.png".into(),
+                    second: "y/a.png".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Unlabelled names may repeat.
+        let unlabelled = [PathBuf::from("x/c.png"), PathBuf::from("y/c.png")];
+        assert!(labels.check_pictures(&unlabelled).is_ok());
     }
 
     #[test]

@@ -233,10 +233,7 @@ mod tests {
         for _ in 0..20 {
             let mut one = bar();
             write_otherwise(&mut one, 1, &mut rng);
-            let added: Vec<(usize, usize)> = (0..IMAGE_SIDE * IMAGE_SIDE)
-                .filter(|&i| one[i] >= INK && bar()[i] < INK)
-                .map(|i| (i % IMAGE_SIDE, i / IMAGE_SIDE))
-                .collect();
+            let added = added(&bar(), &one);
             assert!(added.len() >= 6, "a flag of {} pixels", added.len());
             // At the top of the stem (its round end a little above and
             // right), down to its left.

@@ -730,7 +730,8 @@ fn predict_scores_pictures_against_their_labels() {
     picture("one.png", &[(30, 35)]);
     picture("two_bars.png", &[(18, 24), (40, 46)]);
     picture("blank.png", &[]);
-    let predict = |labels: &str, json: bool| {
+    // `predict --labels` with `labels` as the file, on the folder and `more`.
+    let predict = |labels: &str, more: &[&str]| {
         let labels_file = dir.path().join("labels.csv");
         std::fs::write(&labels_file, labels).unwrap();
         let mut args = vec!["--checkpoint", model.to_str().unwrap(), "--model", "lenet5"];
@@ -740,14 +741,12 @@ fn predict_scores_pictures_against_their_labels() {
             "--labels",
             labels_file.to_str().unwrap(),
         ]);
-        if json {
-            args.push("--json");
-        }
         args.push(dir.path().to_str().unwrap());
+        args.extend(more);
         run("predict", &args)
     };
     // What the untrained model reads the two pictures with ink as.
-    let first = predict("one.png,0\n", true);
+    let first = predict("one.png,0\n", &["--json"]);
     let classes: Vec<serde_json::Value> = text(&first.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
@@ -765,7 +764,7 @@ fn predict_scores_pictures_against_their_labels() {
     let labels =
         format!("file,label\none.png,{one}\ntwo_bars.png,{other}\nblank.png,3\nlost.png,5\n");
 
-    let result = predict(&labels, true);
+    let result = predict(&labels, &["--json"]);
     // The blank picture is refused: exit code 1, as without labels.
     assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
     let stdout = text(&result.stdout);
@@ -799,9 +798,11 @@ fn predict_scores_pictures_against_their_labels() {
     for line in &lines[..lines.len() - 1] {
         assert!(line["label"].is_u64(), "{line}");
     }
-    let table = text(&predict(&labels, false).stdout);
+    let table = text(&predict(&labels, &[]).stdout);
+    // The score last, so that `tail -n 1` gives it.
+    let last = table.lines().last().unwrap_or_default();
     assert!(
-        table.contains("1 of 3 labelled pictures read right (33.3%)"),
+        last.ends_with("1 of 3 labelled pictures read right (33.3%)"),
         "{table}"
     );
     assert!(
@@ -823,8 +824,13 @@ fn predict_scores_pictures_against_their_labels() {
         ("one.png,1\none.png,2\n", ["labels.csv:2", "line 1"]),
         ("one.png,10\n", ["labels.csv:1", "label 10"]),
         ("file,label\n", ["labels.csv", "no `file name,label` line"]),
+        ("one.png,seven\n", ["labels.csv:1", "`seven`"]),
+        (
+            "pictures/one.png,1\n",
+            ["labels.csv:1", "not a file name alone"],
+        ),
     ] {
-        let result = predict(labels, false);
+        let result = predict(labels, &[]);
         let stderr = text(&result.stderr);
         assert_eq!(result.status.code(), Some(1), "{stderr}");
         assert!(result.stdout.is_empty(), "{labels}: read pictures first");
@@ -832,4 +838,14 @@ fn predict_scores_pictures_against_their_labels() {
             assert!(stderr.contains(needle), "{needle} not in {stderr}");
         }
     }
+    // One picture given twice: which one the label means cannot be said.
+    let one = dir.path().join("one.png");
+    let result = predict("one.png,1\n", &[one.to_str().unwrap()]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(result.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains("labels.csv:1: `one.png` names both"),
+        "{stderr}"
+    );
 }

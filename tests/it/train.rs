@@ -663,7 +663,8 @@ fn training_can_run_burns_layers_instead_of_the_fused_stages() {
 }
 
 /// An improved-recipe config.json from before label smoothing and the shear,
-/// aspect, warp, stroke, blur and ink distortions existed reads with them off,
+/// aspect, warp, stroke, blur and ink distortions, the other writers' 1s and
+/// 7s and the feet and tails existed reads with them off,
 /// so such a run resumes as it began.
 #[test]
 fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
@@ -684,6 +685,7 @@ fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
         "max_blur",
         "min_ink",
         "other_writing",
+        "feet_and_tails",
     ] {
         assert!(augmentation.remove(field).is_some(), "{field}");
     }
@@ -703,8 +705,9 @@ fn an_improved_config_from_before_the_newer_settings_reads_with_them_off() {
             read.max_stroke_change,
             read.max_blur,
             read.min_ink,
-            read.other_writing
+            read.other_writing,
+            read.feet_and_tails
         ),
-        (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     );
 }
