@@ -59,11 +59,12 @@ impl LrSchedule {
 
 /// Random distortions applied to each training image on the fly: an affine
 /// one (rotation, scale, shift, and a slant and a change of width), a smooth
-/// warp, and the differences between MNIST and users' pictures that
-/// preprocessing leaves (stroke width, blur, fainter ink). Everything after the
-/// shift is off by default, and the `improved` recipe does not use it: on the
-/// lookalike sets (`examples/lookalikes.rs`) none read users' pictures better
-/// (docs/PREDICT.md).
+/// warp, the differences between MNIST and users' pictures that
+/// preprocessing leaves (stroke width, blur, fainter ink), and other writers'
+/// ways of writing a 1, a 7 or a 9. Everything after the shift is off by
+/// default; the `improved` recipe uses only the other writers' 1s, 7s and 9s:
+/// on the lookalike sets (`examples/lookalikes.rs`) none of the rest read
+/// users' pictures better (docs/PREDICT.md).
 #[derive(Config, Debug, Copy, PartialEq)]
 pub struct Augmentation {
     /// Largest rotation, in degrees, either way.
