@@ -56,12 +56,10 @@ def taps(n_in, n_out):
     return out
 
 
-def enlarge(rows):
-    """Rows of floats, enlarged SCALE times each way."""
-    n = len(rows)
-    along = taps(n, n * SCALE)
+def enlarge(rows, along):
+    """Rows of floats (CELLS x CELLS), enlarged with the taps `along` each way."""
     wide = [[sum(row[i] * w for i, w in t) for t in along] for row in rows]
-    return [[sum(wide[i][x] * w for i, w in t) for x in range(n * SCALE)] for t in along]
+    return [[sum(wide[i][x] * w for i, w in t) for x in range(len(along))] for t in along]
 
 
 def png(rows):
@@ -111,11 +109,12 @@ def main():
     rows = read_rows(wheel)
     out.mkdir(parents=True, exist_ok=True)
     labels = []
+    along = taps(CELLS, SIDE)  # the same for every picture
     for index, values in enumerate(rows):
         paper = [[255.0] * CELLS for _ in range(CELLS)]
         for cell, count in enumerate(values[:64]):
             paper[PAD + cell // 8][PAD + cell % 8] = 255.0 - count * 255.0 / 16.0
-        pixels = [[min(255, max(0, round(v))) for v in row] for row in enlarge(paper)]
+        pixels = [[min(255, max(0, round(v))) for v in row] for row in enlarge(paper, along)]
         name = f"{index:04d}.png"
         (out / name).write_bytes(png(pixels))
         labels.append(f"{name},{values[64]}\n")

@@ -147,7 +147,7 @@ impl Labels {
     pub fn check_pictures(&self, pictures: &[PathBuf]) -> Result<()> {
         let mut seen: HashMap<&str, &Path> = HashMap::new();
         for picture in pictures {
-            let Some(name) = picture.file_name().and_then(|n| n.to_str()) else {
+            let Some(name) = file_name(picture) else {
                 continue;
             };
             let Some(&(_, line)) = self.by_name.get(name) else {
@@ -170,8 +170,9 @@ impl Labels {
 
     /// The label of the picture at `picture`, by its file name.
     pub fn of(&self, picture: &Path) -> Option<usize> {
-        let name = picture.file_name()?.to_str()?;
-        self.by_name.get(name).map(|&(label, _)| label)
+        self.by_name
+            .get(file_name(picture)?)
+            .map(|&(label, _)| label)
     }
 
     /// Pictures labelled.
@@ -215,7 +216,7 @@ impl Labels {
                 score.unlabelled.push(picture.to_path_buf());
                 continue;
             };
-            given.extend(picture.file_name().and_then(|n| n.to_str()));
+            given.extend(file_name(picture));
             score.labelled += 1;
             if read == Some(label) {
                 score.right += 1;
@@ -232,6 +233,11 @@ impl Labels {
         score.not_given.sort();
         score
     }
+}
+
+/// What a picture is labelled by: its file name.
+fn file_name(picture: &Path) -> Option<&str> {
+    picture.file_name()?.to_str()
 }
 
 /// A CSV field without the quotes around it (`""` inside is one `"`); none
