@@ -6,12 +6,12 @@
 //! way and slanted both ways, and averaging the probabilities, asks the network
 //! about the digit's neighbourhood (where a network trained with augmentation
 //! has seen shifted and rotated digits) instead of one arbitrary framing of it.
-//! On the pictures docs/PREDICT.md measures, this read 13 of 15 sets better
-//! (+0.23 points on average, +0.27 for the worst seed), 13 other writers'
-//! handwriting +0.8, and MNIST's test digits too (99.45% → 99.53% over three
+//! On the pictures docs/PREDICT.md measures, this read all 15 sets better
+//! (+0.21 points on average, +0.22 for the worst seed), 13 other writers'
+//! handwriting +0.4, and MNIST's test digits too (99.45% → 99.53% over three
 //! seeds of the `improved` recipe), at the cost
 //! of making the views and a forward pass each: about 0.3 ms per picture per
-//! model for the seven readings, against about 9 ms to prepare a photo.
+//! model for the seven readings, against about 8 ms to prepare a photo.
 
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 //! stroke width, so that a model learns to read them; unseen, a flagged 1 is
 //! read as a 7 (docs/PREDICT.md: the handwriting fonts' commonest misreading),
 //! a footed 1 as a 2 or a 3 and a tailed 9 as a 3 (printed digits, and the
-//! handwriting of other writers in `scripts/optdigits_pictures.py`).
+//! handwriting of other writers in `scripts/handwriting_pictures.py`).
 
 use crate::data::IMAGE_SIDE;
 use crate::raster;
