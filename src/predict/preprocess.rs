@@ -548,15 +548,17 @@ fn background_removed(ink: &Gray) -> (Vec<f32>, Vec<f32>) {
 /// A bold stroke is ink (what the stretch would keep above the shade
 /// estimated so far, starting from the plain mean: over half Otsu's
 /// threshold, [`stretched`]) wider than [`BOLD_STROKE_OF_RADIUS`] of
-/// `radius`, which an opening finds; a pen's stroke or a ruled line is
-/// thinner and stays in the mean, as it always did, so such pictures are
-/// flattened exactly as before. So is a picture whose ink above the plain
-/// mean is too faint to be a digit (under [`MIN_CONTRAST`], which step 6
-/// refuses as blank): taken the wrong way round (`Polarity`), the paper
-/// beside dark strokes is lighter than its window's mean, which the strokes
-/// darken, and was found bold. Each pass finds more of a bold stroke's core
-/// (its residual above the plain mean is faint); a window with no paper
-/// (inside a stroke wider than it) keeps the estimate it had.
+/// `radius`, which an opening by a square finds (a slanted stroke must be up
+/// to √2 times wider; at the picture's edge, where the erosion sees no paper
+/// beyond, half as wide). Where no ink is bold — a pen's stroke or a ruled line
+/// is thinner — the shade is the plain mean, as it always was. So it is in a
+/// picture whose ink above the plain mean is too faint to be a digit (under
+/// [`MIN_CONTRAST`], which step 6 refuses as blank): taken the wrong way round
+/// (`Polarity`), the paper beside dark strokes is lighter than its window's
+/// mean, which the strokes darken, and was found bold. Each pass looks again
+/// above the better estimate, where more of a bold stroke's core stands out
+/// (above the plain mean it is faint); a window with no paper (inside a
+/// stroke wider than it) keeps the estimate it had.
 fn paper_shade(ink: &Gray, radius: u32) -> Vec<f32> {
     let (w, h) = ink.dimensions();
     let (wu, hu) = (w as usize, h as usize);
@@ -570,12 +572,11 @@ fn paper_shade(ink: &Gray, radius: u32) -> Vec<f32> {
             .zip(&shade)
             .map(|(&v, &b)| (v - b).max(0.0))
             .collect();
-        let threshold = otsu(&above);
-        let strong: Vec<f32> = above.iter().copied().filter(|&a| a > threshold).collect();
-        if strong.is_empty() || median(&strong) < MIN_CONTRAST {
+        let ink = InkAbove::of(&above);
+        if ink.contrast < MIN_CONTRAST {
             break;
         }
-        let clear = 0.5 * threshold;
+        let clear = 0.5 * ink.threshold;
         let not_ink: Vec<bool> = above.iter().map(|&a| a <= clear).collect();
         let core: Vec<bool> = dilate(&not_ink, wu, hu, half_bold)
             .iter()
@@ -598,23 +599,43 @@ fn paper_shade(ink: &Gray, radius: u32) -> Vec<f32> {
     shade
 }
 
+/// The ink in a residual above the background: Otsu's threshold, the median of
+/// what lies above it (the contrast; 0 where nothing does) and how many pixels do.
+struct InkAbove {
+    threshold: f32,
+    contrast: f32,
+    pixels: usize,
+}
+
+impl InkAbove {
+    fn of(residual: &[f32]) -> Self {
+        let threshold = otsu(residual);
+        let strong: Vec<f32> = residual
+            .iter()
+            .copied()
+            .filter(|&v| v > threshold)
+            .collect();
+        let contrast = if strong.is_empty() {
+            0.0
+        } else {
+            median(&strong)
+        };
+        Self {
+            threshold,
+            contrast,
+            pixels: strong.len(),
+        }
+    }
+}
+
 /// Stretches ink above the background (`w` × `h`) to full intensity: the
 /// median of the ink above Otsu's threshold becomes 1, half the threshold 0.
 /// Returns the stretched picture, that median (the contrast) and the share of
 /// pixels above the threshold (the ink fraction).
 fn stretched(mut residual: Vec<f32>, w: u32, h: u32) -> (Gray, f32, f32) {
-    let threshold = otsu(&residual);
-    let strong: Vec<f32> = residual
-        .iter()
-        .cloned()
-        .filter(|&v| v > threshold)
-        .collect();
-    let contrast = if strong.is_empty() {
-        0.0
-    } else {
-        median(&strong)
-    };
-    let ink_fraction = strong.len() as f32 / residual.len() as f32;
+    let ink = InkAbove::of(&residual);
+    let (threshold, contrast) = (ink.threshold, ink.contrast);
+    let ink_fraction = ink.pixels as f32 / residual.len() as f32;
     let low = 0.5 * threshold;
     let high = contrast.max(low + 1e-3);
     for v in &mut residual {
@@ -841,6 +862,23 @@ mod tests {
         assert!(
             middle > 0.7 && middle > 0.9 * edge,
             "{middle} in the middle, {edge} at the edge"
+        );
+    }
+
+    #[test]
+    fn without_bold_ink_the_shade_is_the_plain_mean() {
+        // A pen's 7 in a 3-px stroke on ruled paper: nothing bold, so the
+        // shade is the box blur it always was, bit for bit.
+        let seven = |x: u32, y: u32| {
+            let bar = (60..140).contains(&x) && (50..53).contains(&y);
+            let stem = (120..123).contains(&x) && (53..170).contains(&y);
+            bar || stem || y.is_multiple_of(24)
+        };
+        let ink = picture(200, 200, 0.1, 0.8, seven);
+        let radius = 200 / 6;
+        assert_eq!(
+            paper_shade(&ink, radius),
+            box_blur(ink.as_raw(), 200, 200, radius)
         );
     }
 

@@ -11,7 +11,7 @@
 //! handwriting +0.4, and MNIST's test digits too (99.45% → 99.53% over three
 //! seeds of the `improved` recipe), at the cost
 //! of making the views and a forward pass each: about 0.3 ms per picture per
-//! model for the seven readings, against about 8 ms to prepare a photo.
+//! model for the seven readings, against 6–9 ms to prepare a photo.
 
 use serde::Serialize;
 
