@@ -147,6 +147,16 @@ pub(super) fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     out
 }
 
+/// What of `mask` is at least `2r + 1` pixels wide (a square brush): what an
+/// erosion by `r` leaves — the dilation of the rest, turned over — grown back
+/// by `r`. Beyond the picture's edge counts as set, so along it half the width
+/// suffices.
+pub(super) fn opened(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let outside: Vec<bool> = mask.iter().map(|&m| !m).collect();
+    let core: Vec<bool> = dilate(&outside, w, h, r).iter().map(|&n| !n).collect();
+    dilate(&core, w, h, r)
+}
+
 /// `mask` at half the resolution: a pixel is set where any of its four is.
 pub(super) fn halved(mask: &[bool], w: usize, h: usize) -> (Vec<bool>, usize, usize) {
     let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
@@ -180,6 +190,20 @@ mod tests {
             (found[1].left, found[1].top, found[1].size()),
             (5, 4, (3, 1))
         );
+    }
+
+    #[test]
+    fn an_opening_keeps_what_is_wide_enough_whole() {
+        // A bar 5 px wide and a line 2 px wide, apart, in the middle.
+        let (w, h) = (30, 20);
+        let bar = |x: usize, y: usize| (5..10).contains(&x) && (4..16).contains(&y);
+        let line = |x: usize, y: usize| (20..22).contains(&x) && (4..16).contains(&y);
+        let mask: Vec<bool> = (0..w * h)
+            .map(|i| bar(i % w, i / w) || line(i % w, i / w))
+            .collect();
+        let bars: Vec<bool> = (0..w * h).map(|i| bar(i % w, i / w)).collect();
+        assert_eq!(opened(&mask, w, h, 2), bars);
+        assert!(!opened(&mask, w, h, 3).contains(&true));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use image::{DynamicImage, ImageDecoder, Luma};
 use serde::Serialize;
 
 use super::gray::{Gray, crop_to_ink, median, percentile, resize};
-use super::mask::dilate;
+use super::mask::opened;
 use super::polarity::Polarity;
 use super::strays::clear_strays;
 use super::stroke::MNIST_STROKE_WIDTH;
@@ -564,7 +564,7 @@ fn paper_shade(ink: &Gray, radius: u32) -> Vec<f32> {
     let (wu, hu) = (w as usize, h as usize);
     let values = ink.as_raw();
     let mut shade = box_blur(values, w, h, radius);
-    // An opening by half the bold width: what survives an erosion, grown back.
+    // The opening's brush: ink at least twice this plus one wide is bold.
     let half_bold = ((radius as f32 * BOLD_STROKE_OF_RADIUS / 2.0) as usize).max(1);
     for _ in 0..PAPER_PASSES {
         let above: Vec<f32> = values
@@ -577,12 +577,8 @@ fn paper_shade(ink: &Gray, radius: u32) -> Vec<f32> {
             break;
         }
         let clear = 0.5 * ink.threshold;
-        let not_ink: Vec<bool> = above.iter().map(|&a| a <= clear).collect();
-        let core: Vec<bool> = dilate(&not_ink, wu, hu, half_bold)
-            .iter()
-            .map(|&n| !n)
-            .collect();
-        let bold = dilate(&core, wu, hu, half_bold);
+        let inked: Vec<bool> = above.iter().map(|&a| a > clear).collect();
+        let bold = opened(&inked, wu, hu, half_bold);
         if !bold.contains(&true) {
             break;
         }
