@@ -1,5 +1,5 @@
 //! How well a checkpoint reads MNIST test digits redrawn as users' pictures:
-//! photographed pen, pencil and marker (on plain or ruled paper, the desk
+//! photographed pen, pencil and marker (on plain, ruled or squared paper, the desk
 //! sometimes in the picture), and the explore page's canvas.
 //!
 //! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist

@@ -1,5 +1,5 @@
 //! MNIST test digits redrawn the way users' pictures come: pen, pencil and
-//! marker photographed on paper (plain or ruled, the desk sometimes in the
+//! marker photographed on paper (plain, ruled, squared or dotted, the desk sometimes in the
 //! picture), or drawn on the explore page's canvas.
 //!
 //! A model's MNIST accuracy says little about a phone photo: its strokes are
@@ -45,11 +45,18 @@ pub enum LookalikeStyle {
     /// The `photo` style with the desk in the picture: beyond the paper's
     /// edge, along one or two sides, a dark desk (8–35% of white).
     DeskPhoto,
+    /// A pen on squared paper (a maths exercise book's): lines both ways,
+    /// lighter and thinner than a notebook's (1–2.5 px), 5–9% of the
+    /// picture apart, tilted up to 3°; the strokes cross them.
+    GridPhoto,
+    /// A pen on dotted paper (a bullet journal's): a dot 2–4 px across where
+    /// squared paper's lines would cross, 5–9% of the picture apart.
+    DottedPhoto,
 }
 
 impl LookalikeStyle {
     /// Every style.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Photo,
         Self::PenPhoto,
         Self::PencilPhoto,
@@ -57,6 +64,8 @@ impl LookalikeStyle {
         Self::Drawing,
         Self::NotebookPhoto,
         Self::DeskPhoto,
+        Self::GridPhoto,
+        Self::DottedPhoto,
     ];
 
     /// A short name, for tables and file names.
@@ -69,6 +78,8 @@ impl LookalikeStyle {
             Self::Drawing => "drawing",
             Self::NotebookPhoto => "notebook-photo",
             Self::DeskPhoto => "desk-photo",
+            Self::GridPhoto => "grid-photo",
+            Self::DottedPhoto => "dotted-photo",
         }
     }
 
@@ -85,7 +96,9 @@ impl LookalikeStyle {
     fn stroke_fraction(self) -> Option<(f32, f32)> {
         match self {
             Self::Photo | Self::Drawing | Self::DeskPhoto => None,
-            Self::PenPhoto | Self::NotebookPhoto => Some((0.02, 0.06)),
+            Self::PenPhoto | Self::NotebookPhoto | Self::GridPhoto | Self::DottedPhoto => {
+                Some((0.02, 0.06))
+            }
             Self::PencilPhoto => Some((0.02, 0.05)),
             Self::MarkerPhoto => Some((0.14, 0.24)),
         }
@@ -212,7 +225,9 @@ fn photograph(
         })
         .collect();
     match style {
-        LookalikeStyle::NotebookPhoto => rule_lines(&mut values, &ink, w, h, rng),
+        LookalikeStyle::NotebookPhoto => rule_lines(&mut values, &ink, w, h, &NOTEBOOK, rng),
+        LookalikeStyle::GridPhoto => rule_lines(&mut values, &ink, w, h, &SQUARED, rng),
+        LookalikeStyle::DottedPhoto => rule_lines(&mut values, &ink, w, h, &DOTTED, rng),
         LookalikeStyle::DeskPhoto => show_desk(&mut values, &ink, w, h, rng),
         _ => {}
     }
@@ -222,28 +237,82 @@ fn photograph(
     GrayImage::from_fn(w, h, |x, y| grey(values[(y * w + x) as usize]))
 }
 
-/// Dark ruled lines across the whole picture, over paper and ink alike; half
-/// the time the digit is written on a line, as people write: its lowest ink
-/// sits on it, and a bottom stroke (a 2's) runs along it.
-fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
-    let spacing = rng.uniform(0.07, 0.11) * h as f32;
+/// How a page is ruled: ranges of the lines' spacing (a share of the
+/// picture's height), thickness (px) and darkness (a share of the paper's
+/// light), and their pattern.
+struct Ruling {
+    spacing: (f32, f32),
+    thickness: (f32, f32),
+    darkness: (f32, f32),
+    pattern: Pattern,
+}
+
+/// Lines across the page, lines both ways, or dots where those would cross.
+#[derive(PartialEq)]
+enum Pattern {
+    Lines,
+    Squares,
+    Dots,
+}
+
+/// A notebook's ruled lines: dark, across the page only.
+const NOTEBOOK: Ruling = Ruling {
+    spacing: (0.07, 0.11),
+    thickness: (1.5, 3.0),
+    darkness: (0.25, 0.5),
+    pattern: Pattern::Lines,
+};
+
+/// Squared paper: closer, thinner, lighter lines, both ways.
+const SQUARED: Ruling = Ruling {
+    spacing: (0.05, 0.09),
+    thickness: (1.0, 2.5),
+    darkness: (0.15, 0.45),
+    pattern: Pattern::Squares,
+};
+
+/// Dotted paper: squared paper's corners alone, a little larger.
+const DOTTED: Ruling = Ruling {
+    spacing: (0.05, 0.09),
+    thickness: (2.0, 4.0),
+    darkness: (0.2, 0.5),
+    pattern: Pattern::Dots,
+};
+
+/// Ruled lines (or a grid, or dots) across the whole picture, over paper and
+/// ink alike; half the time the digit is written on a line, as people write:
+/// its lowest ink sits on it, and a bottom stroke (a 2's) runs along it.
+fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, ruling: &Ruling, rng: &mut Rng) {
+    let spacing = rng.uniform(ruling.spacing.0, ruling.spacing.1) * h as f32;
     let (sin, cos) = rng.uniform(-3.0, 3.0).to_radians().sin_cos();
-    let thickness = rng.uniform(1.5, 3.0);
-    let darkness = rng.uniform(0.25, 0.5);
-    // How far across the lines (x, y) lies; the lines are where it is a
-    // multiple of the spacing.
-    let across = |x: f32, y: f32| (y - h as f32 / 2.0) * cos - (x - w as f32 / 2.0) * sin;
+    let thickness = rng.uniform(ruling.thickness.0, ruling.thickness.1);
+    let darkness = rng.uniform(ruling.darkness.0, ruling.darkness.1);
+    // How far across the lines (x, y) lies, and along them: the ruling is
+    // where the one is a multiple of the spacing (on squared paper either,
+    // on dotted paper both).
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let across = |x: f32, y: f32| (y - cy) * cos - (x - cx) * sin;
+    let along = |x: f32, y: f32| (x - cx) * cos + (y - cy) * sin;
     let on_a_line = rng.next_f32() < 0.5;
     let offset = match lowest_ink(ink, w) {
         Some((x, y)) if on_a_line => rng.uniform(-1.0, 1.0) * thickness - across(x, y),
         _ => rng.uniform(0.0, spacing),
     };
+    let side_offset = (ruling.pattern != Pattern::Lines).then(|| rng.uniform(0.0, spacing));
+    // How much of a pixel `distance` across the lines a line covers.
+    let cover = |distance: f32| {
+        let from_line = (distance - spacing * (distance / spacing).round()).abs();
+        (thickness / 2.0 + 0.5 - from_line).clamp(0.0, 1.0)
+    };
     for (i, v) in values.iter_mut().enumerate() {
         let (x, y) = ((i as u32 % w) as f32, (i as u32 / w) as f32);
-        let across = across(x, y) + offset;
-        let from_line = (across - spacing * (across / spacing).round()).abs();
-        let cover = (thickness / 2.0 + 0.5 - from_line).clamp(0.0, 1.0);
-        *v *= 1.0 - darkness * cover;
+        let first = cover(across(x, y) + offset);
+        let covered = match (&ruling.pattern, side_offset) {
+            (Pattern::Squares, Some(side)) => first.max(cover(along(x, y) + side)),
+            (Pattern::Dots, Some(side)) => first.min(cover(along(x, y) + side)),
+            _ => first,
+        };
+        *v *= 1.0 - darkness * covered;
     }
 }
 

@@ -1,6 +1,6 @@
 //! Marks in a picture away from the digit: the end of a ruled line that
 //! leaves the picture through its top, a speck of dirt, the faint ruling the
-//! line search did not take, a shadow's edge.
+//! line search did not take, a shadow's edge, a dotted page's dots.
 //!
 //! The crop to the ink takes whatever ink there is; one such mark in a corner
 //! and the digit is fitted into a box twice its size, a blob the model has
@@ -28,6 +28,15 @@ const HEAVY: f32 = 0.25;
 /// The ink kept around the gathered pieces, as a share of the picture's
 /// shorter side (the strokes' soft edges; about 10 px of a 512 px picture).
 const FRINGE: f32 = 0.02;
+/// A piece whose box is at most this share of the picture's shorter side
+/// across (12 px of a 480 px photo) may be a dot of a dotted page ...
+const DOT_SIDE: f32 = 0.025;
+/// ... where no other ink lies within this many times its size of it (a
+/// dotted page's dots lie ten times their size apart; a broken pencil
+/// stroke's bits, or a dot-matrix digit's dots, much closer) ...
+const DOT_CLEARANCE: usize = 3;
+/// ... and the picture holds at least this many such dots.
+const MIN_DOTS: usize = 12;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
 /// [0, 1]) that lies away from the digit: the pieces of ink above [`INK`]
@@ -40,7 +49,18 @@ pub(super) fn clear_strays(ink: &mut Gray) {
         return;
     }
     let mask: Vec<bool> = ink.as_raw().iter().map(|&v| v > INK).collect();
-    let found = pieces(&mask, w, h);
+    let mut found = pieces(&mask, w, h);
+    // A dotted page's dots near the digit joined it, and each one joined
+    // brought the next within reach: the whole page was gathered. They are
+    // left out (and so cleared) where some ink is not dots.
+    let dots = page_dots(&found, w, h);
+    if dots.contains(&false) {
+        found = found
+            .into_iter()
+            .zip(dots)
+            .filter_map(|(piece, dot)| (!dot).then_some(piece))
+            .collect();
+    }
     if found.is_empty() {
         return;
     }
@@ -107,6 +127,45 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     }
 }
 
+/// Which of `found` (the pieces of a `w` × `h` mask) are the dots of a
+/// dotted page: small, each alone (see [`DOT_CLEARANCE`]), and at least
+/// [`MIN_DOTS`] of them; none where there are fewer.
+fn page_dots(found: &[Piece], w: usize, h: usize) -> Vec<bool> {
+    let max_side = (DOT_SIDE * w.min(h) as f32).ceil() as usize;
+    let mut owner = vec![usize::MAX; w * h];
+    for (k, piece) in found.iter().enumerate() {
+        for &i in &piece.members {
+            owner[i] = k;
+        }
+    }
+    let alone = |k: usize, piece: &Piece| {
+        let (pw, ph) = piece.size();
+        let clearance = DOT_CLEARANCE * pw.max(ph);
+        let (x0, y0) = (
+            piece.left.saturating_sub(clearance),
+            piece.top.saturating_sub(clearance),
+        );
+        let (x1, y1) = (
+            (piece.right + clearance).min(w - 1),
+            (piece.bottom + clearance).min(h - 1),
+        );
+        (y0..=y1)
+            .all(|y| (x0..=x1).all(|x| matches!(owner[y * w + x], o if o == k || o == usize::MAX)))
+    };
+    let dots: Vec<bool> = found
+        .iter()
+        .enumerate()
+        .map(|(k, piece)| {
+            let (pw, ph) = piece.size();
+            pw.max(ph) <= max_side && alone(k, piece)
+        })
+        .collect();
+    if dots.iter().filter(|&&dot| dot).count() < MIN_DOTS {
+        return vec![false; found.len()];
+    }
+    dots
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +211,31 @@ mod tests {
                 assert_eq!(v.0[0], 0.0, "a mark is left at {x},{y}");
             }
         }
+    }
+
+    #[test]
+    fn a_dotted_page_goes_and_a_digit_drawn_in_dots_stays() {
+        // Dots 3 px across every 24 px over the whole page; the 5, and beside
+        // it a 1 of dots 3 px across every 6 px (a dot-matrix printer's).
+        let dotted = |x: u32, y: u32| x % 24 < 3 && y % 24 < 3;
+        let one = |x: u32, y: u32| (240..243).contains(&x) && (60..230).contains(&y) && y % 6 < 3;
+        let mut picture = five();
+        for (x, y, v) in picture.enumerate_pixels_mut() {
+            if dotted(x, y) || one(x, y) {
+                v.0[0] = 1.0;
+            }
+        }
+        clear_strays(&mut picture);
+        let expected = five();
+        for (x, y, v) in picture.enumerate_pixels() {
+            if one(x, y) || expected.get_pixel(x, y).0[0] > 0.0 {
+                assert_eq!(v.0[0], 1.0, "the digits lost {x},{y}");
+            }
+        }
+        let left = (picture.enumerate_pixels())
+            .filter(|&(x, y, v)| v.0[0] > 0.0 && dotted(x, y) && !(100..260).contains(&x))
+            .count();
+        assert_eq!(left, 0, "dots are left away from the digits");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What a photo shows around the digit that is not the digit: the ruled lines
-//! of notebook paper and the dark desk or shadow beyond the paper's edge.
+//! of notebook or squared paper and the dark desk or shadow beyond the
+//! paper's edge (a dotted page's dots are `strays.rs`'s).
 //!
 //! After the background is flattened both are bright "ink" like the strokes;
 //! kept, the crop to the ink takes the whole picture and the digit ends up a
@@ -81,23 +82,22 @@ pub(super) fn clear_surroundings(ink: &mut Gray, darkness: &[f32]) {
     let any_ink: Vec<bool> = ink.as_raw().iter().map(|&v| v > FAINT).collect();
     // At half the resolution (a line stays a line; a quarter of the work).
     let (half, hw, hh) = halved(&any_ink, w, h);
-    let mut half_lines = ruled_lines(&half, hw, hh);
-    let vertical = ruled_lines(&transpose(&half, hw, hh), hh, hw);
-    for (line, vertical) in half_lines.iter_mut().zip(transpose(&vertical, hh, hw)) {
-        *line |= vertical;
-    }
-    let mut lines: Vec<bool> = (0..w * h)
-        .map(|i| half_lines[(i / w / 2) * hw + (i % w) / 2])
-        .collect();
-    spare_darker_strokes(&mut lines, &mask, darkness);
+    let (half_lines, half_corners) = ruling(&half, hw, hh);
+    let full = |half: &[bool]| -> Vec<bool> {
+        (0..w * h)
+            .map(|i| half[(i / w / 2) * hw + (i % w) / 2])
+            .collect()
+    };
+    let mut lines = full(&half_lines);
+    spare_darker_strokes(&mut lines, &mask, darkness, &full(&half_corners));
     // A line's faint edges and its stretches dimmed beside the digit go with
     // it, but not the digit's strokes it crosses.
-    let faint_only: Vec<bool> = any_ink.iter().zip(&mask).map(|(&a, &m)| a && !m).collect();
+    let faint_only = without(&any_ink, &mask);
     let mut clear = grown(lines, &faint_only, w, h);
     // The desk is all the ink joined to it, however faint (flattened, its
     // inside is faint and only the band along the paper's edge is bright),
     // and its fringe.
-    let kept: Vec<bool> = any_ink.iter().zip(&clear).map(|(&m, &c)| m && !c).collect();
+    let kept = without(&any_ink, &clear);
     let edges = along_the_edges(&kept, w, h);
     let fringe = (FRINGE * w.min(h) as f32).ceil() as usize;
     for (c, edge) in clear.iter_mut().zip(dilate(&edges, w, h, fringe)) {
@@ -114,10 +114,42 @@ pub(super) fn clear_surroundings(ink: &mut Gray, darkness: &[f32]) {
     }
 }
 
+/// The ruled lines of `half` (a mask at half resolution, `w` × `h`), both
+/// ways, less where a stroke crosses them; and the corners of a grid, where
+/// lines of both ways meet.
+///
+/// On squared paper the lines of the one way cross those of the other at
+/// every corner: those crossings are not strokes (kept as strokes, they left
+/// a lattice of dots that the crop took for the digit), so each way's
+/// crossings are looked for in the ink without the other way's lines.
+fn ruling(half: &[bool], w: usize, h: usize) -> (Vec<bool>, Vec<bool>) {
+    let across = ruled_lines(half, w, h);
+    let down = transpose(&ruled_lines(&transpose(half, w, h), h, w), h, w);
+    let mut lines = uncrossed(across, &without(half, &down), w, h);
+    let down = transpose(
+        &uncrossed(
+            transpose(&down, w, h),
+            &transpose(&without(half, &lines), w, h),
+            h,
+            w,
+        ),
+        h,
+        w,
+    );
+    let corners = lines.iter().zip(&down).map(|(&a, &d)| a && d).collect();
+    for (line, down) in lines.iter_mut().zip(down) {
+        *line |= down;
+    }
+    (lines, corners)
+}
+
 /// Takes from `lines` the ink at least [`PEN_OVER_LINE`] times as dark as the
 /// lines' own: where a stroke runs along a line (the bottom of a 2 written on
-/// it), the line search takes the stroke for the line.
-fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
+/// it), the line search takes the stroke for the line. At a grid's
+/// `corners` the pen must be twice as dark again: where two lines cross, the
+/// photo's blur adds their darkness up (with the one floor they passed for a
+/// pen, and a lattice of dots was left for the crop to take for the digit).
+fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32], corners: &[bool]) {
     // The lines' own darkness: their median, which the few pixels of a
     // stroke along them do not move (their soft edges pull it down a little:
     // a line's core may pass for a pen only where it is 1.5 times its edges).
@@ -125,8 +157,9 @@ fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
         .iter()
         .zip(mask)
         .zip(darkness)
-        .filter(|&((&line, &ink), _)| line && ink)
-        .map(|(_, &d)| d)
+        .zip(corners)
+        .filter(|&(((&line, &ink), _), &corner)| line && ink && !corner)
+        .map(|(((_, _), &d), _)| d)
         .collect();
     // Ruling too faint to measure (under two grey levels) tells nothing.
     let lines_own = median(&on_lines);
@@ -134,19 +167,22 @@ fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32]) {
         return;
     }
     let floor = PEN_OVER_LINE * lines_own;
-    for ((line, &ink), &d) in lines.iter_mut().zip(mask).zip(darkness) {
+    for (((line, &ink), &d), &corner) in lines.iter_mut().zip(mask).zip(darkness).zip(corners) {
+        // Where two lines cross they are up to twice as dark as one.
+        let floor = if corner { 2.0 * floor } else { floor };
         if ink && d >= floor {
             *line = false;
         }
     }
 }
 
-/// The pixels of near-horizontal ruled lines in `mask` (`w` × `h`, row-major):
-/// for each tilt, the ink is counted along every line of that tilt; a thin
-/// band of lines each mostly ink from edge to edge is a ruled line.
+/// The pixels of near-horizontal ruled lines in `mask` (`w` × `h`, row-major),
+/// strokes that cross them included ([`uncrossed`] takes those out): for each
+/// tilt, the ink is counted along every line of that tilt; a thin band of
+/// lines each mostly ink from edge to edge is a ruled line.
 fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
     let mut lines = vec![false; w * h];
-    let max_thickness = ((LINE_MAX_THICKNESS * w.min(h) as f32).round() as usize).max(2);
+    let max_thickness = max_thickness(w, h);
     let steps = (MAX_TILT_DEGREES / TILT_STEP_DEGREES).round() as i32;
     // Offsets run from below the lowest line to above the highest.
     let slack = (w as f32 * MAX_TILT_DEGREES.to_radians().tan()).ceil() as usize + 1;
@@ -208,22 +244,40 @@ fn ruled_lines(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         // strokes across a tight crop (a 0 drawn with straight sides on the
         // explorer's canvas) are the digit's.
         if found >= MIN_LINES {
-            // Where a stroke crosses the line there is ink beyond the line on
-            // both sides, and the stroke runs from the one to the other
-            // through the line: that ink is the digit's and stays. Beside the
-            // stroke the line goes (kept for the whole window, it left a tick
-            // across every stroke).
-            let beyond = (max_thickness + 2).min(MAX_BEYOND);
             for y in 0..h {
                 for x in 0..w {
-                    if paint[y + shift[x]] && !crossed(mask, w, h, x, y, beyond) {
-                        lines[y * w + x] = true;
-                    }
+                    lines[y * w + x] |= paint[y + shift[x]];
                 }
             }
         }
     }
     lines
+}
+
+/// `lines` (near-horizontal, from [`ruled_lines`]) less the pixels where a
+/// stroke of `strokes` crosses them. Where a stroke crosses a line there is
+/// ink beyond the line on both sides, and the stroke runs from the one to
+/// the other through the line: that ink is the digit's and stays. Beside the
+/// stroke the line goes (kept for the whole window, it left a tick across
+/// every stroke).
+fn uncrossed(mut lines: Vec<bool>, strokes: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let beyond = (max_thickness(w, h) + 2).min(MAX_BEYOND);
+    for (i, line) in lines.iter_mut().enumerate() {
+        if *line && crossed(strokes, w, h, i % w, i / w, beyond) {
+            *line = false;
+        }
+    }
+    lines
+}
+
+/// A ruled line's thickness at most, in pixels of a `w` × `h` picture.
+fn max_thickness(w: usize, h: usize) -> usize {
+    ((LINE_MAX_THICKNESS * w.min(h) as f32).round() as usize).max(2)
+}
+
+/// The pixels of `mask` that are not in `taken`.
+fn without(mask: &[bool], taken: &[bool]) -> Vec<bool> {
+    mask.iter().zip(taken).map(|(&m, &t)| m && !t).collect()
 }
 
 /// Farthest a crossing stroke's ink is looked for above and below a line,
@@ -364,6 +418,46 @@ mod tests {
                 assert_eq!(ink_at(&page, x, y), 0.0, "a tick is left at {x},{y}");
             }
         }
+    }
+
+    #[test]
+    fn squared_paper_goes_corners_and_all_and_the_strokes_stay() {
+        // Lines 2 px thick every 30 px both ways, a little tilted; before the
+        // stretch a line was 0.2 of the paper's light dark, a corner, where
+        // the photo's blur adds two lines up, 0.4, and the pen 0.7.
+        let mut page = digit();
+        let mut darkness = vec![0.0; page.len()];
+        for (i, (x, y, v)) in page.enumerate_pixels_mut().enumerate() {
+            let across = (y as f32 + 0.03 * x as f32).rem_euclid(30.0) < 2.0;
+            let down = (x as f32 - 0.03 * y as f32 + 7.0).rem_euclid(30.0) < 2.0;
+            darkness[i] = match (v.0[0] > 0.0, across, down) {
+                (true, _, _) => 0.7,
+                (_, true, true) => 0.4,
+                (_, true, false) | (_, false, true) => 0.2,
+                _ => 0.0,
+            };
+            if across || down {
+                v.0[0] = 1.0;
+            }
+        }
+        clear_surroundings(&mut page, &darkness);
+        let expected = digit();
+        // Away from the picture's edge (where a line's end that leaves the
+        // picture is the stray marks' clearing's, `strays.rs`).
+        let stray = page
+            .enumerate_pixels()
+            .zip(expected.pixels())
+            .filter(|((x, y, a), b)| {
+                (4..396).contains(x) && (4..296).contains(y) && a.0[0] > 0.0 && b.0[0] == 0.0
+            })
+            .count();
+        assert!(stray < 100, "{stray} pixels of the grid are left");
+        let gone = expected
+            .pixels()
+            .zip(page.pixels())
+            .filter(|(a, b)| a.0[0] > 0.0 && b.0[0] == 0.0)
+            .count();
+        assert!(gone < 50, "{gone} pixels of the digit went with the grid");
     }
 
     #[test]

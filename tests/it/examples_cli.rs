@@ -497,8 +497,13 @@ fn lookalikes_reads_the_fonts_below_a_directory_and_refuses_one_without() {
                 .starts_with("handwriting-font ")
         })
         .collect();
-    // The MNIST row, then the seven styles from each of three sources.
-    assert_eq!((lines.len(), from_fonts.len()), (22, 7), "{lines:?}");
+    // The MNIST row, then every style from each of three sources.
+    let styles = lenet::predict::LookalikeStyle::ALL.len();
+    assert_eq!(
+        (lines.len(), from_fonts.len()),
+        (1 + 3 * styles, styles),
+        "{lines:?}"
+    );
     assert_eq!(lines[0]["style"], "mnist test, as they are");
     assert_eq!(lines[0]["count"], 30, "every test digit");
     for line in from_fonts {

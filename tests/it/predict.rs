@@ -697,9 +697,10 @@ fn lookalike_rate(
     (read / n as f64, n - digits.len())
 }
 
-/// Ruled lines, the desk beyond a note's edge and marks away from the digit
-/// are cleared before the crop; a note on a desk is read dark ink on light
-/// paper although the desk is most of the picture.
+/// Ruled lines (one way or both: squared paper), the desk beyond a note's
+/// edge and marks away from the digit are cleared before the crop; a note on
+/// a desk is read dark ink on light paper although the desk is most of the
+/// picture.
 #[cfg(feature = "tutorial")]
 #[test]
 fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
@@ -718,20 +719,23 @@ fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
     let notebook_without = rate(LookalikeStyle::NotebookPhoto, false);
     let desk = rate(LookalikeStyle::DeskPhoto, true);
     let desk_without = rate(LookalikeStyle::DeskPhoto, false);
+    let grid = rate(LookalikeStyle::GridPhoto, true);
+    let grid_without = rate(LookalikeStyle::GridPhoto, false);
     let plain = rate(LookalikeStyle::Photo, true);
     let plain_without = rate(LookalikeStyle::Photo, false);
     eprintln!(
         "notebook {notebook:.3} ({notebook_without:.3} without clearing), \
-         desk {desk:.3} ({desk_without:.3}), plain photo {plain:.3} ({plain_without:.3})"
+         desk {desk:.3} ({desk_without:.3}), squared paper {grid:.3} ({grid_without:.3}), \
+         plain photo {plain:.3} ({plain_without:.3})"
     );
     assert!(
-        notebook >= 0.9 && desk >= 0.9,
-        "notebook {notebook}, desk {desk}"
+        notebook >= 0.9 && desk >= 0.9 && grid >= 0.9,
+        "notebook {notebook}, desk {desk}, squared paper {grid}"
     );
     assert!(
-        notebook_without < notebook - 0.4 && desk_without < desk - 0.6,
+        notebook_without < notebook - 0.4 && desk_without < desk - 0.6 && grid_without < grid - 0.2,
         "the clearing hardly helps: notebook {notebook_without} → {notebook}, \
-         desk {desk_without} → {desk}"
+         desk {desk_without} → {desk}, squared paper {grid_without} → {grid}"
     );
     // A photo with nothing around the digit loses nothing to the clearing.
     assert!(
