@@ -1,6 +1,6 @@
 //! MNIST test digits redrawn the way users' pictures come: pen, pencil and
-//! marker photographed on paper (plain, ruled, squared or dotted, the desk sometimes in the
-//! picture), or drawn on the explore page's canvas.
+//! marker photographed on paper (plain, ruled, squared or dotted, the desk
+//! sometimes in the picture), or drawn on the explore page's canvas.
 //!
 //! A model's MNIST accuracy says little about a phone photo: its strokes are
 //! thinner or thicker than MNIST's, fainter, blurred, off-centre, under uneven
@@ -248,7 +248,6 @@ struct Ruling {
 }
 
 /// Lines across the page, lines both ways, or dots where those would cross.
-#[derive(PartialEq)]
 enum Pattern {
     Lines,
     Squares,
@@ -298,7 +297,11 @@ fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, ruling: &Ruling, 
         Some((x, y)) if on_a_line => rng.uniform(-1.0, 1.0) * thickness - across(x, y),
         _ => rng.uniform(0.0, spacing),
     };
-    let side_offset = (ruling.pattern != Pattern::Lines).then(|| rng.uniform(0.0, spacing));
+    // (Drawn for a second way only: a notebook's photos stay the same bytes.)
+    let side_offset = match ruling.pattern {
+        Pattern::Lines => 0.0,
+        Pattern::Squares | Pattern::Dots => rng.uniform(0.0, spacing),
+    };
     // How much of a pixel `distance` across the lines a line covers.
     let cover = |distance: f32| {
         let from_line = (distance - spacing * (distance / spacing).round()).abs();
@@ -307,10 +310,10 @@ fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, ruling: &Ruling, 
     for (i, v) in values.iter_mut().enumerate() {
         let (x, y) = ((i as u32 % w) as f32, (i as u32 / w) as f32);
         let first = cover(across(x, y) + offset);
-        let covered = match (&ruling.pattern, side_offset) {
-            (Pattern::Squares, Some(side)) => first.max(cover(along(x, y) + side)),
-            (Pattern::Dots, Some(side)) => first.min(cover(along(x, y) + side)),
-            _ => first,
+        let covered = match ruling.pattern {
+            Pattern::Lines => first,
+            Pattern::Squares => first.max(cover(along(x, y) + side_offset)),
+            Pattern::Dots => first.min(cover(along(x, y) + side_offset)),
         };
         *v *= 1.0 - darkness * covered;
     }

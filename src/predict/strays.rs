@@ -132,10 +132,10 @@ pub(super) fn clear_strays(ink: &mut Gray) {
 /// [`MIN_DOTS`] of them; none where there are fewer.
 fn page_dots(found: &[Piece], w: usize, h: usize) -> Vec<bool> {
     let max_side = (DOT_SIDE * w.min(h) as f32).ceil() as usize;
-    let mut owner = vec![usize::MAX; w * h];
+    let mut owner = vec![None; w * h];
     for (k, piece) in found.iter().enumerate() {
         for &i in &piece.members {
-            owner[i] = k;
+            owner[i] = Some(k);
         }
     }
     let alone = |k: usize, piece: &Piece| {
@@ -149,8 +149,7 @@ fn page_dots(found: &[Piece], w: usize, h: usize) -> Vec<bool> {
             (piece.right + clearance).min(w - 1),
             (piece.bottom + clearance).min(h - 1),
         );
-        (y0..=y1)
-            .all(|y| (x0..=x1).all(|x| matches!(owner[y * w + x], o if o == k || o == usize::MAX)))
+        (y0..=y1).all(|y| (x0..=x1).all(|x| owner[y * w + x].is_none_or(|o| o == k)))
     };
     let dots: Vec<bool> = found
         .iter()
