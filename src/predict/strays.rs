@@ -1,6 +1,7 @@
 //! Marks in a picture away from the digit: the end of a ruled line that
 //! leaves the picture through its top, a speck of dirt, the faint ruling the
-//! line search did not take, a shadow's edge, a dotted page's dots.
+//! line search did not take, a shadow's edge, a dotted page's dots, a box
+//! printed around the digit.
 //!
 //! The crop to the ink takes whatever ink there is; one such mark in a corner
 //! and the digit is fitted into a box twice its size, a blob the model has
@@ -37,6 +38,18 @@ const DOT_SIDE: f32 = 0.025;
 const DOT_CLEARANCE: usize = 3;
 /// ... and the picture holds at least this many such dots.
 const MIN_DOTS: usize = 12;
+/// A piece is a printed box around the digit (a form's or a worksheet's
+/// answer box) where its ink lies along its own box's four sides: within this
+/// share of the box's shorter side of them ...
+const FRAME_BAND: f32 = 0.15;
+/// ... this share of its pixels ...
+const FRAME_SHARE: f32 = 0.9;
+/// ... with ink along this share of each side's length (a 7's bar and stem
+/// lie along two sides only) ...
+const FRAME_SIDES: f32 = 0.6;
+/// ... and the pieces wholly inside it weigh at least this share of it (a 0
+/// drawn square, with a speck inside, is not a box around a digit).
+const FRAME_CONTENT: f32 = 0.25;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
 /// [0, 1]) that lies away from the digit: the pieces of ink above [`INK`]
@@ -66,6 +79,18 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     }
     let weight = |piece: &Piece| -> f32 { piece.members.iter().map(|&i| ink.as_raw()[i]).sum() };
     let mut weighed: Vec<(f32, Piece)> = found.into_iter().map(|p| (weight(&p), p)).collect();
+    // A box printed around the digit is a piece of its own that holds it:
+    // gathered, the crop took the box and the digit came out small in it.
+    let frames: Vec<bool> = (0..weighed.len())
+        .map(|k| encloses_a_digit(&weighed, k, w))
+        .collect();
+    if frames.contains(&false) {
+        weighed = weighed
+            .into_iter()
+            .zip(frames)
+            .filter_map(|(piece, frame)| (!frame).then_some(piece))
+            .collect();
+    }
     weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
     // A piece the picture's edge cuts is the end of a ruled line or the next
     // word, rather than the digit, where another piece not much lighter is
@@ -125,6 +150,56 @@ pub(super) fn clear_strays(ink: &mut Gray) {
             *v = 0.0;
         }
     }
+}
+
+/// Whether piece `k` of `weighed` (pieces of a `w`-wide mask, with their
+/// weights) is a box around a digit: its ink along its own box's four sides
+/// (see [`FRAME_BAND`], [`FRAME_SHARE`], [`FRAME_SIDES`]) and pieces inside it weighing at
+/// least [`FRAME_CONTENT`] of it.
+fn encloses_a_digit(weighed: &[(f32, Piece)], k: usize, w: usize) -> bool {
+    let (weight, frame) = &weighed[k];
+    let (fw, fh) = frame.size();
+    // (A speck is no box: and most pieces are specks, told here cheaply.)
+    if fw.min(fh) < 8 {
+        return false;
+    }
+    let band = (FRAME_BAND * fw.min(fh) as f32) as usize;
+    // Which columns (rows) hold ink within the band of the top and bottom
+    // (left and right) sides, and how many pixels lie in the band at all.
+    let mut sides = [
+        vec![false; fw],
+        vec![false; fh],
+        vec![false; fw],
+        vec![false; fh],
+    ];
+    let mut in_band = 0;
+    for &i in &frame.members {
+        let (x, y) = (i % w - frame.left, i / w - frame.top);
+        let near = [y < band, x < band, fh - 1 - y < band, fw - 1 - x < band];
+        for (side, &near) in near.iter().enumerate() {
+            if near {
+                sides[side][if side % 2 == 0 { x } else { y }] = true;
+            }
+        }
+        in_band += usize::from(near.contains(&true));
+    }
+    let covered = |side: &Vec<bool>| {
+        side.iter().filter(|&&c| c).count() as f32 >= FRAME_SIDES * side.len() as f32
+    };
+    if (in_band as f32) < FRAME_SHARE * frame.members.len() as f32 || !sides.iter().all(covered) {
+        return false;
+    }
+    let inside: f32 = (weighed.iter().enumerate())
+        .filter(|&(j, (_, p))| {
+            j != k
+                && p.left > frame.left
+                && p.right < frame.right
+                && p.top > frame.top
+                && p.bottom < frame.bottom
+        })
+        .map(|(_, (weight, _))| weight)
+        .sum();
+    inside >= FRAME_CONTENT * weight
 }
 
 /// Which of `found` (the pieces of a `w` × `h` mask) are the dots of a
@@ -235,6 +310,34 @@ mod tests {
             .filter(|&(x, y, v)| v.0[0] > 0.0 && dotted(x, y) && !(100..260).contains(&x))
             .count();
         assert_eq!(left, 0, "dots are left away from the digits");
+    }
+
+    #[test]
+    fn a_box_around_the_digit_goes_and_a_square_zero_stays() {
+        // The 5 in a box 3 px thick, 20 px around it.
+        let boxed = |x: u32, y: u32| {
+            let (outer_x, outer_y) = ((87..213).contains(&x), (37..253).contains(&y));
+            let (inner_x, inner_y) = ((90..210).contains(&x), (40..250).contains(&y));
+            outer_x && outer_y && !(inner_x && inner_y)
+        };
+        let mut picture = five();
+        for (x, y, v) in picture.enumerate_pixels_mut() {
+            if boxed(x, y) {
+                v.0[0] = 1.0;
+            }
+        }
+        clear_strays(&mut picture);
+        assert_eq!(picture, five(), "the box is left, or the 5 lost some");
+
+        // A 0 drawn square, a speck inside it: the 0 stays.
+        let mut zero = Gray::from_fn(300, 300, |x, y| {
+            let square = boxed(x, y);
+            let speck = (148..152).contains(&x) && (148..152).contains(&y);
+            image::Luma([if square || speck { 1.0 } else { 0.0 }])
+        });
+        let before = zero.clone();
+        clear_strays(&mut zero);
+        assert_eq!(zero, before);
     }
 
     #[test]
