@@ -1,6 +1,7 @@
 //! How well a checkpoint reads MNIST test digits redrawn as users' pictures:
-//! photographed pen, pencil and marker (on plain, ruled or squared paper, the desk
-//! sometimes in the picture), and the explore page's canvas.
+//! photographed pen, pencil and marker (on plain, ruled, squared or dotted paper,
+//! the desk sometimes in the picture, a box printed around the digit), and the
+//! explore page's canvas.
 //!
 //! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist
 //! cargo run --release --example lookalikes -- --checkpoint A.bpk --count 200 --save lookalikes/

@@ -52,11 +52,15 @@ pub enum LookalikeStyle {
     /// A pen on dotted paper (a bullet journal's): a dot 2–4 px across where
     /// squared paper's lines would cross, 5–9% of the picture apart.
     DottedPhoto,
+    /// A pen in a box printed around the digit (a form's or a worksheet's
+    /// answer box): its sides 1–3 px thick, 30–80% dark, 5–35% of the
+    /// digit's height clear of its ink on each side, tilted up to 3°.
+    BoxedPhoto,
 }
 
 impl LookalikeStyle {
     /// Every style.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Photo,
         Self::PenPhoto,
         Self::PencilPhoto,
@@ -66,6 +70,7 @@ impl LookalikeStyle {
         Self::DeskPhoto,
         Self::GridPhoto,
         Self::DottedPhoto,
+        Self::BoxedPhoto,
     ];
 
     /// A short name, for tables and file names.
@@ -80,6 +85,7 @@ impl LookalikeStyle {
             Self::DeskPhoto => "desk-photo",
             Self::GridPhoto => "grid-photo",
             Self::DottedPhoto => "dotted-photo",
+            Self::BoxedPhoto => "boxed-photo",
         }
     }
 
@@ -96,9 +102,11 @@ impl LookalikeStyle {
     fn stroke_fraction(self) -> Option<(f32, f32)> {
         match self {
             Self::Photo | Self::Drawing | Self::DeskPhoto => None,
-            Self::PenPhoto | Self::NotebookPhoto | Self::GridPhoto | Self::DottedPhoto => {
-                Some((0.02, 0.06))
-            }
+            Self::PenPhoto
+            | Self::NotebookPhoto
+            | Self::GridPhoto
+            | Self::DottedPhoto
+            | Self::BoxedPhoto => Some((0.02, 0.06)),
             Self::PencilPhoto => Some((0.02, 0.05)),
             Self::MarkerPhoto => Some((0.14, 0.24)),
         }
@@ -229,6 +237,7 @@ fn photograph(
         LookalikeStyle::GridPhoto => rule_lines(&mut values, &ink, w, h, &SQUARED, rng),
         LookalikeStyle::DottedPhoto => rule_lines(&mut values, &ink, w, h, &DOTTED, rng),
         LookalikeStyle::DeskPhoto => show_desk(&mut values, &ink, w, h, rng),
+        LookalikeStyle::BoxedPhoto => draw_a_box(&mut values, &ink, w, h, rng),
         _ => {}
     }
     let sigma = rng.uniform(0.6, 2.0);
@@ -328,15 +337,57 @@ fn lowest_ink(ink: &[f32], w: u32) -> Option<(f32, f32)> {
     Some((middle, (last / w) as f32))
 }
 
+/// A box printed around the digit's ink, clear of it on every side by
+/// 5–35% of its height (less where the picture's edge is nearer), tilted a
+/// little about its centre.
+fn draw_a_box(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
+    let Some((x0, y0, x1, y1)) = ink_bounds(ink, w as usize) else {
+        return;
+    };
+    let thickness = rng.uniform(1.0, 3.0);
+    let darkness = rng.uniform(0.3, 0.8);
+    let (sin, cos) = rng.uniform(-3.0, 3.0).to_radians().sin_cos();
+    // Each side's room between the ink and the picture's edge, and how far
+    // from the ink the box's side is drawn.
+    let height = (y1 - y0 + 1) as f32;
+    let room = [x0, y0, w as usize - 1 - x1, h as usize - 1 - y1];
+    let [left, top, right, bottom] =
+        room.map(|room| (rng.uniform(0.05, 0.35) * height).min(room as f32 - thickness - 3.0));
+    let (left, top) = (x0 as f32 - left, y0 as f32 - top);
+    let (right, bottom) = (x1 as f32 + right, y1 as f32 + bottom);
+    let (cx, cy) = ((left + right) / 2.0, (top + bottom) / 2.0);
+    let (half_w, half_h) = ((right - left) / 2.0, (bottom - top) / 2.0);
+    for (i, v) in values.iter_mut().enumerate() {
+        let (x, y) = ((i as u32 % w) as f32 - cx, (i as u32 / w) as f32 - cy);
+        // How far (x, y), turned with the box, lies from its outline.
+        let (u, t) = ((x * cos + y * sin).abs(), (y * cos - x * sin).abs());
+        let (out_u, out_t) = (u - half_w, t - half_h);
+        let from_outline = if out_u <= 0.0 && out_t <= 0.0 {
+            (-out_u).min(-out_t)
+        } else {
+            out_u.max(0.0).hypot(out_t.max(0.0))
+        };
+        let covered = (thickness / 2.0 + 0.5 - from_outline).clamp(0.0, 1.0);
+        *v *= 1.0 - darkness * covered;
+    }
+}
+
+/// The box (left, top, right, bottom) around the ink of a `w`-wide frame.
+fn ink_bounds(ink: &[f32], w: usize) -> Option<(usize, usize, usize, usize)> {
+    let mut inked = (ink.iter().enumerate()).filter(|&(_, &v)| v > 0.05);
+    let (first, _) = inked.next()?;
+    let start = (first % w, first / w, first % w, first / w);
+    Some(inked.fold(start, |(x0, y0, x1, y1), (i, _)| {
+        let (x, y) = (i % w, i / w);
+        (x0.min(x), y0.min(y), x1.max(x), y1.max(y))
+    }))
+}
+
 /// A dark desk beyond the paper's edge along one side, or two that meet; the
 /// edge, tilted a little, stays clear of the digit's ink.
 fn show_desk(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
     let (w, h) = (w as usize, h as usize);
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for (i, _) in ink.iter().enumerate().filter(|&(_, &v)| v > 0.05) {
-        let (x, y) = (i % w, i / w);
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-    }
+    let (x0, y0, x1, y1) = ink_bounds(ink, w).unwrap_or((w, h, 0, 0));
     // The gap between each side of the picture and the ink: left, top,
     // right, bottom.
     let gaps = [x0, y0, w.saturating_sub(x1 + 1), h.saturating_sub(y1 + 1)];

@@ -1,7 +1,7 @@
 //! Marks in a picture away from the digit: the end of a ruled line that
 //! leaves the picture through its top, a speck of dirt, the faint ruling the
 //! line search did not take, a shadow's edge, a dotted page's dots, a box
-//! printed around the digit.
+//! printed around the digit (touching it or not).
 //!
 //! The crop to the ink takes whatever ink there is; one such mark in a corner
 //! and the digit is fitted into a box twice its size, a blob the model has
@@ -38,17 +38,22 @@ const DOT_SIDE: f32 = 0.025;
 const DOT_CLEARANCE: usize = 3;
 /// ... and the picture holds at least this many such dots.
 const MIN_DOTS: usize = 12;
+/// A printed box's thin lines, blurred, are fainter than the pen's strokes:
+/// above [`INK`] only pieces of them may be left. Boxes are looked for in the
+/// ink above this, where their lines are whole.
+const BOX_INK: f32 = INK / 4.0;
 /// A piece is a printed box around the digit (a form's or a worksheet's
-/// answer box) where its ink lies along its own box's four sides: within this
-/// share of the box's shorter side of them ...
+/// answer box) where, going in from each of its own box's four sides, the
+/// first ink within this share of the box's shorter side ...
 const FRAME_BAND: f32 = 0.15;
-/// ... this share of its pixels ...
-const FRAME_SHARE: f32 = 0.9;
-/// ... with ink along this share of each side's length (a 7's bar and stem
-/// lie along two sides only) ...
+/// ... lies on a straight line (within this many pixels of it) ...
+const FRAME_STRAIGHT: f32 = 1.5;
+/// ... along this share of the side's length (a 7's bar and stem lie along
+/// two sides only; a box's side is whole, or broken in a few places) ...
 const FRAME_SIDES: f32 = 0.6;
-/// ... and the pieces wholly inside it weigh at least this share of it (a 0
-/// drawn square, with a speck inside, is not a box around a digit).
+/// ... and the ink within that outline (the digit, whether it touches the
+/// box or not) weighs at least this share of it (a 0 drawn square, with a
+/// speck inside, is not a box around a digit).
 const FRAME_CONTENT: f32 = 0.25;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
@@ -61,6 +66,10 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     if w < 8 || h < 8 {
         return;
     }
+    // A box printed around the digit is a piece of its own that holds it, or
+    // one piece with it where the digit touches it: gathered, the crop took
+    // the box and the digit came out small in it.
+    clear_boxes(ink);
     let mask: Vec<bool> = ink.as_raw().iter().map(|&v| v > INK).collect();
     let mut found = pieces(&mask, w, h);
     // A dotted page's dots near the digit joined it, and each one joined
@@ -79,18 +88,6 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     }
     let weight = |piece: &Piece| -> f32 { piece.members.iter().map(|&i| ink.as_raw()[i]).sum() };
     let mut weighed: Vec<(f32, Piece)> = found.into_iter().map(|p| (weight(&p), p)).collect();
-    // A box printed around the digit is a piece of its own that holds it:
-    // gathered, the crop took the box and the digit came out small in it.
-    let frames: Vec<bool> = (0..weighed.len())
-        .map(|k| encloses_a_digit(&weighed, k, w))
-        .collect();
-    if frames.contains(&false) {
-        weighed = weighed
-            .into_iter()
-            .zip(frames)
-            .filter_map(|(piece, frame)| (!frame).then_some(piece))
-            .collect();
-    }
     weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
     // A piece the picture's edge cuts is the end of a ruled line or the next
     // word, rather than the digit, where another piece not much lighter is
@@ -152,54 +149,167 @@ pub(super) fn clear_strays(ink: &mut Gray) {
     }
 }
 
-/// Whether piece `k` of `weighed` (pieces of a `w`-wide mask, with their
-/// weights) is a box around a digit: its ink along its own box's four sides
-/// (see [`FRAME_BAND`], [`FRAME_SHARE`], [`FRAME_SIDES`]) and pieces inside it weighing at
-/// least [`FRAME_CONTENT`] of it.
-fn encloses_a_digit(weighed: &[(f32, Piece)], k: usize, w: usize) -> bool {
-    let (weight, frame) = &weighed[k];
-    let (fw, fh) = frame.size();
-    // (A speck is no box: and most pieces are specks, told here cheaply.)
-    if fw.min(fh) < 8 {
-        return false;
+/// Clears the outline of every box printed around a digit in `ink`: see
+/// [`box_outline`], [`BOX_INK`] and [`FRAME_CONTENT`]. The outline's soft
+/// edges go with it; the digit's ink (above [`INK`]) where it touches the
+/// box stays.
+fn clear_boxes(ink: &mut Gray) {
+    let (w, h) = (ink.width() as usize, ink.height() as usize);
+    let values = ink.as_raw();
+    let found = pieces(
+        &values.iter().map(|&v| v > BOX_INK).collect::<Vec<_>>(),
+        w,
+        h,
+    );
+    let weight = |members: &[usize]| -> f32 { members.iter().map(|&i| values[i]).sum() };
+    let mut outlines = Vec::new();
+    for (k, piece) in found.iter().enumerate() {
+        let Some(outline) = box_outline(piece, w) else {
+            continue;
+        };
+        let drawn = weight(&outline);
+        let inside: f32 = (found.iter().enumerate())
+            .filter(|&(j, p)| {
+                j != k
+                    && p.left > piece.left
+                    && p.right < piece.right
+                    && p.top > piece.top
+                    && p.bottom < piece.bottom
+            })
+            .map(|(_, p)| weight(&p.members))
+            .sum();
+        let own_rest = weight(&piece.members) - drawn;
+        if own_rest + inside >= FRAME_CONTENT * drawn {
+            outlines.push(outline);
+        }
     }
-    let band = (FRAME_BAND * fw.min(fh) as f32) as usize;
-    // Which columns (rows) hold ink within the band of the top and bottom
-    // (left and right) sides, and how many pixels lie in the band at all.
-    let mut sides = [
-        vec![false; fw],
-        vec![false; fh],
-        vec![false; fw],
-        vec![false; fh],
-    ];
-    let mut in_band = 0;
-    for &i in &frame.members {
-        let (x, y) = (i % w - frame.left, i / w - frame.top);
-        let near = [y < band, x < band, fh - 1 - y < band, fw - 1 - x < band];
-        for (side, &near) in near.iter().enumerate() {
-            if near {
-                sides[side][if side % 2 == 0 { x } else { y }] = true;
+    let values: &mut [f32] = ink;
+    for &i in outlines.iter().flatten() {
+        clear_around(values, w, h, i);
+    }
+}
+
+/// Sets pixel `i` of the `w` × `h` `values` to 0, and its neighbours too
+/// where they are no darker than [`INK`] (the soft edges of what it belongs to).
+fn clear_around(values: &mut [f32], w: usize, h: usize, i: usize) {
+    let (x, y) = (i % w, i / w);
+    for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+        for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+            if values[ny * w + nx] <= INK {
+                values[ny * w + nx] = 0.0;
             }
         }
-        in_band += usize::from(near.contains(&true));
     }
-    let covered = |side: &Vec<bool>| {
-        side.iter().filter(|&&c| c).count() as f32 >= FRAME_SIDES * side.len() as f32
+    values[i] = 0.0;
+}
+
+/// The pixels of `piece` (of a `w`-wide mask) that draw a printed box's
+/// outline, or `None` where it draws none: going in from each side of the
+/// piece's own box, the first ink within [`FRAME_BAND`] lies on a straight
+/// line (tilted or not, [`FRAME_STRAIGHT`]) along [`FRAME_SIDES`] of the
+/// side, and the outline is the run of ink from there as thick as the side's
+/// line (where a stroke of the digit touches the line from inside, the run
+/// goes on into it; the stroke is left).
+fn box_outline(piece: &Piece, w: usize) -> Option<Vec<usize>> {
+    let (fw, fh) = piece.size();
+    // (A speck is no box: and most pieces are specks, told here cheaply.)
+    if fw.min(fh) < 8 {
+        return None;
+    }
+    let band = ((FRAME_BAND * fw.min(fh) as f32) as usize).max(1);
+    let mut own = vec![false; fw * fh];
+    for &i in &piece.members {
+        own[(i / w - piece.top) * fw + i % w - piece.left] = true;
+    }
+    // The pixel (in the piece's box) `depth` in from `side` (top, left,
+    // bottom, right) at `position` along it.
+    let at = |side: usize, position: usize, depth: usize| match side {
+        0 => depth * fw + position,
+        1 => position * fw + depth,
+        2 => (fh - 1 - depth) * fw + position,
+        _ => position * fw + fw - 1 - depth,
     };
-    if (in_band as f32) < FRAME_SHARE * frame.members.len() as f32 || !sides.iter().all(covered) {
-        return false;
+    // Each side's positions whose first ink lies on its straight line: the
+    // side, the position, where the ink starts and how far it runs.
+    let mut on = Vec::new();
+    for side in 0..4 {
+        let length = if side % 2 == 0 { fw } else { fh };
+        let runs: Vec<(usize, usize, usize)> = (0..length)
+            .filter_map(|p| {
+                let start = (0..band).find(|&d| own[at(side, p, d)])?;
+                let run = (start..2 * band)
+                    .take_while(|&d| own[at(side, p, d)])
+                    .count();
+                Some((p, start, run))
+            })
+            .collect();
+        let enough = |count: usize| count as f32 >= FRAME_SIDES * length as f32;
+        if !enough(runs.len()) {
+            return None;
+        }
+        let starts: Vec<(f32, f32)> = (runs.iter())
+            .map(|&(p, start, _)| (p as f32, start as f32))
+            .collect();
+        let (offset, slope) = straight_line(&starts);
+        let straight: Vec<_> = (runs.into_iter())
+            .filter(|&(p, start, _)| {
+                (start as f32 - offset - slope * p as f32).abs() <= FRAME_STRAIGHT
+            })
+            .collect();
+        if !enough(straight.len()) {
+            return None;
+        }
+        on.extend(
+            straight
+                .into_iter()
+                .map(|(p, start, run)| (side, p, start, run)),
+        );
     }
-    let inside: f32 = (weighed.iter().enumerate())
-        .filter(|&(j, (_, p))| {
-            j != k
-                && p.left > frame.left
-                && p.right < frame.right
-                && p.top > frame.top
-                && p.bottom < frame.bottom
+    // The box's lines are printed alike: their thickness is the runs' median
+    // over all four sides (a digit's stroke that touches one side along much
+    // of it lengthens that side's runs). A filled bar is no box: its sides'
+    // lines are as thick as it.
+    let mut runs: Vec<f32> = on.iter().map(|&(_, _, _, run)| run as f32).collect();
+    let thickness = middle(&mut runs) as usize;
+    if thickness > band {
+        return None;
+    }
+    let mut outline = vec![false; fw * fh];
+    for (side, p, start, run) in on {
+        for d in start..start + run.min(thickness + 1) {
+            outline[at(side, p, d)] = true;
+        }
+    }
+    let to_picture = |k: usize| (piece.top + k / fw) * w + piece.left + k % fw;
+    Some(
+        (0..fw * fh)
+            .filter(|&k| outline[k])
+            .map(to_picture)
+            .collect(),
+    )
+}
+
+/// The straight line `offset + slope * x` through most of `points` (x, y),
+/// strays aside (Theil–Sen: the median slope between points half the set
+/// apart, and the median offset).
+fn straight_line(points: &[(f32, f32)]) -> (f32, f32) {
+    let half = points.len() / 2;
+    let mut slopes: Vec<f32> = (0..points.len() - half)
+        .map(|k| {
+            let ((x0, y0), (x1, y1)) = (points[k], points[k + half]);
+            (y1 - y0) / (x1 - x0)
         })
-        .map(|(_, (weight, _))| weight)
-        .sum();
-    inside >= FRAME_CONTENT * weight
+        .collect();
+    // (One point alone has no slope.)
+    let slope = if half == 0 { 0.0 } else { middle(&mut slopes) };
+    let mut offsets: Vec<f32> = points.iter().map(|&(x, y)| y - slope * x).collect();
+    (middle(&mut offsets), slope)
+}
+
+/// The median of `values` (not empty), reordering them.
+fn middle(values: &mut [f32]) -> f32 {
+    let k = values.len() / 2;
+    *values.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
 /// Which of `found` (the pieces of a `w` × `h` mask) are the dots of a
@@ -313,25 +423,36 @@ mod tests {
     }
 
     #[test]
-    fn a_box_around_the_digit_goes_and_a_square_zero_stays() {
-        // The 5 in a box 3 px thick, 20 px around it.
-        let boxed = |x: u32, y: u32| {
-            let (outer_x, outer_y) = ((87..213).contains(&x), (37..253).contains(&y));
-            let (inner_x, inner_y) = ((90..210).contains(&x), (40..250).contains(&y));
+    fn a_box_around_the_digit_goes_touching_or_not_and_a_square_zero_stays() {
+        // The 5 in a box 3 px thick, 20 px around it; and in one whose right
+        // and bottom sides touch the 5's belly (x 182-189, y 222-229) along
+        // it, from x 190 and y 230.
+        let framed = |x: u32, y: u32, (right, bottom): (u32, u32)| {
+            let (outer_x, outer_y) = ((87..right + 3).contains(&x), (37..bottom + 3).contains(&y));
+            let (inner_x, inner_y) = ((90..right).contains(&x), (40..bottom).contains(&y));
             outer_x && outer_y && !(inner_x && inner_y)
         };
-        let mut picture = five();
-        for (x, y, v) in picture.enumerate_pixels_mut() {
-            if boxed(x, y) {
-                v.0[0] = 1.0;
+        for (right, bottom) in [(210, 250), (190, 230)] {
+            let mut picture = five();
+            for (x, y, v) in picture.enumerate_pixels_mut() {
+                if framed(x, y, (right, bottom)) {
+                    v.0[0] = 1.0;
+                }
+            }
+            clear_strays(&mut picture);
+            let five = five();
+            for (x, y, v) in picture.enumerate_pixels() {
+                // (Where the box touches it, the 5 may lose a pixel's width.)
+                let expected = five.get_pixel(x, y).0[0];
+                if x != right - 1 && y != bottom - 1 || expected == 0.0 {
+                    assert_eq!(v.0[0], expected, "box to {right},{bottom}: {x},{y}");
+                }
             }
         }
-        clear_strays(&mut picture);
-        assert_eq!(picture, five(), "the box is left, or the 5 lost some");
 
         // A 0 drawn square, a speck inside it: the 0 stays.
         let mut zero = Gray::from_fn(300, 300, |x, y| {
-            let square = boxed(x, y);
+            let square = framed(x, y, (210, 250));
             let speck = (148..152).contains(&x) && (148..152).contains(&y);
             image::Luma([if square || speck { 1.0 } else { 0.0 }])
         });

@@ -153,13 +153,9 @@ fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32], cor
     // The lines' own darkness: their median, which the few pixels of a
     // stroke along them do not move (their soft edges pull it down a little:
     // a line's core may pass for a pen only where it is 1.5 times its edges).
-    let on_lines: Vec<f32> = lines
-        .iter()
-        .zip(mask)
-        .zip(darkness)
-        .zip(corners)
-        .filter(|&(((&line, &ink), _), &corner)| line && ink && !corner)
-        .map(|(((_, _), &d), _)| d)
+    let on_lines: Vec<f32> = (0..lines.len())
+        .filter(|&i| lines[i] && mask[i] && !corners[i])
+        .map(|i| darkness[i])
         .collect();
     // Ruling too faint to measure (under two grey levels) tells nothing.
     let lines_own = median(&on_lines);
@@ -167,10 +163,10 @@ fn spare_darker_strokes(lines: &mut [bool], mask: &[bool], darkness: &[f32], cor
         return;
     }
     let floor = PEN_OVER_LINE * lines_own;
-    for (((line, &ink), &d), &corner) in lines.iter_mut().zip(mask).zip(darkness).zip(corners) {
+    for (i, line) in lines.iter_mut().enumerate() {
         // Where two lines cross they are up to twice as dark as one.
-        let floor = if corner { 2.0 * floor } else { floor };
-        if ink && d >= floor {
+        let floor = if corners[i] { 2.0 * floor } else { floor };
+        if mask[i] && darkness[i] >= floor {
             *line = false;
         }
     }
@@ -391,6 +387,17 @@ mod tests {
         g.get_pixel(x, y).0[0]
     }
 
+    /// How many pixels hold ink in `a` and none in `b` (pictures of one
+    /// size), counting only those at least `margin` px from the edge.
+    fn ink_only_in(a: &Gray, b: &Gray, margin: u32) -> usize {
+        let (w, h) = a.dimensions();
+        let inner =
+            |x: &u32, y: &u32| (margin..w - margin).contains(x) && (margin..h - margin).contains(y);
+        (a.enumerate_pixels().zip(b.pixels()))
+            .filter(|((x, y, p), q)| inner(x, y) && p.0[0] > 0.0 && q.0[0] == 0.0)
+            .count()
+    }
+
     #[test]
     fn ruled_lines_go_and_the_strokes_they_cross_stay() {
         let mut page = digit();
@@ -404,11 +411,7 @@ mod tests {
         let expected = digit();
         let darkness = page.as_raw().clone();
         clear_surroundings(&mut page, &darkness);
-        let stray = page
-            .pixels()
-            .zip(expected.pixels())
-            .filter(|(a, b)| a.0[0] > 0.0 && b.0[0] == 0.0)
-            .count();
+        let stray = ink_only_in(&page, &expected, 0);
         assert!(stray < 200, "{stray} pixels of the lines are left");
         // The bar, where lines cross it, is whole, and the lines go from
         // beside it: no tick across it.
@@ -444,19 +447,9 @@ mod tests {
         let expected = digit();
         // Away from the picture's edge (where a line's end that leaves the
         // picture is the stray marks' clearing's, `strays.rs`).
-        let stray = page
-            .enumerate_pixels()
-            .zip(expected.pixels())
-            .filter(|((x, y, a), b)| {
-                (4..396).contains(x) && (4..296).contains(y) && a.0[0] > 0.0 && b.0[0] == 0.0
-            })
-            .count();
+        let stray = ink_only_in(&page, &expected, 4);
         assert!(stray < 100, "{stray} pixels of the grid are left");
-        let gone = expected
-            .pixels()
-            .zip(page.pixels())
-            .filter(|(a, b)| a.0[0] > 0.0 && b.0[0] == 0.0)
-            .count();
+        let gone = ink_only_in(&expected, &page, 0);
         assert!(gone < 50, "{gone} pixels of the digit went with the grid");
     }
 
