@@ -51,9 +51,9 @@ const FRAME_STRAIGHT: f32 = 1.5;
 /// ... along this share of the side's length (a 7's bar and stem lie along
 /// two sides only; a box's side is whole, or broken in a few places) ...
 const FRAME_SIDES: f32 = 0.6;
-/// ... and the ink within that outline (the digit, whether it touches the
-/// box or not) weighs at least this share of it (a 0 drawn square, with a
-/// speck inside, is not a box around a digit).
+/// ... and the piece's other ink, with the pieces inside its box (the digit,
+/// whether it touches the box or not), weighs at least this share of it (a 0
+/// drawn square, with a speck inside, is not a box around a digit).
 const FRAME_CONTENT: f32 = 0.25;
 
 /// Clears the ink of `ink` (a flattened picture, light ink on black in
@@ -151,8 +151,8 @@ pub(super) fn clear_strays(ink: &mut Gray) {
 
 /// Clears the outline of every box printed around a digit in `ink`: see
 /// [`box_outline`], [`BOX_INK`] and [`FRAME_CONTENT`]. The outline's soft
-/// edges go with it; the digit's ink (above [`INK`]) where it touches the
-/// box stays.
+/// edges go with it; a stroke of the digit that touches the box loses at
+/// most a pixel's width there.
 fn clear_boxes(ink: &mut Gray) {
     let (w, h) = (ink.width() as usize, ink.height() as usize);
     let values = ink.as_raw();
@@ -207,9 +207,9 @@ fn clear_around(values: &mut [f32], w: usize, h: usize, i: usize) {
 /// outline, or `None` where it draws none: going in from each side of the
 /// piece's own box, the first ink within [`FRAME_BAND`] lies on a straight
 /// line (tilted or not, [`FRAME_STRAIGHT`]) along [`FRAME_SIDES`] of the
-/// side, and the outline is the run of ink from there as thick as the side's
-/// line (where a stroke of the digit touches the line from inside, the run
-/// goes on into it; the stroke is left).
+/// side, and the outline is the run of ink from there as thick as the box's
+/// lines and a pixel more (where a stroke of the digit touches a line from
+/// inside, the run goes on into it; the stroke loses that pixel at most).
 fn box_outline(piece: &Piece, w: usize) -> Option<Vec<usize>> {
     let (fw, fh) = piece.size();
     // (A speck is no box: and most pieces are specks, told here cheaply.)
