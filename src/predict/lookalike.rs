@@ -314,7 +314,7 @@ fn rule_lines(values: &mut [f32], ink: &[f32], w: u32, h: u32, ruling: &Ruling, 
     // How much of a pixel `distance` across the lines a line covers.
     let cover = |distance: f32| {
         let from_line = (distance - spacing * (distance / spacing).round()).abs();
-        (thickness / 2.0 + 0.5 - from_line).clamp(0.0, 1.0)
+        raster::brush_cover(thickness / 2.0, from_line)
     };
     for (i, v) in values.iter_mut().enumerate() {
         let (x, y) = ((i as u32 % w) as f32, (i as u32 / w) as f32);
@@ -367,7 +367,7 @@ fn draw_a_box(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
         } else {
             out_u.max(0.0).hypot(out_t.max(0.0))
         };
-        let covered = (thickness / 2.0 + 0.5 - from_outline).clamp(0.0, 1.0);
+        let covered = raster::brush_cover(thickness / 2.0, from_outline);
         *v *= 1.0 - darkness * covered;
     }
 }
