@@ -1,7 +1,7 @@
 //! How well a checkpoint reads MNIST test digits redrawn as users' pictures:
 //! photographed pen, pencil and marker (on plain, ruled, squared or dotted paper,
-//! the desk sometimes in the picture, a box printed around the digit), and the
-//! explore page's canvas.
+//! the desk sometimes in the picture, a box printed around the digit, a shadow
+//! across the paper, a dim exposure), and the explore page's canvas.
 //!
 //! cargo run --release --example lookalikes -- --checkpoint runs/improved/model.bpk --data-dir ../shared/data/mnist
 //! cargo run --release --example lookalikes -- --checkpoint A.bpk --count 200 --save lookalikes/

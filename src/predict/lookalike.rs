@@ -56,11 +56,19 @@ pub enum LookalikeStyle {
     /// answer box): its sides 1–3 px thick, 30–80% dark, 5–35% of the
     /// digit's height clear of its ink on each side, tilted up to 3°.
     BoxedPhoto,
+    /// A pen photographed with a shadow across the paper (the phone's, a
+    /// hand's): a straight edge through the middle half of the picture at any
+    /// angle, the paper and ink beyond it 20–50% darker, the edge soft over
+    /// 2–16 px.
+    ShadowPhoto,
+    /// A pen photographed dim (in the evening, or exposed for a brighter
+    /// room): the paper 30–50% white, where the other photos' is 70–95%.
+    DimPhoto,
 }
 
 impl LookalikeStyle {
     /// Every style.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Photo,
         Self::PenPhoto,
         Self::PencilPhoto,
@@ -71,6 +79,8 @@ impl LookalikeStyle {
         Self::GridPhoto,
         Self::DottedPhoto,
         Self::BoxedPhoto,
+        Self::ShadowPhoto,
+        Self::DimPhoto,
     ];
 
     /// A short name, for tables and file names.
@@ -86,6 +96,8 @@ impl LookalikeStyle {
             Self::GridPhoto => "grid-photo",
             Self::DottedPhoto => "dotted-photo",
             Self::BoxedPhoto => "boxed-photo",
+            Self::ShadowPhoto => "shadow-photo",
+            Self::DimPhoto => "dim-photo",
         }
     }
 
@@ -106,7 +118,9 @@ impl LookalikeStyle {
             | Self::NotebookPhoto
             | Self::GridPhoto
             | Self::DottedPhoto
-            | Self::BoxedPhoto => Some((0.02, 0.06)),
+            | Self::BoxedPhoto
+            | Self::ShadowPhoto
+            | Self::DimPhoto => Some((0.02, 0.06)),
             Self::PencilPhoto => Some((0.02, 0.05)),
             Self::MarkerPhoto => Some((0.14, 0.24)),
         }
@@ -223,7 +237,10 @@ fn photograph(
         LookalikeStyle::PencilPhoto => 0.06,
         _ => 0.02,
     };
-    let paper = rng.uniform(0.7, 0.95);
+    let paper = match style {
+        LookalikeStyle::DimPhoto => rng.uniform(0.3, 0.5),
+        _ => rng.uniform(0.7, 0.95),
+    };
     let (gx, gy) = (rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.2));
     let mut values: Vec<f32> = (0..w * h)
         .map(|i| {
@@ -238,6 +255,7 @@ fn photograph(
         LookalikeStyle::DottedPhoto => rule_lines(&mut values, &ink, w, h, &DOTTED, rng),
         LookalikeStyle::DeskPhoto => show_desk(&mut values, &ink, w, h, rng),
         LookalikeStyle::BoxedPhoto => draw_a_box(&mut values, &ink, w, h, rng),
+        LookalikeStyle::ShadowPhoto => cast_a_shadow(&mut values, w, h, rng),
         _ => {}
     }
     let sigma = rng.uniform(0.6, 2.0);
@@ -369,6 +387,25 @@ fn draw_a_box(values: &mut [f32], ink: &[f32], w: u32, h: u32, rng: &mut Rng) {
         };
         let covered = raster::brush_cover(thickness / 2.0, from_outline);
         *v *= 1.0 - darkness * covered;
+    }
+}
+
+/// A shadow over the part of the picture beyond a straight edge through its
+/// middle half: paper and ink there take 50–80% of the light, the edge soft
+/// over 2–16 px.
+fn cast_a_shadow(values: &mut [f32], w: u32, h: u32, rng: &mut Rng) {
+    let (cx, cy) = (
+        rng.uniform(0.25, 0.75) * w as f32,
+        rng.uniform(0.25, 0.75) * h as f32,
+    );
+    let (sin, cos) = rng.uniform(0.0, 360.0).to_radians().sin_cos();
+    let darkness = rng.uniform(0.2, 0.5);
+    let softness = rng.uniform(2.0, 16.0);
+    for (i, v) in values.iter_mut().enumerate() {
+        let (x, y) = ((i as u32 % w) as f32 - cx, (i as u32 / w) as f32 - cy);
+        // How far into the shadow, in its edge's widths.
+        let beyond = ((x * cos + y * sin) / softness + 0.5).clamp(0.0, 1.0);
+        *v *= 1.0 - darkness * beyond;
     }
 }
 

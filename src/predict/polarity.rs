@@ -5,7 +5,7 @@
 use image::imageops;
 use serde::{Deserialize, Serialize};
 
-use super::gray::{Gray, median};
+use super::gray::{Gray, box_blur, median};
 use super::mask::dilate;
 
 /// Which way round the ink is. Read and written as `"auto"`, `"light"` and
@@ -20,9 +20,11 @@ use super::mask::dilate;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Polarity {
-    /// Decide from the image: a light background means dark ink, which is
-    /// inverted. The background is the shade of most of the picture, or of
-    /// most of its middle where that shade is broad (a note on a dark desk);
+    /// Decide from the image: a light background (lighter than half way from
+    /// the picture's darkest shade to its lightest, or than 0.5 where that is
+    /// less) means dark ink, which is inverted. The background is the shade
+    /// of most of the picture, or of most of its middle where that shade is
+    /// broad (a note on a dark desk);
     /// where both are dark, a broad light shade is paper (a note off to one
     /// side of a desk that fills the middle too).
     #[default]
@@ -56,10 +58,25 @@ const BROAD: f32 = 0.12;
 /// tight, its stroke a quarter of the picture wide from edge to edge, is not).
 const BROAD_CORE: f32 = 0.05;
 
+/// Shades above this are light: half way from the picture's darkest to its
+/// lightest (each over 3×3 pixels, so that a noisy pixel does not count), and
+/// no more than 0.5. A dim photo — taken in the evening, or exposed for a
+/// brighter room — shows its paper grey (0.4 where its ink is 0.1), and its
+/// ink was taken for the paper (a pen's photos at 60% of their light: 74%
+/// read right against 99%, docs/PREDICT.md).
+fn light_shade(gray: &Gray) -> f32 {
+    let (w, h) = gray.dimensions();
+    let smooth = box_blur(gray.as_raw(), w, h, 1);
+    let (darkest, lightest) = smooth
+        .iter()
+        .fold((1f32, 0f32), |(low, high), &v| (low.min(v), high.max(v)));
+    ((darkest + lightest) / 2.0).min(0.5)
+}
+
 /// Whether the picture's background is light (dark ink, to invert).
 ///
-/// Mostly the picture's median says; but a photo of a small note on a dark
-/// desk is mostly desk. Where the middle of the picture (the middle half of
+/// Mostly the picture's median says, against [`light_shade`]; but a photo of
+/// a small note on a dark desk is mostly desk. Where the middle of the picture (the middle half of
 /// each side) shows mostly the other shade, that shade is the paper if it is
 /// broad — a core of it, over [`BROAD_CORE`] of the picture, lies farther
 /// than [`BROAD`] of the shorter side from the first shade — and the ink if
@@ -73,6 +90,7 @@ const BROAD_CORE: f32 = 0.05;
 /// strokes on black never are.
 fn light_background(gray: &Gray) -> bool {
     let (w, h) = gray.dimensions();
+    let light = light_shade(gray);
     let whole = median(gray.as_raw());
     let (x0, y0) = (w / 4, h / 4);
     let (mw, mh) = (w - 2 * x0, h - 2 * y0);
@@ -81,15 +99,15 @@ fn light_background(gray: &Gray) -> bool {
             .to_image()
             .into_raw(),
     );
-    match (whole > 0.5, middle > 0.5) {
+    match (whole > light, middle > light) {
         (true, true) => true,
-        (false, false) => is_broad(gray, 0.5, true),
+        (false, false) => is_broad(gray, light, true),
         _ => {
             let between = (whole + middle) / 2.0;
             if is_broad(gray, between, middle > between) {
-                middle > 0.5
+                middle > light
             } else {
-                whole > 0.5
+                whole > light
             }
         }
     }
@@ -130,6 +148,22 @@ mod tests {
         }
         assert!(median(with_digit.as_raw()) < 0.5, "the desk is most of it");
         assert!(light_background(&with_digit));
+    }
+
+    #[test]
+    fn a_dim_photo_of_dark_ink_is_still_dark_ink_on_light_paper() {
+        // Grey paper (0.42: a photo exposed for a brighter room) with a dark
+        // 7; the paper, under half, was taken for a dark background.
+        let seven = picture(300, 240, 0.42, 0.08, |x, y| {
+            ((100..200).contains(&x) && (50..54).contains(&y))
+                || ((176..180).contains(&x) && (54..200).contains(&y))
+        });
+        assert!(light_background(&seven));
+        // Light ink on a dark ground as dim stays the way it is.
+        let chalk = picture(300, 240, 0.08, 0.42, |x, y| {
+            (146..150).contains(&x) && (50..200).contains(&y)
+        });
+        assert!(!light_background(&chalk));
     }
 
     #[test]

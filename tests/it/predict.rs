@@ -733,7 +733,10 @@ fn ruled_paper_and_the_desk_are_cleared_before_the_digit_is_read() {
         "notebook {notebook}, desk {desk}, squared paper {grid}"
     );
     assert!(
-        notebook_without < notebook - 0.4 && desk_without < desk - 0.6 && grid_without < grid - 0.2,
+        // Since step 4 keeps a shadow's edge sharp (its grey-level opening),
+        // a desk wider than the blur's window is partly gone without the
+        // clearing too: 0.14 → 0.38 of the desk photos read without it.
+        notebook_without < notebook - 0.4 && desk_without < desk - 0.5 && grid_without < grid - 0.2,
         "the clearing hardly helps: notebook {notebook_without} → {notebook}, \
          desk {desk_without} → {desk}, squared paper {grid_without} → {grid}"
     );
